@@ -1,0 +1,41 @@
+# Every target builds what it needs itself: a fresh machine has only Python, pip, gcc, make and git.
+PYTHON ?= python3
+VENV ?= .venv
+AIRFLOW_VERSION ?= 3.3.2
+BIN := $(VENV)/bin
+
+.PHONY: venv test lint unit demo e2e test-airflow2 clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test,e2e]"
+	touch $@
+
+venv: $(BIN)/.installed
+
+lint: venv
+	$(BIN)/ruff check airflow_provider_signalwire dags_examples tests
+	$(BIN)/ruff format --check airflow_provider_signalwire dags_examples tests
+	$(BIN)/mypy airflow_provider_signalwire
+
+unit: venv
+	$(BIN)/pytest -q -m "not e2e"
+
+# The README's test command: lint, type-check and the whole offline test suite.
+test: lint unit
+
+# The README's first command: a real DAG on the offline fake SignalWire space.
+demo: venv
+	$(BIN)/python -m airflow_provider_signalwire.testing demo
+
+# Real Airflow: CLI checks, airflow standalone + REST, the connection form in Chromium.
+e2e: venv
+	bash tests/e2e/run_e2e.sh
+
+# The test suite and the example DAGs on Airflow 2.11, in a venv of its own.
+test-airflow2:
+	bash tests/e2e/run_airflow2.sh
+
+clean:
+	rm -rf $(VENV) .venv-airflow2 build *.egg-info

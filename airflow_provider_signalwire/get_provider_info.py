@@ -1,0 +1,88 @@
+"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
+
+Kept free of heavy imports: Airflow calls this while discovering providers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_signalwire import __version__
+
+CONN_TYPE = "signalwire"
+HOOK_NAME = "SignalWire"
+
+# The standard fields, as Airflow 3's UI and Airflow 2's form both show them.
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["port", "schema"],
+    "relabeling": {"host": "Space URL", "login": "Project ID", "password": "API Token"},
+    "placeholders": {
+        "host": "example.signalwire.com",
+        "login": "Project ID, e.g. 1a2b3c4d-0000-1111-2222-333344445555",
+        "password": "API token (PT...), from your space's API page",
+        "extra": '{"timeout": 30, "max_retries": 3, "verify": "true"}',
+    },
+}
+
+# Extra fields (stored in Connection.extra). Airflow 3.3 renders these from provider info alone;
+# it does not send placeholders for them, so each says what it wants in its description.
+CONN_FIELDS: dict[str, Any] = {
+    "timeout": {
+        "label": "Timeout (seconds)",
+        "description": "How long to wait for SignalWire to answer one request. Default 30.",
+        "schema": {"type": ["number", "null"], "default": 30, "minimum": 1},
+    },
+    "max_retries": {
+        "label": "Max retries",
+        "description": "Retries after 429, 5xx and connection errors (with backoff). Default 3; 0 turns "
+        "retries off. POST/PATCH are retried only when SignalWire certainly did not act.",
+        "schema": {"type": ["integer", "null"], "default": 3, "minimum": 0},
+    },
+    "verify": {
+        "label": "Verify TLS",
+        "description": "true (default) checks the space's certificate; a path to a PEM CA bundle trusts "
+        "that CA instead; false turns verification off (not recommended).",
+        "schema": {"type": ["string", "null"], "default": "true"},
+    },
+}
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-signalwire",
+        "name": "SignalWire",
+        "description": "`SignalWire <https://signalwire.com/>`__: video rooms, messaging, calls, fax "
+        "and logs from Airflow DAGs.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "SignalWire",
+                "external-doc-url": "https://developer.signalwire.com/",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "SignalWire",
+                "python-modules": ["airflow_provider_signalwire.hooks.signalwire"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "SignalWire",
+                "python-modules": [
+                    "airflow_provider_signalwire.operators.api",
+                    "airflow_provider_signalwire.operators.video",
+                ],
+            }
+        ],
+        "connection-types": [
+            {
+                "connection-type": CONN_TYPE,
+                "hook-class-name": "airflow_provider_signalwire.hooks.signalwire.SignalWireHook",
+                "hook-name": HOOK_NAME,
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
+                "conn-fields": CONN_FIELDS,
+            }
+        ],
+    }
