@@ -1,0 +1,91 @@
+"""Exceptions raised by the SignalWire provider."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+from airflow_provider_signalwire.protocol import describe_errors
+
+
+def _safe_url(url: str) -> str:
+    """The URL without any user:password part."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class SignalWireAPIError(AirflowException):
+    """SignalWire answered with an error, or could not be reached.
+
+    :ivar status_code: HTTP status, or None when no response came (connection or TLS failure).
+    :ivar method: HTTP method of the failed request.
+    :ivar url: the request URL (never with credentials).
+    :ivar errors: the error body parsed into dicts (``code``, ``message``, ``attribute`` ...).
+    :ivar request_id: a request id from the response headers, when SignalWire sent one.
+    :ivar hint: what to check or do next, when we can tell.
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        url: str,
+        status_code: int | None = None,
+        reason: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        request_id: str | None = None,
+        hint: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        self.method = method.upper()
+        self.url = _safe_url(url)
+        self.status_code = status_code  # type: ignore[assignment]  # AirflowException's is an HTTPStatus
+        self.reason = reason
+        self.errors = errors or []
+        self.request_id = request_id
+        self.hint = hint
+        self.attempts = attempts
+        super().__init__(self._line())
+
+    def _line(self) -> str:
+        if self.status_code is not None:
+            head = f"SignalWire {self.method} {self.url} failed: HTTP {self.status_code}"
+            if self.reason:
+                head += f" {self.reason}"
+        else:
+            head = f"SignalWire {self.method} {self.url} failed: {self.reason or 'no response'}"
+        details = describe_errors(self.errors)
+        if details:
+            head += f": {details}"
+        if self.attempts > 1:
+            head += f" (after {self.attempts} attempts)"
+        if self.request_id:
+            head += f" [request id {self.request_id}]"
+        if self.hint:
+            head += f". {self.hint}"
+        return head
+
+    def __reduce__(self):  # keep it picklable (tasks, triggers) despite keyword-only arguments
+        return (_rebuild, (self.__dict__.copy(),))
+
+
+def _rebuild(state: dict[str, Any]) -> SignalWireAPIError:
+    err = SignalWireAPIError.__new__(SignalWireAPIError)
+    err.__dict__.update(state)
+    Exception.__init__(err, err._line())
+    return err
+
+
+class SignalWirePaginationError(SignalWireAPIError):
+    """A listing could not be followed to its end (e.g. a next link that repeats)."""
+
+
+class SignalWireConfigError(AirflowException, ValueError):
+    """The SignalWire connection or an operator argument is missing or malformed (no request was sent)."""
