@@ -1,0 +1,53 @@
+"""
+Create a SignalWire video room, mint a room token for it, list the space's rooms, delete the room.
+
+Runs unchanged on a real space (set the ``signalwire_default`` connection, e.g.
+``AIRFLOW_CONN_SIGNALWIRE_DEFAULT='signalwire://PROJECT_ID:API_TOKEN@example.signalwire.com'``) and on
+the offline fake space (``make demo``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.providers.common.compat.sdk import DAG, TriggerRule
+
+from airflow_provider_signalwire.operators.api import SignalWireAPIOperator
+from airflow_provider_signalwire.operators.video import ListVideoRoomsOperator
+
+ROOM_NAME = "airflow-demo-{{ ts_nodash }}"
+
+with DAG(
+    dag_id="signalwire_video_rooms",
+    description="Create a video room, mint a room token, list rooms, clean up.",
+    start_date=datetime(2026, 1, 1),
+    schedule=None,
+    catchup=False,
+    tags=["signalwire", "example"],
+):
+    create_room = SignalWireAPIOperator(
+        task_id="create_room",
+        method="POST",
+        path="/api/video/rooms",
+        json={"name": ROOM_NAME, "display_name": "Airflow demo room", "max_members": 5},
+    )
+    mint_token = SignalWireAPIOperator(
+        task_id="mint_room_token",
+        method="POST",
+        path="/api/video/room_tokens",
+        json={
+            "room_name": "{{ ti.xcom_pull(task_ids='create_room')['name'] }}",
+            "user_name": "airflow",
+            "permissions": ["room.self.audio_mute", "room.self.audio_unmute"],
+        },
+    )
+    list_rooms = ListVideoRoomsOperator(task_id="list_rooms", page_size=100)
+    delete_room = SignalWireAPIOperator(
+        task_id="delete_room",
+        method="DELETE",
+        path="/api/video/rooms/{{ ti.xcom_pull(task_ids='create_room')['id'] }}",
+        # Clean up even when minting or listing failed.
+        trigger_rule=TriggerRule.ALL_DONE,
+    )
+
+    create_room >> mint_token >> list_rooms >> delete_room
