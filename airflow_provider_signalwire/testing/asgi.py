@@ -1,0 +1,142 @@
+"""ASGI wrapper around each fake server: request log, injected faults, ``.json`` paths.
+
+It sits outside the FastAPI app so it sees uvicorn's own ``send`` callable, which is
+what lets the ``drop`` fault abort the TCP connection without any response bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Any, Callable
+from urllib.parse import parse_qsl
+
+from requests.structures import CaseInsensitiveDict
+
+from airflow_provider_signalwire.testing.common import REASONS, is_compat
+from airflow_provider_signalwire.testing.recording import RecordedRequest
+from airflow_provider_signalwire.testing.state import SpaceState
+from airflow_provider_signalwire.testing.common import COMPAT_MORE_INFO as COMPAT_CODES_MORE_INFO
+
+ASGIApp = Callable[..., Any]
+
+
+def _fault_body(path: str, status: int) -> bytes:
+    if is_compat(path):
+        payload: dict[str, Any] = {
+            "code": 20429 if status == 429 else 20000 + status,
+            "message": REASONS.get(status, "Error"),
+            "more_info": COMPAT_CODES_MORE_INFO,
+            "status": status,
+        }
+    else:
+        payload = {"error": REASONS.get(status, "Error")}
+    return json.dumps(payload).encode()
+
+
+class RecordingFaultMiddleware:
+    """Records every request into ``state.requests`` (or ``media_requests``) and applies faults."""
+
+    def __init__(self, app: ASGIApp, state: SpaceState, server: str) -> None:
+        self.app = app
+        self.state = state
+        self.server = server
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Read the whole body first (so faults hit "after the request was read").
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        path: str = scope["path"]
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        pairs = parse_qsl(raw_query, keep_blank_values=True)
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        for key, value in scope.get("headers", []):
+            name = key.decode("latin-1")
+            headers[name] = "<redacted>" if name.lower() == "authorization" else value.decode("latin-1")
+        record = RecordedRequest(
+            server=self.server,
+            method=scope["method"],
+            path=path,
+            query=dict(pairs),
+            query_list=pairs,
+            body=body.decode("utf-8", "replace"),
+            headers=headers,
+            time=datetime.now().astimezone(),
+        )
+        log = self.state.requests if self.server == "api" else self.state.media_requests
+        with self.state.lock:
+            log.append(record)
+
+        fault = self.state.take_fault(scope["method"], path)
+        if fault is not None:
+            record.fault = fault.kind
+            if fault.kind == "drop":
+                self._abort(send)
+                await asyncio.sleep(0)
+                return
+            if fault.kind == "delay":
+                await asyncio.sleep(fault.delay)
+            else:
+                status = int(fault.kind)
+                extra = []
+                if fault.retry_after is not None:
+                    extra.append((b"retry-after", fault.retry_after.encode()))
+                payload = _fault_body(path, status)
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode()),
+                            *extra,
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": payload})
+                record.status = status
+                return
+
+        # Twilio-style clients append ".json" to Compatibility paths; accept both forms.
+        if is_compat(path) and path.endswith(".json"):
+            scope = dict(scope)
+            scope["path"] = path[: -len(".json")]
+            scope["raw_path"] = scope["path"].encode()
+
+        sent_body = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        async def recording_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                record.status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, replay, recording_send)
+
+    @staticmethod
+    def _abort(send: Any) -> None:
+        """Abort the client's TCP connection with no response (uvicorn's h11 cycle)."""
+        cycle = getattr(send, "__self__", None)
+        transport = getattr(cycle, "transport", None)
+        if transport is None:  # pragma: no cover - only if uvicorn's internals change
+            raise RuntimeError("cannot reach the connection transport to drop it")
+        transport.abort()
+        # Stop uvicorn from trying to write a 500 on the aborted connection.
+        cycle.disconnected = True  # type: ignore[union-attr]

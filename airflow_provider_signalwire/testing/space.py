@@ -1,0 +1,336 @@
+"""FakeSignalWireSpace: an offline SignalWire space on two local HTTPS servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from airflow_provider_signalwire.testing.clock import FakeClock
+from airflow_provider_signalwire.testing.recording import RecordedRequest
+from airflow_provider_signalwire.testing.state import FAULT_KINDS, LOG_KINDS, Fault, SpaceState, public
+from airflow_provider_signalwire.testing.util import ALL_SCOPES
+
+log = logging.getLogger(__name__)
+
+
+def _bind() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+class FakeSignalWireSpace:
+    """An offline SignalWire space for tests, demos and local development.
+
+    Two real HTTPS servers on 127.0.0.1 with certificates from a throwaway ``trustme``
+    CA: the API (``base_url``) and a media host (``media_base_url``, reached as
+    ``localhost``) serving room-recording downloads without authentication.  Shapes,
+    paging and error bodies follow SignalWire's OpenAPI specs; state lives in memory.
+
+    Use as a context manager, or call :meth:`start` / :meth:`stop`::
+
+        with FakeSignalWireSpace(seed="demo") as space:
+            conn_json = space.airflow_conn_json()
+
+    ``seed="demo"`` pre-creates a few rooms with sessions, recordings and logs.
+    ``clock`` (a :class:`FakeClock`) drives message / call status progression.
+    """
+
+    def __init__(self, seed: str | None = None, *, clock: FakeClock | None = None) -> None:
+        self.project_id = str(uuid.uuid4())
+        self.api_token = "PT" + secrets.token_hex(24)
+        self.clock = clock or FakeClock()
+        self._state = SpaceState(project_id=self.project_id, clock=self.clock)
+        self._state.created_at = self.clock.now().replace(microsecond=0)
+        self._state.tokens[self.api_token] = frozenset(ALL_SCOPES)
+        self._seed = seed
+        self._tmpdir: str | None = None
+        self._thread: threading.Thread | None = None
+        self._servers: list[Any] = []
+        self._port = 0
+        self._media_port = 0
+        self.ca_bundle = ""
+
+    # ----------------------------------------------------------- lifecycle
+    def start(self) -> FakeSignalWireSpace:
+        """Start both servers (returns quickly once they accept connections)."""
+        if self._thread is not None:
+            return self
+        import trustme
+        import uvicorn
+
+        from airflow_provider_signalwire.testing.app import build_api_app, build_media_app
+
+        self._tmpdir = tempfile.mkdtemp(prefix="fake-signalwire-")
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        tmp = Path(self._tmpdir)
+        self.ca_bundle = str(tmp / "ca.pem")
+        ca.cert_pem.write_to_path(self.ca_bundle)
+        cert_file, key_file = tmp / "server.pem", tmp / "server.key"
+        cert.private_key_pem.write_to_path(str(key_file))
+        cert_file.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
+
+        api_sock, media_sock = _bind(), _bind()
+        self._port = api_sock.getsockname()[1]
+        self._media_port = media_sock.getsockname()[1]
+        self._state.base_url = self.base_url
+        self._state.media_base_url = self.media_base_url
+
+        def config(app: Any) -> Any:
+            return uvicorn.Config(
+                app,
+                ssl_certfile=str(cert_file),
+                ssl_keyfile=str(key_file),
+                http="h11",
+                loop="asyncio",
+                lifespan="off",
+                log_level="warning",
+                access_log=False,
+                timeout_graceful_shutdown=1,
+                timeout_keep_alive=5,
+            )
+
+        api_server = uvicorn.Server(config(build_api_app(self._state)))
+        media_server = uvicorn.Server(config(build_media_app(self._state)))
+        self._servers = [api_server, media_server]
+        errors: list[BaseException] = []
+
+        async def serve() -> None:
+            await asyncio.gather(api_server.serve([api_sock]), media_server.serve([media_sock]))
+
+        def run() -> None:
+            try:
+                asyncio.run(serve())
+            except BaseException as exc:  # reported by start()
+                errors.append(exc)
+            finally:
+                api_sock.close()
+                media_sock.close()
+
+        self._thread = threading.Thread(target=run, name="fake-signalwire", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not all(s.started for s in self._servers):
+            if errors or not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"fake SignalWire space failed to start: {errors!r}")
+            time.sleep(0.005)
+        if self._seed:
+            self._apply_seed(self._seed)
+        return self
+
+    def stop(self) -> None:
+        """Stop both servers (force-closing idle keep-alive connections) and remove the temp CA."""
+        for server in self._servers:
+            server.should_exit = True
+            server.force_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            if self._thread.is_alive():  # pragma: no cover
+                log.warning("fake SignalWire servers did not stop within 10 s")
+        self._thread = None
+        self._servers = []
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self) -> FakeSignalWireSpace:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -------------------------------------------------------------- access
+    @property
+    def base_url(self) -> str:
+        """``https://127.0.0.1:<port>`` (no trailing slash)."""
+        return f"https://127.0.0.1:{self._port}"
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def media_base_url(self) -> str:
+        """``https://localhost:<other port>``: the recording download host (no auth)."""
+        return f"https://localhost:{self._media_port}"
+
+    @property
+    def relative_links(self) -> bool:
+        """When true, ``/api/*`` list ``links`` are relative (``/api/...?...``), not absolute."""
+        return self._state.relative_links
+
+    @relative_links.setter
+    def relative_links(self, value: bool) -> None:
+        self._state.relative_links = bool(value)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Requests received by the API server, oldest first (a snapshot copy)."""
+        with self._state.lock:
+            return list(self._state.requests)
+
+    @property
+    def media_requests(self) -> list[RecordedRequest]:
+        """Requests received by the media server, oldest first (a snapshot copy)."""
+        with self._state.lock:
+            return list(self._state.media_requests)
+
+    @property
+    def state(self) -> SpaceState:
+        """The raw in-memory state (for advanced tests; take ``state.lock``)."""
+        return self._state
+
+    def airflow_conn_uri(self) -> str:
+        """``signalwire://<project>:<token>@127.0.0.1:<port>/?verify=<ca path>``."""
+        return (
+            f"signalwire://{quote(self.project_id, safe='')}:{quote(self.api_token, safe='')}"
+            f"@127.0.0.1:{self._port}/?verify={quote(self.ca_bundle, safe='')}"
+        )
+
+    def airflow_conn_json(self) -> str:
+        """The connection as Airflow's JSON form (``AIRFLOW_CONN_...`` value)."""
+        return json.dumps(
+            {
+                "conn_type": "signalwire",
+                "host": self.base_url,
+                "login": self.project_id,
+                "password": self.api_token,
+                "extra": {"verify": self.ca_bundle},
+            }
+        )
+
+    # ------------------------------------------------------------ controls
+    def add_token(self, scopes: tuple[str, ...] | list[str] = ("messaging",)) -> str:
+        """Create an extra API token limited to ``scopes`` (lower-case names) and return it."""
+        unknown = set(scopes) - set(ALL_SCOPES)
+        if unknown:
+            raise ValueError(f"unknown scopes {sorted(unknown)}; known: {ALL_SCOPES}")
+        token = "PT" + secrets.token_hex(24)
+        with self._state.lock:
+            self._state.tokens[token] = frozenset(scopes)
+        return token
+
+    def inject_fault(
+        self,
+        path_prefix: str,
+        kind: str,
+        count: int = 1,
+        *,
+        method: str | None = None,
+        retry_after: str | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Make the next ``count`` requests whose path starts with ``path_prefix`` fail.
+
+        ``kind``: ``"429"`` (adds ``Retry-After: <retry_after>`` if given), ``"500"``,
+        ``"502"``, ``"503"``, ``"504"`` (family-shaped error bodies), ``"drop"`` (the
+        connection is aborted after the request is read, no response bytes) or
+        ``"delay"`` (sleep ``delay`` seconds, then answer normally).  ``method``
+        restricts it to one HTTP method.  Works on both servers (media paths start
+        with ``/recordings``).
+        """
+        kind = str(kind)
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        with self._state.lock:
+            self._state.faults.append(Fault(path_prefix, kind, count, method, retry_after, delay))
+
+    def fail_next_message(
+        self, status: str = "failed", *, error_code: str | None = None, error_message: str | None = None
+    ) -> None:
+        """Make the next created message end ``failed`` or ``undelivered`` (after being queued)."""
+        if status not in ("failed", "undelivered"):
+            raise ValueError("status must be 'failed' or 'undelivered'")
+        with self._state.lock:
+            self._state.message_failures.append((status, error_code, error_message))
+
+    def fail_next_call(self, status: str = "failed") -> None:
+        """Make the next created call end ``failed``, ``busy``, ``no-answer`` or ``canceled``."""
+        if status not in ("failed", "busy", "no-answer", "canceled"):
+            raise ValueError("status must be one of failed, busy, no-answer, canceled")
+        with self._state.lock:
+            self._state.call_failures.append(status)
+
+    def reset(self) -> None:
+        """Forget all resources, faults, pending failures and logged requests.
+
+        Tokens (including ones from :meth:`add_token`), the clock and
+        ``relative_links`` are kept; the clock is not rewound.
+        """
+        self._state.clear()
+
+    # ------------------------------------------------------------- seeding
+    def seed_rooms(self, n: int) -> list[dict[str, Any]]:
+        """Create ``n`` rooms named ``seeded-room-<k>`` and return them (API shape)."""
+        with self._state.lock:
+            start = len(self._state.rooms)
+            rooms = []
+            for i in range(n):
+                k = start + i + 1
+                while self._state.find_room(f"seeded-room-{k}") is not None:
+                    k += 1
+                rooms.append(
+                    public(self._state.new_room({"name": f"seeded-room-{k}", "display_name": f"Room {k}"}))
+                )
+        return rooms
+
+    def seed_sessions(self, n: int, recordings_per_session: int = 1) -> list[dict[str, Any]]:
+        """Create ``n`` completed room sessions (2 members, events, recordings) and return them.
+
+        Sessions are spread over the existing rooms (one room is created if none exist).
+        Each recording's ``uri`` points at the media server.
+        """
+        with self._state.lock:
+            rooms = list(self._state.rooms.values())
+            if not rooms:
+                self.seed_rooms(1)
+                rooms = list(self._state.rooms.values())
+            out = []
+            for i in range(n):
+                sess = self._state.new_session(rooms[i % len(rooms)], recordings=recordings_per_session)
+                view = public(sess)
+                out.append(view)
+        return out
+
+    def seed_logs(self, kind: str, n: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Create ``n`` log entries of ``kind`` (voice, messaging, fax, video, conferences) with
+        ``created_at`` spread evenly over [start, end) and return them (API shape)."""
+        if kind not in LOG_KINDS:
+            raise ValueError(f"unknown log kind {kind!r}; expected one of {LOG_KINDS}")
+        if start.tzinfo is None or end.tzinfo is None:
+            from datetime import timezone
+
+            start = start.replace(tzinfo=start.tzinfo or timezone.utc)
+            end = end.replace(tzinfo=end.tzinfo or timezone.utc)
+        span = (end - start) / max(n, 1)
+        out = []
+        for i in range(n):
+            when = (start + span * i).replace(microsecond=0)
+            out.append(public(self._state.add_log(kind, when)))
+        return out
+
+    def _apply_seed(self, seed: str) -> None:
+        if seed != "demo":
+            raise ValueError(f"unknown seed {seed!r}; only 'demo' exists")
+        now = self.clock.now()
+        self.seed_rooms(3)
+        self.seed_sessions(2)
+        for kind in LOG_KINDS:
+            self.seed_logs(kind, 5, now - timedelta(days=2), now)

@@ -1,0 +1,72 @@
+"""Small helpers shared by the fake's modules (time formats, ids, phone numbers)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+ROOM_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+ALL_SCOPES = (
+    "calling",
+    "chat",
+    "datasphere",
+    "fax",
+    "management",
+    "messaging",
+    "numbers",
+    "pubsub",
+    "storage",
+    "tasking",
+    "video",
+    "voice",
+)
+COMPAT_PREFIX = "/api/laml/2010-04-01"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def iso(dt: datetime | None) -> str | None:
+    """RFC 3339 with a ``Z`` suffix, as the ``/api/*`` families answer."""
+    if dt is None:
+        return None
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc2822(dt: datetime | None) -> str | None:
+    """RFC 2822 (``Sat, 15 Sep 2018 10:00:00 +0000``), as the Compatibility API answers."""
+    if dt is None:
+        return None
+    return dt.astimezone(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def parse_when(value: str) -> tuple[datetime, bool]:
+    """Parse a date filter value; returns (UTC datetime, whether it was a bare date).
+
+    Accepts ``YYYY-MM-DD``, ISO 8601 / RFC 3339 datetimes (naive = UTC), RFC 2822 and
+    Unix timestamps.  Raises ValueError otherwise.
+    """
+    value = value.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        d = date.fromisoformat(value)
+        return datetime(d.year, d.month, d.day, tzinfo=timezone.utc), True
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return datetime.fromtimestamp(float(value), tz=timezone.utc), False
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            dt = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError) as exc:
+            raise ValueError(f"invalid date: {value!r}") from exc
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc), False
+
+
+def day_bounds(start: datetime) -> tuple[datetime, datetime]:
+    return start, start + timedelta(days=1)
