@@ -132,8 +132,8 @@ def normalize_space_url(value: Any, port: int | None = None) -> str:
         raise ConnectionConfigError(f"Space URL {value!r} is not a valid host name: {fix}.")
     if scheme == "http" and not is_loopback(hostname):
         raise ConnectionConfigError(
-            f"Space URL {value!r} uses plain http://: SignalWire requires https:// (plain http is "
-            "accepted only for a local test server on 127.0.0.1/localhost)."
+            f"Space URL {value!r} uses plain http://: use https:// (SignalWire accepts only HTTPS; plain "
+            "http is allowed only for a local test server on 127.0.0.1 or localhost)."
         )
     if "." not in hostname and not is_ip and hostname != "localhost":
         hostname = f"{hostname}.{SIGNALWIRE_DOMAIN}"

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+PROJECT = "0a1b2c3d-0000-4000-8000-00000000abcd"
+TOKEN = "PTtesttoken0123456789abcdefSECRET"
+
+
+@pytest.fixture
+def make_conn(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Define a signalwire connection through ``AIRFLOW_CONN_<ID>`` and return its id."""
+
+    def _make(
+        host: str = "acme.signalwire.com",
+        login: str | None = PROJECT,
+        password: str | None = TOKEN,
+        extra: dict[str, Any] | None = None,
+        conn_id: str = "signalwire_test",
+        port: int | None = None,
+    ) -> str:
+        conn: dict[str, Any] = {"conn_type": "signalwire", "host": host, "login": login, "password": password}
+        if port is not None:
+            conn["port"] = port
+        if extra is not None:
+            conn["extra"] = extra
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+        return conn_id
+
+    return _make
+
+
+@pytest.fixture
+def make_hook(make_conn: Callable[..., str]) -> Callable[..., Any]:
+    """A SignalWireHook on a fresh connection; sleeps are recorded, not slept."""
+    from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+
+    def _make(hook_kwargs: dict[str, Any] | None = None, **conn_kwargs: Any) -> SignalWireHook:
+        conn_id = make_conn(**conn_kwargs)
+        hook = SignalWireHook(signalwire_conn_id=conn_id, **(hook_kwargs or {}))
+        hook.slept = []  # type: ignore[attr-defined]
+        hook._sleep = hook.slept.append  # type: ignore[attr-defined]
+        return hook
+
+    return _make

@@ -1,0 +1,254 @@
+"""The shared rules: URL normalisation, retry decisions, Retry-After, paging links, error bodies."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from airflow_provider_signalwire import protocol as p
+from airflow_provider_signalwire.protocol import ConnectionConfigError, Failure
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "acme",
+        "acme.signalwire.com",
+        "https://acme.signalwire.com/",
+        "HTTPS://Acme.SignalWire.com/dashboard/rooms?x=1",
+        "  acme.signalwire.com  ",
+        "\thttps://acme.signalwire.com\n",
+        "acme.signalwire.com:443",
+    ],
+)
+def test_space_url_variants_normalise_to_the_space(raw):
+    assert p.normalize_space_url(raw) == "https://acme.signalwire.com"
+
+
+@pytest.mark.parametrize(
+    ("raw", "port", "expected"),
+    [
+        ("api.example.org", None, "https://api.example.org"),
+        ("api.example.org:8443", None, "https://api.example.org:8443"),
+        ("https://api.example.org:8443/x", None, "https://api.example.org:8443"),
+        ("127.0.0.1", 9443, "https://127.0.0.1:9443"),
+        ("http://127.0.0.1:8080", None, "http://127.0.0.1:8080"),
+        ("http://localhost:8080/", None, "http://localhost:8080"),
+        ("http://[::1]:8080", None, "http://[::1]:8080"),
+        ("http://127.0.0.5:81", None, "http://127.0.0.5:81"),
+        ("https://127.0.0.1:9443", 1234, "https://127.0.0.1:9443"),
+    ],
+)
+def test_other_hosts_are_used_as_given(raw, port, expected):
+    assert p.normalize_space_url(raw, port) == expected
+
+
+def test_plain_http_refused_for_remote_hosts():
+    with pytest.raises(ConnectionConfigError, match="https"):
+        p.normalize_space_url("http://acme.signalwire.com")
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "app.localhost"])
+def test_loopback(host):
+    assert p.is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["acme.signalwire.com", "10.0.0.1", "128.0.0.1", "localhost.example.com"])
+def test_not_loopback(host):
+    assert not p.is_loopback(host)
+
+
+def test_settings_read_prefixed_and_unprefixed_extras():
+    s = p.build_settings("acme", "proj", "tok", {"timeout": "12.5", "max_retries": 0, "verify": "false"})
+    assert (s.timeout, s.max_retries, s.verify) == (12.5, 0, False)
+    s = p.build_settings(
+        "acme",
+        "proj",
+        "tok",
+        {
+            "extra__signalwire__timeout": 7,
+            "extra__signalwire__max_retries": "5",
+            "extra__signalwire__verify": "/tmp/ca.pem",
+        },
+    )
+    assert (s.timeout, s.max_retries, s.verify) == (7.0, 5, "/tmp/ca.pem")
+    s = p.build_settings("acme", "proj", "tok", {"timeout": "", "verify": True})
+    assert (s.timeout, s.max_retries, s.verify) == (p.DEFAULT_TIMEOUT, p.DEFAULT_MAX_RETRIES, True)
+
+
+def test_settings_repr_hides_the_token():
+    s = p.build_settings("acme", "proj", "PTverysecret")
+    assert "PTverysecret" not in repr(s)
+    assert "PTverysecret" not in str(s)
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        ({"status": 429}, True),
+        ({"status": 500}, True),
+        ({"status": 502}, True),
+        ({"status": 503}, True),
+        ({"status": 504}, True),
+        ({"status": 400}, False),
+        ({"status": 401}, False),
+        ({"status": 404}, False),
+        ({"status": 422}, False),
+        ({"failure": Failure("connect", sent=False)}, True),
+        ({"failure": Failure("timeout", sent=True)}, True),
+        ({"failure": Failure("dropped", sent=True)}, True),
+        ({"failure": Failure("tls", sent=False)}, False),
+    ],
+)
+def test_idempotent_calls_retry_on_transient_failures(when, expected):
+    for method in ("GET", "DELETE", "PUT", "head"):
+        assert p.should_retry(method, **when) is expected
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        ({"status": 429}, True),
+        ({"status": 503}, True),
+        ({"status": 500}, False),
+        ({"status": 502}, False),
+        ({"status": 504}, False),
+        ({"failure": Failure("connect", sent=False)}, True),
+        ({"failure": Failure("timeout", sent=True)}, False),
+        ({"failure": Failure("dropped", sent=True)}, False),
+    ],
+)
+def test_post_and_patch_retry_only_when_the_server_did_not_act(when, expected):
+    for method in ("POST", "PATCH", "post"):
+        assert p.should_retry(method, **when) is expected
+
+
+def test_retry_after_seconds_and_http_date():
+    now = datetime(2026, 11, 27, 12, 0, 0, tzinfo=timezone.utc)
+    assert p.parse_retry_after("7", now) == 7.0
+    assert p.parse_retry_after(" 0 ", now) == 0.0
+    assert p.parse_retry_after("-3", now) == 0.0
+    http_date = format_datetime(now + timedelta(seconds=42), usegmt=True)
+    assert p.parse_retry_after(http_date, now) == pytest.approx(42)
+    assert p.parse_retry_after(format_datetime(now - timedelta(seconds=5), usegmt=True), now) == 0.0
+    assert p.parse_retry_after("soon", now) is None
+    assert p.parse_retry_after("", now) is None
+    assert p.parse_retry_after(None, now) is None
+
+
+def test_retry_delay_prefers_retry_after_and_caps_it():
+    assert p.retry_delay(1, "3") == 3.0
+    assert p.retry_delay(5, "100000") == p.MAX_RETRY_AFTER
+
+
+def test_retry_delay_backs_off_exponentially_with_jitter_and_a_cap():
+    rng = random.Random(1)
+    for attempt, base in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (10, p.MAX_BACKOFF)]:
+        delays = [p.retry_delay(attempt, backoff=1.0, rng=rng) for _ in range(50)]
+        assert all(base / 2 <= d <= base for d in delays)
+        assert len(set(delays)) > 1  # jittered
+
+
+def test_page_items_and_next_links():
+    rest = {"data": [1, 2], "links": {"self": "x", "next": "/api/video/rooms?page_token=b"}}
+    assert p.page_items(rest, "/api/video/rooms") == [1, 2]
+    assert p.next_page_link(rest, "/api/video/rooms") == "/api/video/rooms?page_token=b"
+    assert p.next_page_link({"data": [], "links": {"self": "x"}}, "/api/video/rooms") is None
+    compat_path = "/api/laml/2010-04-01/Accounts/a/Messages"
+    compat = {"messages": [{"sid": "1"}], "next_page_uri": "/api/laml/x?Page=1", "uri": "u", "page": 0}
+    assert p.page_items(compat, compat_path) == [{"sid": "1"}]
+    assert p.next_page_link(compat, compat_path) == "/api/laml/x?Page=1"
+    assert p.next_page_link({**compat, "next_page_uri": None}, compat_path) is None
+    with pytest.raises(ValueError, match="data"):
+        p.page_items({"items": []}, "/api/video/rooms")
+
+
+def test_rebase_link_keeps_credentials_on_the_space():
+    base = "https://acme.signalwire.com"
+    cur = "https://acme.signalwire.com/api/video/rooms?page_size=2"
+    assert p.rebase_link("/api/video/rooms?page_token=b", base, cur) == (
+        "https://acme.signalwire.com/api/video/rooms?page_token=b",
+        False,
+    )
+    assert p.rebase_link("https://ACME.signalwire.com/api/video/rooms?page_token=c", base, cur)[1] is False
+    url, moved = p.rebase_link("https://evil.example.com/api/video/rooms?page_token=d", base, cur)
+    assert (url, moved) == ("https://acme.signalwire.com/api/video/rooms?page_token=d", True)
+    assert (
+        p.rebase_link("?page_token=e", base, cur)[0]
+        == "https://acme.signalwire.com/api/video/rooms?page_token=e"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"error": "Room not found"}', [{"message": "Room not found"}]),
+        (
+            '{"errors": [{"type": "validation_error", "code": "invalid_parameter", "message": "is invalid",'
+            ' "attribute": "name", "url": "https://developer.signalwire.com/rest/overview/error-codes"}]}',
+            [
+                {
+                    "code": "invalid_parameter",
+                    "message": "is invalid",
+                    "attribute": "name",
+                    "type": "validation_error",
+                    "url": "https://developer.signalwire.com/rest/overview/error-codes",
+                }
+            ],
+        ),
+        (
+            '{"errors": [{"detail": "Name is too long", "status": "422", "title": "Invalid", "code": "x1"}]}',
+            [{"code": "x1", "detail": "Name is too long", "title": "Invalid", "status": "422"}],
+        ),
+        (
+            '{"code": 21211, "message": "Invalid To number", "more_info": "https://x", "status": 400}',
+            [{"code": 21211, "message": "Invalid To number", "status": 400, "more_info": "https://x"}],
+        ),
+        ("Bad Gateway\n", [{"message": "Bad Gateway"}]),
+        ("", []),
+        (b'{"error": {"message": "nested"}}', [{"message": "nested"}]),
+    ],
+)
+def test_error_bodies_of_every_shape(body, expected):
+    assert p.parse_error_body(body) == expected
+
+
+def test_describe_errors_is_one_line():
+    line = p.describe_errors(
+        [{"attribute": "name", "message": "is invalid", "code": "invalid_parameter"}, {"message": "second"}]
+    )
+    assert line == "name: is invalid (code invalid_parameter); second"
+
+
+def test_scope_for_path():
+    assert p.scope_for_path("/api/video/rooms") == "Video"
+    assert p.scope_for_path("/api/laml/2010-04-01/Accounts/x/Messages") == "Messaging"
+    assert p.scope_for_path("/api/laml/2010-04-01/Accounts/x/Calls/y") == "Voice"
+    assert p.scope_for_path("/api/fax/logs") == "Fax"
+
+
+def test_encode_fields():
+    dt = datetime(2026, 11, 27, 1, 2, 3)
+    assert p.encode_fields({"a": True, "b": False, "c": None, "d": dt, "e": ["x", True]}) == {
+        "a": "true",
+        "b": "false",
+        "d": "2026-11-27T01:02:03+00:00",
+        "e": ["x", "true"],
+    }
+
+
+@pytest.mark.parametrize(
+    "path", ["https://evil.example.com/api/video/rooms", "//evil.example.com/api/x", "", "  "]
+)
+def test_full_urls_and_empty_paths_refused(path):
+    with pytest.raises(ValueError, match="path"):
+        p.validate_path(path)
+
+
+def test_paths_are_made_absolute_and_must_be_api_paths():
+    assert p.validate_path("api/video/rooms") == "/api/video/rooms"
+    with pytest.raises(ValueError, match="/api/"):
+        p.validate_path("/video/rooms")
