@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from requests.structures import CaseInsensitiveDict
 
+from airflow_provider_signalwire.testing.common import COMPAT_MORE_INFO as COMPAT_CODES_MORE_INFO
 from airflow_provider_signalwire.testing.common import REASONS, is_compat
 from airflow_provider_signalwire.testing.recording import RecordedRequest
 from airflow_provider_signalwire.testing.state import SpaceState
-from airflow_provider_signalwire.testing.common import COMPAT_MORE_INFO as COMPAT_CODES_MORE_INFO
 
 ASGIApp = Callable[..., Any]
 

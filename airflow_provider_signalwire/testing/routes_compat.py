@@ -35,7 +35,9 @@ async def _form(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "")
     raw = (await request.body()).decode("utf-8", "replace")
     if raw and not ctype.startswith("application/x-www-form-urlencoded"):
-        raise FakeHTTPError(compat_error(400, 20001, "Content-Type must be application/x-www-form-urlencoded"))
+        raise FakeHTTPError(
+            compat_error(400, 20001, "Content-Type must be application/x-www-form-urlencoded")
+        )
     fields: dict[str, Any] = {}
     for key, value in parse_qsl(raw, keep_blank_values=True):
         if key in fields:
@@ -62,17 +64,18 @@ def _date_filters(
             raise FakeHTTPError(compat_error(400, 20001, f"Invalid {name}{suffix}: {value}")) from None
         bounds.append((suffix, when, is_date))
     out = []
-    for when, item in items:
+    for moment, item in items:
         ok = True
         for suffix, bound, is_date in bounds:
-            if when is None:
+            if moment is None:
                 ok = False
             elif suffix == "":
-                ok = ok and bound <= when < bound + timedelta(days=1)
+                ok = ok and bound <= moment < bound + timedelta(days=1)
             elif suffix == "<":
-                ok = ok and when < (bound + timedelta(days=1) if is_date else bound + timedelta(seconds=1))
+                limit = bound + (timedelta(days=1) if is_date else timedelta(seconds=1))
+                ok = ok and moment < limit
             else:
-                ok = ok and when >= bound
+                ok = ok and moment >= bound
         if ok:
             out.append(item)
     return out
@@ -212,7 +215,10 @@ async def create_call(request: Request, account_sid: str) -> Any:
 
 @router.get(ACCOUNT + "/Calls")
 async def list_calls(request: Request, account_sid: str) -> Any:
-    """List calls (newest first); filters ``To``, ``From``, ``Status``, ``StartTime``/``EndTime`` (+``<``/``>``)."""
+    """List calls (newest first).
+
+    Filters: ``To``, ``From``, ``Status``, ``StartTime``/``EndTime`` (each also with ``<`` / ``>``).
+    """
     authenticate(request, VOICE)
     state = state_of(request)
     _check_account(state, account_sid)

@@ -25,10 +25,10 @@ from airflow_provider_signalwire.testing.util import ALL_SCOPES
 log = logging.getLogger(__name__)
 
 
-def _bind() -> socket.socket:
+def _bind(port: int = 0) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     sock.listen(128)
     sock.setblocking(False)
     return sock
@@ -67,8 +67,11 @@ class FakeSignalWireSpace:
         self.ca_bundle = ""
 
     # ----------------------------------------------------------- lifecycle
-    def start(self) -> FakeSignalWireSpace:
-        """Start both servers (returns quickly once they accept connections)."""
+    def start(self, port: int = 0) -> FakeSignalWireSpace:
+        """Start both servers (returns once they accept connections, well under a second).
+
+        ``port``: the API port (default: a free one); the media port is always free-picked.
+        """
         if self._thread is not None:
             return self
         import trustme
@@ -86,7 +89,7 @@ class FakeSignalWireSpace:
         cert.private_key_pem.write_to_path(str(key_file))
         cert_file.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
 
-        api_sock, media_sock = _bind(), _bind()
+        api_sock, media_sock = _bind(port), _bind()
         self._port = api_sock.getsockname()[1]
         self._media_port = media_sock.getsockname()[1]
         self._state.base_url = self.base_url

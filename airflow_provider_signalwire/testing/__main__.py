@@ -1,0 +1,67 @@
+"""Command line: ``python -m airflow_provider_signalwire.testing serve [--port N] [--seed demo]``.
+
+``serve`` starts a fake space, prints the ``export AIRFLOW_CONN_SIGNALWIRE_DEFAULT='...'``
+line (JSON form) and runs until Ctrl-C.  Subcommands are argparse subparsers: add one
+with a ``_add_<name>(subparsers)`` function registered in :func:`build_parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from airflow_provider_signalwire.testing.space import FakeSignalWireSpace
+
+    space = FakeSignalWireSpace(seed=args.seed)
+    space.start(port=args.port)
+    print(f"export AIRFLOW_CONN_SIGNALWIRE_DEFAULT={shlex.quote(space.airflow_conn_json())}", flush=True)
+    print(f"# API: {space.base_url}  media: {space.media_base_url}", flush=True)
+    print(f"# project: {space.project_id}  CA bundle: {space.ca_bundle}", flush=True)
+    print("# Ctrl-C to stop", flush=True)
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        space.stop()
+    return 0
+
+
+def _add_serve(subparsers: Any) -> None:
+    p = subparsers.add_parser("serve", help="run a fake SignalWire space until Ctrl-C")
+    p.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
+    p.add_argument("--seed", choices=["demo"], default=None, help="pre-seed rooms, sessions and logs")
+    p.set_defaults(func=_serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_signalwire.testing",
+        description="An offline SignalWire space for tests and demos.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    _add_serve(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
