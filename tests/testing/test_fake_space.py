@@ -1,0 +1,276 @@
+"""Focused tests of the fake space's controls: faults, scopes, media host, clock, plugin, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from airflow_provider_signalwire.testing import FakeSignalWireSpace
+
+COMPAT = "/api/laml/2010-04-01"
+
+
+def get(space: FakeSignalWireSpace, path: str, token: str | None = None, **kw: Any) -> requests.Response:
+    auth = (space.project_id, token or space.api_token)
+    return requests.get(space.base_url + path, auth=auth, verify=space.ca_bundle, timeout=10, **kw)
+
+
+def post(space: FakeSignalWireSpace, path: str, token: str | None = None, **kw: Any) -> requests.Response:
+    auth = (space.project_id, token or space.api_token)
+    return requests.post(space.base_url + path, auth=auth, verify=space.ca_bundle, timeout=10, **kw)
+
+
+def test_import_is_cheap() -> None:
+    code = (
+        "import sys, airflow_provider_signalwire.testing, airflow_provider_signalwire.testing.pytest_plugin;"
+        "heavy = [m for m in ('fastapi', 'uvicorn', 'trustme', 'starlette') if m in sys.modules];"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_urls_and_connection_forms(signalwire_space: FakeSignalWireSpace) -> None:
+    space = signalwire_space
+    assert space.base_url.startswith("https://127.0.0.1:") and not space.base_url.endswith("/")
+    assert space.media_base_url.startswith("https://localhost:")
+    assert space.media_base_url.split(":")[-1] != space.base_url.split(":")[-1]
+    assert space.api_token.startswith("PT")
+    assert Path(space.ca_bundle).is_file()
+    assert json.loads(os.environ["AIRFLOW_CONN_SIGNALWIRE_DEFAULT"]) == json.loads(space.airflow_conn_json())
+    from airflow.models.connection import Connection
+
+    conn = Connection(conn_id="x", uri=space.airflow_conn_uri())
+    assert (conn.conn_type, conn.host, conn.port) == ("signalwire", "127.0.0.1", space.port)
+    assert (conn.login, conn.password) == (space.project_id, space.api_token)
+    assert conn.extra_dejson == {"verify": space.ca_bundle}
+
+
+def test_start_stop_fast_and_ca_removed() -> None:
+    t0 = time.monotonic()
+    space = FakeSignalWireSpace().start()
+    started = time.monotonic() - t0
+    session = requests.Session()  # keep an idle keep-alive connection open across stop()
+    assert session.get(space.base_url + "/api/video/rooms", verify=space.ca_bundle).status_code == 401
+    t1 = time.monotonic()
+    ca = space.ca_bundle
+    space.stop()
+    stopped = time.monotonic() - t1
+    session.close()
+    assert started < 3 and stopped < 2, (started, stopped)
+    assert not Path(ca).exists()
+
+
+@pytest.mark.parametrize("kind", ["500", "502", "503", "504"])
+def test_5xx_faults_have_family_bodies(signalwire_space: FakeSignalWireSpace, kind: str) -> None:
+    space = signalwire_space
+    space.inject_fault("/api/video", kind, count=2)
+    for _ in range(2):
+        r = get(space, "/api/video/rooms")
+        assert r.status_code == int(kind) and "error" in r.json()
+    assert get(space, "/api/video/rooms").status_code == 200
+    space.inject_fault(COMPAT, kind)
+    body = get(space, f"{COMPAT}/Accounts/{space.project_id}").json()
+    assert body["status"] == int(kind) and {"code", "message", "more_info"} <= body.keys()
+
+
+def test_429_retry_after_and_method_filter(signalwire_space: FakeSignalWireSpace) -> None:
+    space = signalwire_space
+    space.inject_fault("/api/video/rooms", "429", method="POST", retry_after="3")
+    assert get(space, "/api/video/rooms").status_code == 200  # GET not affected
+    r = post(space, "/api/video/rooms", json={"name": "r1"})
+    assert r.status_code == 429 and r.headers["Retry-After"] == "3"
+    assert post(space, "/api/video/rooms", json={"name": "r1"}).status_code == 200
+    space.inject_fault(COMPAT, "429")
+    assert get(space, f"{COMPAT}/Accounts/{space.project_id}").json()["code"] == 20429
+
+
+def test_drop_is_a_connection_error(signalwire_space: FakeSignalWireSpace) -> None:
+    space = signalwire_space
+    space.inject_fault("/api/video/rooms", "drop")
+    with pytest.raises(requests.ConnectionError):
+        post(space, "/api/video/rooms", json={"name": "dropped"})
+    rec = space.requests[-1]
+    assert rec.fault == "drop" and rec.status is None and json.loads(rec.body) == {"name": "dropped"}
+    # the request was not applied, and the next one is fine
+    assert get(space, "/api/video/rooms").json()["data"] == []
+
+
+def test_delay_fault(signalwire_space: FakeSignalWireSpace) -> None:
+    space = signalwire_space
+    space.inject_fault("/api/video/rooms", "delay", delay=0.5)
+    t0 = time.monotonic()
+    assert get(space, "/api/video/rooms").status_code == 200
+    assert time.monotonic() - t0 >= 0.5
+    with pytest.raises(ValueError):
+        space.inject_fault("/api", "418")
+
+
+def test_scoped_tokens(signalwire_space: FakeSignalWireSpace) -> None:
+    space = signalwire_space
+    msg_token = space.add_token(scopes=("messaging",))
+    video_token = space.add_token(scopes=("video",))
+    assert get(space, "/api/messaging/logs", token=msg_token).status_code == 200
+    assert get(space, "/api/video/rooms", token=msg_token).json() == {"error": "Unauthorized"}
+    assert get(space, "/api/video/logs", token=msg_token).status_code == 403  # spec declares 403 here
+    assert get(space, "/api/video/rooms", token=video_token).status_code == 200
+    acct = f"{COMPAT}/Accounts/{space.project_id}"
+    assert get(space, acct, token=video_token).status_code == 200  # any valid token
+    data = {"To": "+15551230001", "From": "+15557650001", "Url": "https://e.x/a"}
+    r = post(space, f"{acct}/Calls", token=msg_token, data=data)
+    assert r.status_code == 401 and r.json()["status"] == 401
+    with pytest.raises(ValueError):
+        space.add_token(scopes=("nonsense",))
+
+
+def test_request_log_redacts_credentials(signalwire_space: FakeSignalWireSpace) -> None:
+    space = signalwire_space
+    get(space, "/api/video/rooms", params={"page_size": "5"})
+    rec = space.requests[-1]
+    assert (rec.method, rec.path, rec.query, rec.status) == (
+        "GET",
+        "/api/video/rooms",
+        {"page_size": "5"},
+        200,
+    )
+    assert rec.headers["Authorization"] == "<redacted>" and rec.has_auth
+    assert space.api_token not in repr(space.requests)
+
+
+def test_media_server_serves_recordings_without_auth(signalwire_space: FakeSignalWireSpace) -> None:
+    space = signalwire_space
+    space.seed_sessions(1)
+    rec = get(space, "/api/video/room_recordings").json()["data"][0]
+    r = requests.get(rec["uri"], verify=space.ca_bundle, timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"] == "video/mp4"
+    assert len(r.content) == rec["size_in_bytes"]
+    media = space.media_requests[-1]
+    assert media.path == f"/recordings/{rec['id']}.mp4" and not media.has_auth
+    # a client that (wrongly) sends credentials is visible in the log, redacted
+    requests.get(rec["uri"], auth=("a", "b"), verify=space.ca_bundle, timeout=10)
+    assert space.media_requests[-1].headers["authorization"] == "<redacted>"
+    assert not any(r.server == "media" for r in space.requests)
+    requests.delete(
+        f"{space.base_url}/api/video/room_recordings/{rec['id']}",
+        auth=(space.project_id, space.api_token),
+        verify=space.ca_bundle,
+        timeout=10,
+    )
+    assert requests.get(rec["uri"], verify=space.ca_bundle, timeout=10).status_code == 404
+
+
+def _send_message(space: FakeSignalWireSpace) -> dict[str, Any]:
+    data = {"To": "+15551230001", "From": "+15557650001", "Body": "hello"}
+    r = post(space, f"{COMPAT}/Accounts/{space.project_id}/Messages", data=data)
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _fetch(space: FakeSignalWireSpace, kind: str, sid: str) -> dict[str, Any]:
+    body: dict[str, Any] = get(space, f"{COMPAT}/Accounts/{space.project_id}/{kind}/{sid}").json()
+    return body
+
+
+def test_message_status_follows_clock(signalwire_space: FakeSignalWireSpace) -> None:
+    space = signalwire_space
+    space.clock.freeze()
+    sid = _send_message(space)["sid"]
+    assert _fetch(space, "Messages", sid)["status"] == "queued"
+    space.clock.advance(1.5)
+    sent = _fetch(space, "Messages", sid)
+    assert sent["status"] == "sent" and sent["date_sent"]
+    space.clock.advance(2)
+    assert _fetch(space, "Messages", sid)["status"] == "delivered"
+    log = get(space, f"/api/messaging/logs/{sid}").json()  # live messages show up in logs
+    assert log["status"] == "delivered"
+
+
+@pytest.mark.parametrize("status", ["failed", "undelivered"])
+def test_fail_next_message(signalwire_space: FakeSignalWireSpace, status: str) -> None:
+    space = signalwire_space
+    space.clock.freeze()
+    space.fail_next_message(status, error_code="30003")
+    sid = _send_message(space)["sid"]
+    space.clock.advance(10)
+    msg = _fetch(space, "Messages", sid)
+    assert msg["status"] == status and msg["error_code"] == "30003"
+    assert _fetch(space, "Messages", _send_message(space)["sid"])["status"] == "queued"  # only the next one
+
+
+def test_call_progression_failure_and_hangup(signalwire_space: FakeSignalWireSpace) -> None:
+    space = signalwire_space
+    space.clock.freeze()
+    acct = f"{COMPAT}/Accounts/{space.project_id}"
+    data = {"To": "+15551230001", "From": "+15557650001", "Url": "https://e.x/a"}
+    space.fail_next_call("busy")
+    busy = post(space, f"{acct}/Calls.json", data=data).json()  # ".json" suffix accepted too
+    live = post(space, f"{acct}/Calls", data=data).json()
+    space.clock.advance(5)
+    assert _fetch(space, "Calls", busy["sid"])["status"] == "busy"
+    assert _fetch(space, "Calls", live["sid"])["status"] == "in-progress"
+    hung = post(space, f"{acct}/Calls/{live['sid']}", data={"Status": "completed"}).json()
+    assert hung["status"] == "completed" and hung["end_time"]
+    assert get(space, f"/api/voice/logs/{live['sid']}").json()["status"] == "completed"
+
+
+def test_reset_clears_state(signalwire_space: FakeSignalWireSpace) -> None:
+    space = signalwire_space
+    space.seed_rooms(2)
+    space.inject_fault("/api", "500", count=5)
+    space.reset()
+    assert get(space, "/api/video/rooms").json()["data"] == []
+    assert len(space.requests) == 1
+
+
+def test_seed_demo_and_seed_logs() -> None:
+    with FakeSignalWireSpace(seed="demo") as space:
+        assert len(get(space, "/api/video/rooms").json()["data"]) == 3
+        assert get(space, "/api/video/room_sessions").json()["data"]
+        start = datetime(2023, 1, 1, tzinfo=timezone.utc)
+        logs = space.seed_logs("fax", 4, start, start + timedelta(days=4))
+        assert [log["created_at"][:10] for log in logs] == [
+            "2023-01-01",
+            "2023-01-02",
+            "2023-01-03",
+            "2023-01-04",
+        ]
+
+
+def test_many_spaces_in_one_run() -> None:
+    for _ in range(3):
+        with FakeSignalWireSpace() as space:
+            assert get(space, "/api/video/rooms").status_code == 200
+
+
+def test_cli_serve() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_signalwire.testing", "serve", "--seed", "demo"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        prefix = "export AIRFLOW_CONN_SIGNALWIRE_DEFAULT="
+        assert line.startswith(prefix)
+        conn = json.loads(line[len(prefix) :].strip("'"))
+        r = requests.get(
+            conn["host"] + "/api/video/rooms",
+            auth=(conn["login"], conn["password"]),
+            verify=conn["extra"]["verify"],
+            timeout=10,
+        )
+        assert r.status_code == 200 and len(r.json()["data"]) == 3
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
