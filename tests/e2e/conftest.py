@@ -142,7 +142,9 @@ class Standalone:
 
         log = open(self.log_path, "w")  # noqa: SIM115 - closed by the child's exit
         self.proc = subprocess.Popen(
-            ["setsid", str(VENV_BIN / "airflow"), "standalone"],
+            # start_new_session=True is setsid(): its own session and process group, ended as a whole.
+            # (Not the setsid(1) command: run from a group leader it forks and exits, losing the pid.)
+            [str(VENV_BIN / "airflow"), "standalone"],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
