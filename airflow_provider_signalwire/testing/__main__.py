@@ -1,4 +1,4 @@
-"""Command line: ``python -m airflow_provider_signalwire.testing serve [--port N] [--seed demo]``.
+"""Command line: ``python -m airflow_provider_signalwire.testing serve|demo``.
 
 ``serve`` starts a fake space, prints the ``export AIRFLOW_CONN_SIGNALWIRE_DEFAULT='...'``
 line (JSON form) and runs until Ctrl-C.  Subcommands are argparse subparsers: add one
@@ -47,6 +47,23 @@ def _add_serve(subparsers: Any) -> None:
     p.set_defaults(func=_serve)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from airflow_provider_signalwire.testing.demo import run_demo
+
+    folder = Path(args.dags_folder) if args.dags_folder else None
+    return run_demo(dag_id=args.dag_id, dags_folder=folder, verbose=args.verbose)
+
+
+def _add_demo(subparsers: Any) -> None:
+    p = subparsers.add_parser("demo", help="run an example DAG with `airflow dags test` on a fake space")
+    p.add_argument("--dag-id", default="signalwire_video_rooms", help="example DAG to run")
+    p.add_argument("--dags-folder", default=None, help="folder of example DAGs (default: dags_examples/)")
+    p.add_argument("--verbose", action="store_true", help="print Airflow's own output too")
+    p.set_defaults(func=_demo)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_signalwire.testing",
@@ -54,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_serve(subparsers)
+    _add_demo(subparsers)
     return parser
 
 
