@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from e2e_support import (
     DAGS_FOLDER,
     TIMINGS,

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from e2e_support import (
     CONN_ID,
     DAGS_FOLDER,

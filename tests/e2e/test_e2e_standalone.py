@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-
 from e2e_support import CONN_ID, example_dag_ids, timed
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +45,9 @@ def signalwire_connection(standalone: Any, conn_json: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def dag_runs(standalone: Any, signalwire_connection: dict[str, Any], fake_space: Any) -> dict[str, dict[str, Any]]:
+def dag_runs(
+    standalone: Any, signalwire_connection: dict[str, Any], fake_space: Any
+) -> dict[str, dict[str, Any]]:
     """Unpause and trigger every DAG, wait (with a deadline) until each run is finished."""
     runs: dict[str, dict[str, Any]] = {}
     with timed("standalone: DAGs parsed, unpaused and triggered"):

@@ -1,0 +1,199 @@
+"""The SignalWire connection form of the Airflow 3.3 UI, in headless Debian Chromium (selenium).
+
+Logs in, opens Connections > Add Connection, picks SignalWire, checks the labels and that the token
+input hides what is typed, fills the standard fields, saves, and reads the connection back via REST.
+Screenshots land in build/e2e-screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from e2e_support import SCREENSHOTS, timed
+
+pytestmark = pytest.mark.e2e
+
+UI_CONN_ID = "signalwire_ui_e2e"
+EXPECTED_LABELS = ["Space URL", "Project ID", "API Token", "Timeout (seconds)", "Max retries", "Verify TLS"]
+WAIT_S = 20
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1100",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(arg)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with timed("ui: start chromium"):
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_until(what: str, probe: Callable[[], Any], driver: Any, timeout: float = WAIT_S) -> Any:
+    """Poll ``probe`` until it returns something truthy; on timeout save a screenshot and fail."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+            if value:
+                return value
+        except Exception as err:  # stale elements, not-yet-rendered nodes
+            last = err
+        time.sleep(0.25)
+    shot(driver, f"timeout-{what.replace(' ', '-')}")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what} (last error: {last!r}) at {driver.current_url}"
+    )
+
+
+def shot(driver: Any, name: str) -> None:
+    path = SCREENSHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    print(f"[e2e] screenshot {path}", flush=True)
+
+
+def labels_in(dialog: Any) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    # textContent, not .text: labels inside collapsed accordion sections have an empty .text.
+    return [
+        " ".join((el.get_attribute("textContent") or "").split()).rstrip(" *")
+        for el in dialog.find_elements(By.CSS_SELECTOR, "label[data-part=label]")
+    ]
+
+
+def click_section(driver: Any, dialog: Any, title: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    for el in dialog.find_elements(By.CSS_SELECTOR, "button, [role=button]"):
+        if (el.get_attribute("textContent") or "").strip().startswith(title):
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+            el.click()
+            return
+    raise AssertionError(f"no section {title!r} in the connection form")
+
+
+def test_connection_form_in_chromium(browser: Any, standalone: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    standalone.api("DELETE", f"/connections/{UI_CONN_ID}", ok=(204, 404))
+
+    with timed("ui: login"):
+        driver.get(f"{standalone.base_url}/")
+        user = wait_until("login form", lambda: driver.find_element(By.NAME, "username"), driver)
+        user.send_keys("admin")
+        driver.find_element(By.NAME, "password").send_keys(standalone.password)
+        submit = driver.find_element(By.CSS_SELECTOR, "button[type=submit]")
+        wait_until("enabled login button", submit.is_enabled, driver)
+        submit.click()
+        wait_until("logged in", lambda: not driver.find_elements(By.NAME, "username"), driver)
+        shot(driver, "01-logged-in")
+
+    with timed("ui: open Add Connection and pick SignalWire"):
+        driver.get(f"{standalone.base_url}/connections")
+
+        def add_button() -> Any:
+            for el in driver.find_elements(By.CSS_SELECTOR, "button"):
+                if "Add Connection" in (el.get_attribute("textContent") or ""):
+                    return el
+            return None
+
+        wait_until("Add Connection button", add_button, driver).click()
+        dialog = wait_until("dialog", lambda: driver.find_element(By.CSS_SELECTOR, "[role=dialog]"), driver)
+        wait_until(
+            "connection id input", lambda: dialog.find_element(By.NAME, "connection_id"), driver
+        ).send_keys(UI_CONN_ID)
+        combo = dialog.find_element(By.CSS_SELECTOR, "input[role=combobox]")
+        combo.click()
+        combo.send_keys("SignalWire")
+
+        def signalwire_option() -> Any:
+            for el in driver.find_elements(By.CSS_SELECTOR, "div[role=option]"):
+                if (el.get_attribute("textContent") or "").strip() == "SignalWire":
+                    return el
+            return None
+
+        wait_until("SignalWire option", signalwire_option, driver).click()
+        wait_until("Space URL label", lambda: "Space URL" in labels_in(dialog), driver)
+        shot(driver, "02-signalwire-form")
+
+    with timed("ui: check labels, fill and save"):
+        labels = labels_in(dialog)
+        missing = [label for label in EXPECTED_LABELS if label not in labels]
+        assert not missing, f"labels missing from the form: {missing}; form has {labels}"
+        for hidden in ("Port", "Schema"):
+            assert hidden not in labels, f"{hidden} should be hidden; form has {labels}"
+        # The extra fields are real inputs (element_<name>) holding their defaults.
+        for name in ("timeout", "max_retries", "verify"):
+            assert dialog.find_elements(By.NAME, f"element_{name}"), f"no input element_{name}"
+
+        click_section(driver, dialog, "Extra Fields")
+        time.sleep(0.5)
+        shot(driver, "03-extra-fields")
+        click_section(driver, dialog, "Standard Fields")
+        host = wait_until("host input", lambda: dialog.find_element(By.NAME, "host"), driver)
+        wait_until("host input visible", host.is_displayed, driver)
+        token_input = dialog.find_element(By.NAME, "password")
+        assert token_input.get_attribute("type") == "password", "the API Token input shows what is typed"
+        host.send_keys("https://example.signalwire.com")
+        dialog.find_element(By.NAME, "login").send_keys("1a2b3c4d-0000-1111-2222-333344445555")
+        token_input.send_keys("PTe2eUiSecretToken0123456789")
+        assert token_input.get_attribute("type") == "password"
+        shot(driver, "04-filled")
+
+        def save_button() -> Any:
+            for el in dialog.find_elements(By.CSS_SELECTOR, "button"):
+                if (el.get_attribute("textContent") or "").strip() == "Save" and el.is_enabled():
+                    return el
+            return None
+
+        button = wait_until("enabled Save button", save_button, driver)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        button.click()
+
+        def saved() -> Any:
+            stored = standalone.api("GET", f"/connections/{UI_CONN_ID}", ok=(200, 404))
+            return stored if isinstance(stored, dict) and stored.get("connection_id") == UI_CONN_ID else None
+
+        stored = wait_until("connection saved", saved, driver)
+        shot(driver, "05-saved")
+        body = driver.find_element(By.TAG_NAME, "body")
+        body.send_keys(Keys.ESCAPE)
+
+    assert stored["conn_type"] == "signalwire", stored
+    assert stored["host"] == "https://example.signalwire.com", stored
+    assert stored["login"] == "1a2b3c4d-0000-1111-2222-333344445555", stored
+    assert stored["password"] == "***", stored
+    assert "PTe2eUiSecretToken" not in str(stored)
+    # The 3.3 UI stores conn-fields unprefixed, defaults included.
+    extra = json.loads(stored.get("extra") or "{}")
+    assert extra.get("timeout") in (30, "30") and extra.get("max_retries") in (3, "3"), extra
+    assert str(extra.get("verify")).lower() == "true", extra
