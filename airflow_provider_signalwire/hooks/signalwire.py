@@ -6,6 +6,7 @@ import base64
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,19 +59,24 @@ def classify_requests_error(exc: requests.exceptions.RequestException) -> Failur
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return Failure("timeout", sent=True)
     if isinstance(exc, requests.exceptions.ConnectionError):
-        from urllib3.exceptions import NewConnectionError
+        from urllib3.exceptions import NewConnectionError  # also covers NameResolutionError
 
-        cause: BaseException | None = exc
-        while cause is not None:
-            if isinstance(cause, NewConnectionError | ConnectionRefusedError):
-                return Failure("connect", sent=False)
-            cause = getattr(cause, "reason", None) or cause.__cause__ or cause.__context__
-            if isinstance(cause, BaseException) and cause is exc:
-                break
-        for arg in exc.args:
-            if isinstance(getattr(arg, "reason", None), NewConnectionError):
-                return Failure("connect", sent=False)
+        if any(isinstance(cause, NewConnectionError | ConnectionRefusedError) for cause in _causes(exc)):
+            return Failure("connect", sent=False)
     return Failure("dropped", sent=True)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (requests and urllib3 nest them in args and .reason)."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
 
 
 _FAILURE_WORDS = {
@@ -190,8 +196,6 @@ class SignalWireHook(BaseHook):
                 f"{settings.verify!r}, which is not a file: give the path of a PEM CA bundle, or true."
             )
         if overrides:
-            from dataclasses import replace
-
             settings = replace(settings, **overrides)
         return settings
 

@@ -493,3 +493,34 @@ def test_run_check_response_false_returns_errors(make_hook, mock):
 def test_unknown_hook_arguments_are_refused():
     with pytest.raises(TypeError, match="bogus"):
         SignalWireHook(bogus=1)
+
+
+def test_paging_progress_is_logged_every_few_pages(make_hook, mock, capfd):
+    for n in range(1, 13):
+        nxt = {"next": f"/api/video/rooms?page_token={n + 1}"} if n < 12 else {}
+        url = ROOMS if n == 1 else f"{ROOMS}?page_token={n}"
+        mock.get(url, json={"data": [n], "links": nxt})
+    assert list(make_hook().paginate("/api/video/rooms")) == list(range(1, 13))
+    out = capfd.readouterr()
+    text = out.out + out.err
+    assert "Listing /api/video/rooms: 10 pages, 10 items so far." in text
+    assert "Listed 12 items of /api/video/rooms in 12 pages." in text
+
+
+def test_classify_real_connection_errors():
+    import socket
+
+    from airflow_provider_signalwire.hooks.signalwire import classify_requests_error
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(requests.exceptions.ConnectionError) as refused:
+        requests.get(f"https://127.0.0.1:{port}/", timeout=2)
+    assert classify_requests_error(refused.value).sent is False
+    reset = requests.exceptions.ConnectionError(
+        requests.packages.urllib3.exceptions.ProtocolError(
+            "Connection aborted.", ConnectionResetError(104, "reset")
+        )
+    )
+    assert classify_requests_error(reset).sent is True
