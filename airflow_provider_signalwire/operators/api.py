@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseOperator
-
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
-from airflow_provider_signalwire.protocol import MAX_PAGE_SIZE, METHODS, validate_path
+from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
+from airflow_provider_signalwire.protocol import METHODS, validate_path
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
 
-
-class SignalWireAPIOperator(BaseOperator):
+class SignalWireAPIOperator(SignalWireBaseOperator):
     """
     Call any operation of SignalWire's REST (``/api/*``) or Compatibility (``/api/laml/...``) APIs.
 
@@ -49,7 +45,6 @@ class SignalWireAPIOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("path", "method", "query_params", "json", "data")
     template_fields_renderers = {"query_params": "json", "json": "json", "data": "json"}
-    ui_color = "#f72a72"
 
     def __init__(
         self,
@@ -62,7 +57,6 @@ class SignalWireAPIOperator(BaseOperator):
         paginate: bool = False,
         page_size: int | None = None,
         max_items: int | None = None,
-        signalwire_conn_id: str = "signalwire_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -74,19 +68,11 @@ class SignalWireAPIOperator(BaseOperator):
         self.paginate = paginate
         self.page_size = page_size
         self.max_items = max_items
-        self.signalwire_conn_id = signalwire_conn_id
         if json is not None and data is not None:
             raise SignalWireConfigError(f"{self.task_id}: give either json or data as the body, not both.")
-        if page_size is not None and not (isinstance(page_size, int) and 1 <= page_size <= MAX_PAGE_SIZE):
-            raise SignalWireConfigError(f"{self.task_id}: page_size must be a whole number from 1 to 1000.")
+        self.check_paging(page_size, max_items)
         if not paginate and (page_size is not None or max_items is not None):
             raise SignalWireConfigError(f"{self.task_id}: page_size and max_items need paginate=True.")
-
-    @cached_property
-    def hook(self) -> SignalWireHook:
-        from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
-
-        return SignalWireHook(signalwire_conn_id=self.signalwire_conn_id)
 
     def execute(self, context: Context) -> Any:
         # Checked here too: these fields are templated, so they are final only now.

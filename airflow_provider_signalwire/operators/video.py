@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseOperator
-
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
-from airflow_provider_signalwire.protocol import MAX_PAGE_SIZE
+from airflow_provider_signalwire.operators.base import SignalWireBaseOperator, rendered_bool
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
 
-
-class ListVideoRoomsOperator(BaseOperator):
+class ListVideoRoomsOperator(SignalWireBaseOperator):
     """
     List the space's video rooms (``GET /api/video/rooms``), following every page.
 
@@ -34,7 +29,6 @@ class ListVideoRoomsOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("include_active_session", "starts_after", "ends_before")
-    ui_color = "#f72a72"
 
     def __init__(
         self,
@@ -44,35 +38,19 @@ class ListVideoRoomsOperator(BaseOperator):
         ends_before: str | date | datetime | None = None,
         page_size: int | None = None,
         max_items: int | None = None,
-        signalwire_conn_id: str = "signalwire_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if page_size is not None and not (isinstance(page_size, int) and 1 <= page_size <= MAX_PAGE_SIZE):
-            raise SignalWireConfigError(f"{self.task_id}: page_size must be a whole number from 1 to 1000.")
-        if max_items is not None and not (isinstance(max_items, int) and max_items >= 0):
-            raise SignalWireConfigError(f"{self.task_id}: max_items must be a whole number, 0 or more.")
+        self.check_paging(page_size, max_items)
         self.include_active_session = include_active_session
         self.starts_after = starts_after
         self.ends_before = ends_before
         self.page_size = page_size
         self.max_items = max_items
-        self.signalwire_conn_id = signalwire_conn_id
-
-    @cached_property
-    def hook(self) -> SignalWireHook:
-        from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
-
-        return SignalWireHook(signalwire_conn_id=self.signalwire_conn_id)
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        include = self.include_active_session
-        if isinstance(include, str):  # a rendered template
-            if include.strip().lower() not in ("true", "false"):
-                raise SignalWireConfigError(f"include_active_session is {include!r}: use true or false.")
-            include = include.strip().lower() == "true"
         params = {
-            "include_active_session": include,
+            "include_active_session": rendered_bool(self.include_active_session, "include_active_session"),
             "starts_after": _rfc3339(self.starts_after, "starts_after"),
             "ends_before": _rfc3339(self.ends_before, "ends_before"),
         }

@@ -136,3 +136,19 @@ def test_list_video_rooms_bad_rendered_values(mock, kwargs, message):
 def test_list_video_rooms_bad_arguments(kwargs, message):
     with pytest.raises(SignalWireConfigError, match=message):
         ListVideoRoomsOperator(task_id="t", **kwargs)
+
+
+def test_operator_modules_are_cheap_to_import():
+    """DAG files are parsed constantly: no HTTP client, aiohttp or fake-space imports at import time."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import airflow_provider_signalwire.operators.api, airflow_provider_signalwire.operators.video\n"
+        "heavy = [m for m in ('aiohttp', 'requests', 'fastapi', 'uvicorn', "
+        "'airflow_provider_signalwire.hooks.signalwire') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
