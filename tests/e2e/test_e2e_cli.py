@@ -96,7 +96,8 @@ def test_connections_test_wrong_token(cli_env: dict[str, str], conn_json: str, f
     }
     with timed("cli: airflow connections test (wrong token)"):
         result = airflow("connections", "test", CONN_ID, env=env)
-    assert result.returncode != 0, str(result)
+    if airflow_version() >= (3, 0):  # Airflow 2.x's `connections test` exits 0 even when the test fails
+        assert result.returncode != 0, str(result)
     assert "Connection failed!" in result.output, str(result)
     assert AUTH_HINT in one_line(result.output), str(result)
     assert wrong not in result.output, "the wrong token was printed"
