@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -128,6 +129,9 @@ class Standalone:
                 "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+                # Free ports for the log servers too, so a second Airflow on this machine can't clash.
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             },
         )
         self.proc: subprocess.Popen | None = None
@@ -235,6 +239,12 @@ def standalone(tmp_path_factory: pytest.TempPathFactory, fake_space: Any) -> Ite
     """``airflow standalone`` on 127.0.0.1:<free port>, stopped (whole process group) at the end."""
     home = make_airflow_home(tmp_path_factory, "airflow-standalone-home")
     server = Standalone(home, free_port(), standalone_dags_folder(tmp_path_factory))
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    # A CI timeout sends SIGTERM: turn it into KeyboardInterrupt so pytest still runs the teardown below.
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         with timed("standalone: start until healthy + token"):
             server.start()
@@ -242,5 +252,6 @@ def standalone(tmp_path_factory: pytest.TempPathFactory, fake_space: Any) -> Ite
     finally:
         with timed("standalone: stop"):
             server.stop()
+        signal.signal(signal.SIGTERM, previous)
         if os.environ.get("E2E_SHOW_STANDALONE_LOG"):
             print(server.log_tail(200))

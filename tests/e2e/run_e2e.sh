@@ -34,5 +34,5 @@ fi
 mkdir -p build/e2e-screenshots
 export PATH="$VENV/bin:$PATH"
 echo "run_e2e: setup took $(( $(date +%s) - start ))s"
-# -p no:cacheprovider: nothing written into the repo; -rA: one line per test in the summary.
-exec "$VENV/bin/python" -m pytest tests/e2e -m e2e -p no:cacheprovider -rfEs --durations=0 "$@"
+# -p no:cacheprovider: nothing written into the repo; -rfEs: a line per failure/error/skip at the end.
+exec "$VENV/bin/python" -m pytest tests/e2e -m e2e -p no:cacheprovider -rfEs --durations=8 "$@"
