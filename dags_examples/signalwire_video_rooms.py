@@ -15,7 +15,11 @@ from airflow.providers.common.compat.sdk import DAG, TriggerRule
 from airflow_provider_signalwire.operators.api import SignalWireAPIOperator
 from airflow_provider_signalwire.operators.video import ListVideoRoomsOperator
 
-ROOM_NAME = "airflow-demo-{{ ts_nodash }}"
+# Runs triggered from the Airflow 3 UI/REST API have no logical date (and no ts_nodash): fall back to
+# the time the run was due.
+ROOM_NAME = (
+    "airflow-demo-{{ ts_nodash if ts_nodash is defined else dag_run.run_after.strftime('%Y%m%dT%H%M%S') }}"
+)
 
 with DAG(
     dag_id="signalwire_video_rooms",
