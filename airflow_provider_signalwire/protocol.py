@@ -54,7 +54,6 @@ _SCOPES = (
     ("/api/relay/rest", "Numbers or Management"),
     ("/api/fabric", "Voice, Messaging, Fax or Video"),
     ("/api/logs/conferences", "Voice"),
-    ("/api/laml/2010-04-01/Accounts/", None),
 )
 _COMPAT_SCOPES = {"Messages": "Messaging", "Calls": "Voice", "Faxes": "Fax", "Conferences": "Voice"}
 
@@ -280,6 +279,34 @@ def encode_fields(fields: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: encode_value(v) for k, v in (fields or {}).items() if v is not None}
 
 
+def check_method(method: Any) -> str:
+    text = str(method or "").strip().upper()
+    if text not in METHODS:
+        raise ValueError(f"method is {method!r}: use one of {', '.join(sorted(METHODS))}.")
+    return text
+
+
+def encode_body(path: str, *, json: Any, data: Any) -> dict[str, Any]:
+    """The body as the API family expects: ``{"json": ...}`` for /api/*, ``{"data": form}`` for Compatibility.
+
+    A ``str``/``bytes`` body is sent as it is.
+    """
+    if json is not None and data is not None:
+        raise ValueError("give either json or data as the request body, not both.")
+    body = json if json is not None else data
+    if body is None:
+        return {}
+    if isinstance(body, str | bytes):
+        return {"data": body}
+    if is_compatibility_path(path):
+        if not isinstance(body, Mapping):
+            raise ValueError(
+                f"the Compatibility API takes form fields: give a dict body, not {type(body).__name__}."
+            )
+        return {"data": encode_fields(body)}
+    return {"json": body}
+
+
 def scope_for_path(path: str) -> str | None:
     path = urlsplit(path).path
     if path.startswith(COMPATIBILITY_PREFIX):
@@ -492,15 +519,49 @@ def request_id_from(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def auth_hint(status: int, path: str, host: str) -> str | None:
-    """What to check after a 401/403, in words a user can act on."""
-    scope = scope_for_path(path)
-    scope_text = f"that the token has the '{scope}' scope" if scope else "the token's scopes"
-    if status == 401:
-        return (
-            f"Check the connection's Project ID (login) and API Token (password) for {host}, and "
-            f"{scope_text} (space > API > tokens)."
+FAILURE_WORDS = {
+    "tls": "TLS/certificate verification failed",
+    "connect": "could not connect",
+    "timeout": "timed out waiting for the answer",
+    "dropped": "the connection was dropped",
+}
+
+
+def failure_hint(failure: Failure, method: str, host: str) -> str:
+    """What to do after a transport failure; warns when a non-idempotent call may have been acted on."""
+    hint = {
+        "tls": "The space's certificate could not be verified: set the connection's extra 'verify' to the "
+        "path of the CA bundle that signed it",
+        "connect": f"Check that the Space URL ({host}) is right and reachable from this worker",
+        "timeout": "Raise the connection's 'timeout' extra if SignalWire is slow to answer",
+        "dropped": "The connection closed before an answer arrived",
+    }[failure.kind]
+    if failure.sent and method.upper() not in IDEMPOTENT_METHODS:
+        hint += (
+            f"; {method.upper()} was not retried because SignalWire may have acted on it: check before "
+            "running it again"
         )
-    if status == 403:
+    return hint
+
+
+def status_hint(status: int, path: str, host: str, location: str | None = None) -> str | None:
+    """What to check after an error status, in words a user can act on."""
+    if 300 <= status < 400:
+        return (
+            f"SignalWire answered with a redirect to {location!r}, which is not followed with credentials; "
+            "check the Space URL"
+        )
+    if status in (401, 403):
+        scope = scope_for_path(path)
+        scope_text = f"that the token has the '{scope}' scope" if scope else "the token's scopes"
+        if status == 401:
+            return (
+                f"Check the connection's Project ID (login) and API Token (password) for {host}, and "
+                f"{scope_text} (space > API > tokens)."
+            )
         return f"The token is valid but not allowed here: check {scope_text} (space > API > tokens)."
+    if status == 404:
+        return "Check the path and the id in it"
+    if status == 429:
+        return "Rate limited by SignalWire; lower the call rate or raise max_retries"
     return None

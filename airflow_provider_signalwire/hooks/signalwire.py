@@ -27,15 +27,17 @@ from airflow_provider_signalwire.get_provider_info import (
 )
 from airflow_provider_signalwire.protocol import (
     DEFAULT_BACKOFF,
+    FAILURE_WORDS,
     MAX_PAGE_SIZE,
-    METHODS,
     USER_AGENT,
     ConnectionConfigError,
     Failure,
     SpaceSettings,
-    auth_hint,
     build_settings,
+    check_method,
+    encode_body,
     encode_fields,
+    failure_hint,
     is_compatibility_path,
     next_page_link,
     page_items,
@@ -44,6 +46,7 @@ from airflow_provider_signalwire.protocol import (
     request_id_from,
     retry_delay,
     should_retry,
+    status_hint,
     validate_path,
 )
 
@@ -77,14 +80,6 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(item))
         yield item
         stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
-
-
-_FAILURE_WORDS = {
-    "tls": "TLS/certificate verification failed",
-    "connect": "could not connect",
-    "timeout": "timed out waiting for the answer",
-    "dropped": "the connection was dropped",
-}
 
 
 class SignalWireHook(BaseHook):
@@ -245,9 +240,9 @@ class SignalWireHook(BaseHook):
         :param data: Request body (either this or ``json``).
         :raises SignalWireAPIError: on an error answer or when SignalWire cannot be reached.
         """
-        method = _check_method(method)
+        method = check_method(method)
         path = validate_path(path)
-        body_kwargs = _body_kwargs(path, json=json, data=data)
+        body_kwargs = encode_body(path, json=json, data=data)
         response = self._send(method, self.base_url + path, params=params, **body_kwargs)
         return _parse_body(response)
 
@@ -375,12 +370,12 @@ class SignalWireHook(BaseHook):
             self.log.warning(
                 "Dropped Authorization/Host/Cookie headers: credentials come from the connection."
             )
-        method = _check_method(self.method)
+        method = check_method(self.method)
         kwargs: dict[str, Any] = {}
         if method in ("GET", "HEAD"):
             kwargs["params"] = data
         else:
-            kwargs.update(_body_kwargs(path, json=request_kwargs.pop("json", None), data=data))
+            kwargs.update(encode_body(path, json=request_kwargs.pop("json", None), data=data))
         if request_kwargs:
             self.log.debug("Ignoring HttpOperator request_kwargs %s.", sorted(request_kwargs))
         return self._send(method, self.base_url + path, headers=clean_headers, check=check, **kwargs)
@@ -428,7 +423,7 @@ class SignalWireHook(BaseHook):
             except requests.exceptions.RequestException as exc:
                 failure = classify_requests_error(exc)
                 if attempt <= max_retries and should_retry(method, failure=failure):
-                    self._wait(attempt, max_retries, method, url, _FAILURE_WORDS[failure.kind], None)
+                    self._wait(attempt, max_retries, method, url, FAILURE_WORDS[failure.kind], None)
                     continue
                 raise self._transport_error(method, url, failure, exc, attempt) from exc
             elapsed = time.monotonic() - started
@@ -453,79 +448,32 @@ class SignalWireHook(BaseHook):
         self._sleep(delay)
 
     def _status_error(self, method: str, response: requests.Response, attempts: int) -> SignalWireAPIError:
-        status = response.status_code
-        path = urlsplit(response.url).path
-        hint = auth_hint(status, path, self.settings.host)
-        if 300 <= status < 400:
-            hint = (
-                f"SignalWire answered with a redirect to {response.headers.get('Location')!r}, which is not "
-                "followed with credentials; check the Space URL"
-            )
-        elif status == 404:
-            hint = "Check the path and the id in it"
-        elif status == 429:
-            hint = "Rate limited by SignalWire; lower the call rate or raise max_retries"
         return SignalWireAPIError(
             method=method,
             url=response.url,
-            status_code=status,
+            status_code=response.status_code,
             reason=response.reason,
             errors=parse_error_body(response.content),
             request_id=request_id_from(response.headers),
-            hint=hint,
+            hint=status_hint(
+                response.status_code,
+                urlsplit(response.url).path,
+                self.settings.host,
+                response.headers.get("Location"),
+            ),
             attempts=attempts,
         )
 
     def _transport_error(
         self, method: str, url: str, failure: Failure, exc: Exception, attempts: int
     ) -> SignalWireAPIError:
-        host = self.settings.host
-        hints = {
-            "tls": "The space's certificate could not be verified: set the connection's extra 'verify' to "
-            "the path of the CA bundle that signed it",
-            "connect": f"Check that the Space URL ({host}) is right and reachable from this worker",
-            "timeout": "Raise the connection's 'timeout' extra if SignalWire is slow to answer",
-            "dropped": "The connection closed before an answer arrived",
-        }
-        unsafe = failure.sent and method.upper() not in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
-        hint = hints[failure.kind]
-        if unsafe:
-            hint += (
-                f"; {method} was not retried because SignalWire may have acted on it: check before "
-                "running it again"
-            )
         return SignalWireAPIError(
             method=method,
             url=url,
-            reason=f"{_FAILURE_WORDS[failure.kind]} ({type(exc).__name__})",
-            hint=hint,
+            reason=f"{FAILURE_WORDS[failure.kind]} ({type(exc).__name__})",
+            hint=failure_hint(failure, method, self.settings.host),
             attempts=attempts,
         )
-
-
-def _check_method(method: Any) -> str:
-    text = str(method or "").strip().upper()
-    if text not in METHODS:
-        raise ValueError(f"method is {method!r}: use one of {', '.join(sorted(METHODS))}.")
-    return text
-
-
-def _body_kwargs(path: str, *, json: Any, data: Any) -> dict[str, Any]:
-    """Encode a request body as the API family expects (JSON for /api/*, forms for Compatibility)."""
-    if json is not None and data is not None:
-        raise ValueError("give either json or data as the request body, not both.")
-    body = json if json is not None else data
-    if body is None:
-        return {}
-    if isinstance(body, str | bytes):
-        return {"data": body}
-    if is_compatibility_path(path):
-        if not isinstance(body, Mapping):
-            raise ValueError(
-                f"the Compatibility API takes form fields: give a dict body, not {type(body).__name__}."
-            )
-        return {"data": encode_fields(body)}
-    return {"json": body}
 
 
 def _parse_body(response: requests.Response) -> Any:
