@@ -17,7 +17,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["port", "schema"],
     "relabeling": {"host": "Space URL", "login": "Project ID", "password": "API Token"},
     "placeholders": {
-        "host": "example.signalwire.com",
+        "host": "https://example.signalwire.com",
         "login": "Project ID, e.g. 1a2b3c4d-0000-1111-2222-333344445555",
         "password": "API token (PT...), from your space's API page",
         "extra": '{"timeout": 30, "max_retries": 3, "verify": "true"}',

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import random
 import re
 from collections.abc import Mapping
@@ -30,6 +31,8 @@ DEFAULT_BACKOFF = 1.0  # seconds before the first retry; doubles each time
 MAX_BACKOFF = 30.0  # cap of one computed backoff
 MAX_RETRY_AFTER = 300.0  # cap of one server-requested wait
 MAX_PAGE_SIZE = 1000
+MAX_RETRIES_LIMIT = 20
+MAX_EMPTY_PAGES = 10  # consecutive empty pages that still link onwards: a broken listing
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Statuses that say the server did not act on the request, so even a POST may be sent again.
@@ -51,9 +54,10 @@ _SCOPES = (
     ("/api/pubsub", "PubSub"),
     ("/api/datasphere", "DataSphere"),
     ("/api/project", "Management"),
-    ("/api/relay/rest", "Numbers or Management"),
+    ("/api/relay/rest", "Numbers or Voice"),
     ("/api/fabric", "Voice, Messaging, Fax or Video"),
-    ("/api/logs/conferences", "Voice"),
+    ("/api/logs/conferences", "Voice or Video"),
+    ("/api/ai", "Chat"),
 )
 _COMPAT_SCOPES = {"Messages": "Messaging", "Calls": "Voice", "Faxes": "Fax", "Conferences": "Voice"}
 
@@ -82,13 +86,16 @@ class SpaceSettings:
 
 
 def is_loopback(hostname: str) -> bool:
+    """127.0.0.0/8, ::1 (also as ::ffff:127.x.x.x) and ``localhost``: where plain http is allowed."""
     hostname = hostname.strip("[]").lower()
-    if hostname == "localhost" or hostname.endswith(".localhost"):
+    if hostname == "localhost":
         return True
     try:
-        return ipaddress.ip_address(hostname).is_loopback
+        address = ipaddress.ip_address(hostname)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
@@ -102,23 +109,26 @@ def normalize_space_url(value: Any, port: int | None = None) -> str:
     unless the host is loopback (local fakes). ``port`` is the connection's port field, used when the
     URL itself has none.
     """
-    fix = "set Space URL (the connection's host) to your space, e.g. 'example.signalwire.com'"
+    fix = "set Space URL (the connection's host) to your space, e.g. 'https://example.signalwire.com'"
     raw = "" if value is None else str(value).strip()
     if not raw:
         raise ConnectionConfigError(f"Space URL is empty: {fix}.")
+    if "@" in raw:
+        # Checked first and never echoed: a pasted "project:token@host" must not reach a log or the UI.
+        raise ConnectionConfigError(
+            "Space URL must not contain credentials ('@'): put the Project ID in 'Project ID' (login) and "
+            "the token in 'API Token' (password)."
+        )
     if any(ch.isspace() for ch in raw):
         raise ConnectionConfigError(f"Space URL {raw!r} contains spaces: {fix}.")
+    if _is_ip(raw) and ":" in raw and not raw.startswith("["):
+        raw = f"[{raw}]"  # a bare IPv6 address, as Airflow's URI parser leaves it
     if "://" not in raw:
         raw = "https://" + raw
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
         raise ConnectionConfigError(f"Space URL {value!r} has scheme {parts.scheme!r}: use https:// ({fix}).")
-    if parts.username is not None or parts.password is not None:
-        raise ConnectionConfigError(
-            "Space URL must not contain credentials: put the Project ID in 'Project ID' (login) and "
-            "the token in 'API Token' (password)."
-        )
     try:
         hostname = (parts.hostname or "").lower()
         url_port = parts.port
@@ -211,13 +221,23 @@ def build_settings(
         base_url=base_url,
         project_id=project,
         api_token=token,
-        timeout=_number(extra, "timeout", DEFAULT_TIMEOUT, minimum=0.001, kind=float),
-        max_retries=int(_number(extra, "max_retries", DEFAULT_MAX_RETRIES, minimum=0, kind=int)),
+        timeout=_number(extra, "timeout", DEFAULT_TIMEOUT, minimum=0.001, maximum=3600, kind=float),
+        max_retries=int(
+            _number(extra, "max_retries", DEFAULT_MAX_RETRIES, minimum=0, maximum=MAX_RETRIES_LIMIT, kind=int)
+        ),
         verify=parse_verify(_extra_value(extra, "verify")),
     )
 
 
-def _number(extra: Mapping[str, Any], name: str, default: float, *, minimum: float, kind: type) -> Any:
+def _number(
+    extra: Mapping[str, Any],
+    name: str,
+    default: float,
+    *,
+    minimum: float,
+    kind: type,
+    maximum: float | None = None,
+) -> Any:
     value = _extra_value(extra, name)
     if value is None:
         return default
@@ -225,13 +245,14 @@ def _number(extra: Mapping[str, Any], name: str, default: float, *, minimum: flo
         number = kind(float(value)) if kind is int else kind(value)
         if kind is int and float(value) != int(float(value)):
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConnectionConfigError(
             f"Extra field '{name}' is {value!r}: it must be a {'whole ' if kind is int else ''}number "
             f"(default {default:g})."
         ) from None
-    if number < minimum:
-        raise ConnectionConfigError(f"Extra field '{name}' is {value!r}: it must be at least {minimum:g}.")
+    if not math.isfinite(number) or number < minimum or (maximum is not None and number > maximum):
+        limits = f"at least {minimum:g}" + (f" and at most {maximum:g}" if maximum is not None else "")
+        raise ConnectionConfigError(f"Extra field '{name}' is {value!r}: it must be {limits}.")
     return number
 
 
@@ -247,7 +268,7 @@ def validate_path(path: Any) -> str:
     if not isinstance(path, str) or not path.strip():
         raise ValueError("path is empty: give an API path such as '/api/video/rooms'.")
     path = path.strip()
-    if "://" in path or path.startswith("//"):
+    if "://" in path.split("?", 1)[0] or path.startswith("//"):
         raise ValueError(
             f"path {path!r} is a full URL: give only the path (e.g. '/api/video/rooms'); the host "
             "always comes from the connection, so credentials are never sent elsewhere."
@@ -289,7 +310,8 @@ def check_method(method: Any) -> str:
 def encode_body(path: str, *, json: Any, data: Any) -> dict[str, Any]:
     """The body as the API family expects: ``{"json": ...}`` for /api/*, ``{"data": form}`` for Compatibility.
 
-    A ``str``/``bytes`` body is sent as it is.
+    A ``str``/``bytes`` body (e.g. a rendered ``tojson`` template) is sent as it is, labelled with the
+    family's content type (``headers`` in the result).
     """
     if json is not None and data is not None:
         raise ValueError("give either json or data as the request body, not both.")
@@ -297,7 +319,10 @@ def encode_body(path: str, *, json: Any, data: Any) -> dict[str, Any]:
     if body is None:
         return {}
     if isinstance(body, str | bytes):
-        return {"data": body}
+        content_type = (
+            "application/x-www-form-urlencoded" if is_compatibility_path(path) else "application/json"
+        )
+        return {"data": body, "headers": {"Content-Type": content_type}}
     if is_compatibility_path(path):
         if not isinstance(body, Mapping):
             raise ValueError(
@@ -311,6 +336,7 @@ def scope_for_path(path: str) -> str | None:
     path = urlsplit(path).path
     if path.startswith(COMPATIBILITY_PREFIX):
         for segment in path.split("/"):
+            segment = segment.removesuffix(".json")
             if segment in _COMPAT_SCOPES:
                 return _COMPAT_SCOPES[segment]
         return None
@@ -443,11 +469,18 @@ def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
     absolute = urljoin(current_url, link)
     parts = urlsplit(absolute)
     base = urlsplit(base_url)
-    moved = (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower())
+    moved = _origin(parts.scheme, parts.hostname, parts.port) != _origin(
+        base.scheme, base.hostname, base.port
+    )
     url = f"{base.scheme}://{base.netloc}{parts.path}"
     if parts.query:
         url += f"?{parts.query}"
     return url, moved
+
+
+def _origin(scheme: str, hostname: str | None, port: int | None) -> tuple[str, str, int]:
+    scheme = scheme.lower()
+    return scheme, (hostname or "").lower(), port or (443 if scheme == "https" else 80)
 
 
 # --------------------------------------------------------------------------- errors

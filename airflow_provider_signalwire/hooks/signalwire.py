@@ -28,6 +28,7 @@ from airflow_provider_signalwire.get_provider_info import (
 from airflow_provider_signalwire.protocol import (
     DEFAULT_BACKOFF,
     FAILURE_WORDS,
+    MAX_EMPTY_PAGES,
     MAX_PAGE_SIZE,
     USER_AGENT,
     ConnectionConfigError,
@@ -243,7 +244,8 @@ class SignalWireHook(BaseHook):
         method = check_method(method)
         path = validate_path(path)
         body_kwargs = encode_body(path, json=json, data=data)
-        response = self._send(method, self.base_url + path, params=params, **body_kwargs)
+        headers = body_kwargs.pop("headers", None)
+        response = self._send(method, self.base_url + path, params=params, headers=headers, **body_kwargs)
         return _parse_body(response)
 
     def paginate(
@@ -289,7 +291,7 @@ class SignalWireHook(BaseHook):
         url: str | None = self.base_url + path
         request_params: Mapping[str, Any] | None = query
         seen: set[str] = set()
-        pages = items = 0
+        pages = items = empty_pages = 0
         while url:
             response = self._send("GET", url, params=request_params)
             seen.add(response.url)
@@ -310,7 +312,17 @@ class SignalWireHook(BaseHook):
             link = next_page_link(body, path)
             if not link:
                 break
+            empty_pages = 0 if page else empty_pages + 1
+            if empty_pages >= MAX_EMPTY_PAGES:
+                raise SignalWirePaginationError(
+                    method="GET",
+                    url=response.url,
+                    reason=f"{empty_pages} empty pages in a row still link to a next page",
+                    hint="The listing does not end; it was stopped instead of fetching forever",
+                )
             next_url, moved = rebase_link(link, self.base_url, response.url)
+            # Compare as requests will send it (it re-quotes), so a repeat is recognised.
+            next_url = requests.Request("GET", next_url).prepare().url or next_url
             if moved:
                 self.log.warning(
                     "Next-page link of %s names another host; asking the configured space instead.", path
@@ -362,7 +374,9 @@ class SignalWireHook(BaseHook):
         check = bool(options.pop("check_response", True))
         if options:
             self.log.debug("Ignoring HttpOperator extra_options %s.", sorted(options))
-        path = validate_path(endpoint or "")
+        if not endpoint:
+            raise ValueError("endpoint is empty: give an API path such as 'api/video/rooms'.")
+        path = validate_path(endpoint)
         clean_headers = {
             k: v for k, v in (headers or {}).items() if k.lower() not in ("authorization", "host", "cookie")
         }
@@ -376,6 +390,7 @@ class SignalWireHook(BaseHook):
             kwargs["params"] = data
         else:
             kwargs.update(encode_body(path, json=request_kwargs.pop("json", None), data=data))
+            clean_headers = {**kwargs.pop("headers", {}), **clean_headers}
         if request_kwargs:
             self.log.debug("Ignoring HttpOperator request_kwargs %s.", sorted(request_kwargs))
         return self._send(method, self.base_url + path, headers=clean_headers, check=check, **kwargs)

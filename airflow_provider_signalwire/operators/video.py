@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -64,19 +65,35 @@ class ListVideoRoomsOperator(SignalWireBaseOperator):
 
 
 def _rfc3339(value: Any, name: str) -> str | None:
-    """A date filter as SignalWire expects it (RFC 3339 datetime or date string)."""
+    """A date filter as SignalWire expects it: an RFC 3339 date (``2026-11-27``) or datetime.
+
+    Datetimes without an offset are taken as UTC, as Airflow's own dates are.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.isoformat() if value.tzinfo else value.isoformat() + "Z"
+        return _utc_iso(value)
     if isinstance(value, date):
         return value.isoformat()
     text = str(value).strip()
+    if _DATE_ONLY.match(text):
+        return text
     try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
+        parsed = None
+    if parsed is None or ("T" not in text.upper() and " " not in text):
         raise SignalWireConfigError(
             f"{name} is {value!r}: give an RFC 3339 date or datetime, e.g. '2026-11-27' or "
             "'2026-11-27T00:00:00Z'."
-        ) from None
-    return text
+        )
+    return _utc_iso(parsed)
+
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _utc_iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        return value.isoformat() + "Z"
+    return value.isoformat()

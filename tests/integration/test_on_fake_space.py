@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError
@@ -92,7 +94,12 @@ def test_read_timeout_on_post_is_not_retried(signalwire_space):
     hook = SignalWireHook(timeout=0.5, retry_backoff=0.01)
     with pytest.raises(SignalWireAPIError, match="timed out"):
         hook.request("POST", "/api/video/rooms", json={"name": "slow"})
-    assert len([r for r in signalwire_space.requests if r.method == "POST"]) <= 1
+    # The space acted although the client gave up: exactly why the POST must not be sent again.
+    deadline = time.monotonic() + 5
+    while not signalwire_space.state.rooms and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _room_names(signalwire_space) == ["slow"]
+    assert len([r for r in signalwire_space.requests if r.method == "POST"]) == 1
 
 
 def test_422_names_the_attribute(signalwire_space, hook):
@@ -142,14 +149,30 @@ def test_bad_phone_number_error_parsed(signalwire_space, hook):
     assert err.value.errors and err.value.errors[0].get("code")
 
 
-def test_credentials_only_go_to_the_space(signalwire_space, hook):
-    sessions = signalwire_space.seed_sessions(1, recordings_per_session=1)
+def test_recording_links_on_another_host_are_never_followed(signalwire_space, hook):
+    """Recording ``uri`` points at the media host: the hook refuses it instead of sending credentials."""
+    signalwire_space.seed_sessions(1, recordings_per_session=2)
     recordings = list(hook.paginate("/api/video/room_recordings"))
-    assert recordings and recordings[0]["uri"].startswith(signalwire_space.media_base_url)
-    with pytest.raises(ValueError, match="full URL"):
-        hook.request("GET", recordings[0]["uri"])
+    assert len(recordings) == 2
+    assert all(r["uri"].startswith(signalwire_space.media_base_url) for r in recordings)
+    for recording in recordings:
+        with pytest.raises(ValueError, match="full URL"):
+            hook.request("GET", recording["uri"])
     assert signalwire_space.media_requests == []
-    assert sessions
+
+
+def test_one_connection_is_kept_alive_across_pages_and_retries(signalwire_space, hook, caplog):
+    import logging
+
+    signalwire_space.seed_rooms(9)
+    signalwire_space.inject_fault("/api/video/rooms", "503", count=1)
+    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
+    rooms = list(hook.paginate("/api/video/rooms", page_size=2))
+    hook.request("GET", "/api/video/rooms")
+    assert len(rooms) == 9
+    assert len(signalwire_space.requests) == 7  # 1 failed + 5 pages + 1 call
+    opened = [r for r in caplog.records if "Starting new HTTPS connection" in r.getMessage()]
+    assert len(opened) == 1
 
 
 def test_operators_create_list_delete(signalwire_space):

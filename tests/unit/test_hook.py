@@ -95,6 +95,11 @@ BAD_CONNECTIONS = [
     ({"extra": {"timeout": 0}}, "'timeout'"),
     ({"extra": {"max_retries": -1}}, "'max_retries'"),
     ({"extra": {"max_retries": 1.5}}, "'max_retries'"),
+    ({"extra": {"max_retries": 1e9}}, "'max_retries'"),
+    ({"extra": {"max_retries": "inf"}}, "'max_retries'"),
+    ({"extra": {"timeout": "nan"}}, "'timeout'"),
+    ({"extra": {"timeout": "inf"}}, "'timeout'"),
+    ({"host": "https://proj:tok@acme.signalwire.com"}, "must not contain credentials"),
     ({"extra": {"verify": "/no/such/ca.pem"}}, "'verify'"),
 ]
 
@@ -452,7 +457,7 @@ def test_test_connection_success_names_the_space(make_hook, mock):
             r"Project ID \(login\)",
         ),
         ({"exc": requests.exceptions.SSLError("bad cert")}, "verify"),
-        ({"exc": requests.exceptions.ConnectionError("refused")}, "could not connect|dropped"),
+        ({"exc": requests.exceptions.ConnectTimeout("connect timed out")}, "could not connect"),
     ],
 )
 def test_test_connection_failure_says_what_is_wrong(make_hook, mock, mock_kwargs, expected):
@@ -524,3 +529,35 @@ def test_classify_real_connection_errors():
         )
     )
     assert classify_requests_error(reset).sent is True
+
+
+def test_repeating_link_recognised_after_requests_requotes_it(make_hook, mock):
+    mock.get(ROOMS, json={"data": [1], "links": {"next": "/api/video/rooms?page_token=a|b"}})
+    mock.get(
+        f"{ROOMS}?page_token=a%7Cb", json={"data": [2], "links": {"next": "/api/video/rooms?page_token=a|b"}}
+    )
+    with pytest.raises(SignalWirePaginationError, match="repeats"):
+        list(make_hook().paginate("/api/video/rooms"))
+    assert mock.call_count == 2
+
+
+def test_endless_empty_pages_stop_with_an_error(make_hook, mock):
+    counter = iter(range(1, 1000))
+
+    def endless(request, context):
+        return {"data": [], "links": {"next": f"/api/video/rooms?page_token={next(counter)}"}}
+
+    mock.get(ROOMS, json=endless)
+    with pytest.raises(SignalWirePaginationError, match="empty pages"):
+        list(make_hook().paginate("/api/video/rooms"))
+    assert mock.call_count == 10
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/api/video/rooms", "application/json"), (MESSAGES_PATH, "application/x-www-form-urlencoded")],
+)
+def test_string_bodies_are_labelled_with_the_familys_content_type(make_hook, mock, path, content_type):
+    mock.post(f"{BASE}{path}", json={})
+    make_hook().request("POST", path, json='{"name": "x"}' if content_type.endswith("json") else "To=%2B1")
+    assert mock.last_request.headers["Content-Type"] == content_type

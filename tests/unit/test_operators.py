@@ -113,7 +113,7 @@ def test_list_video_rooms_rendered_strings(mock):
     assert op.execute({}) == []
     assert mock.last_request.qs == {
         "include_active_session": ["false"],
-        "starts_after": ["2026-11-01T00:00:00Z"],
+        "starts_after": ["2026-11-01T00:00:00+00:00"],
     }
 
 

@@ -40,10 +40,27 @@ def test_space_url_variants_normalise_to_the_space(raw):
         ("http://[::1]:8080", None, "http://[::1]:8080"),
         ("http://127.0.0.5:81", None, "http://127.0.0.5:81"),
         ("https://127.0.0.1:9443", 1234, "https://127.0.0.1:9443"),
+        ("::1", 8443, "https://[::1]:8443"),
+        ("http://[::ffff:127.0.0.1]:80", None, "http://[::ffff:127.0.0.1]"),
     ],
 )
 def test_other_hosts_are_used_as_given(raw, port, expected):
     assert p.normalize_space_url(raw, port) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "ftp://proj:PTsecretABCDEF123@acme",
+        "https://proj:PTsecretABCDEF123@acme .x",
+        "proj:PTsecretABCDEF123@acme.signalwire.com",
+        "https://PTsecretABCDEF123@acme.signalwire.com",
+    ],
+)
+def test_credentials_pasted_into_the_space_url_are_refused_without_echo(raw):
+    with pytest.raises(ConnectionConfigError, match="must not contain credentials") as err:
+        p.normalize_space_url(raw)
+    assert "PTsecretABCDEF123" not in str(err.value)
 
 
 def test_plain_http_refused_for_remote_hosts():
@@ -51,12 +68,14 @@ def test_plain_http_refused_for_remote_hosts():
         p.normalize_space_url("http://acme.signalwire.com")
 
 
-@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "app.localhost"])
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1"])
 def test_loopback(host):
     assert p.is_loopback(host)
 
 
-@pytest.mark.parametrize("host", ["acme.signalwire.com", "10.0.0.1", "128.0.0.1", "localhost.example.com"])
+@pytest.mark.parametrize(
+    "host", ["acme.signalwire.com", "10.0.0.1", "128.0.0.1", "localhost.example.com", "evil.localhost"]
+)
 def test_not_loopback(host):
     assert not p.is_loopback(host)
 
@@ -228,6 +247,8 @@ def test_scope_for_path():
     assert p.scope_for_path("/api/laml/2010-04-01/Accounts/x/Messages") == "Messaging"
     assert p.scope_for_path("/api/laml/2010-04-01/Accounts/x/Calls/y") == "Voice"
     assert p.scope_for_path("/api/fax/logs") == "Fax"
+    assert p.scope_for_path("/api/laml/2010-04-01/Accounts/x/Messages.json") == "Messaging"
+    assert p.scope_for_path("/api/logs/conferences") == "Voice or Video"
 
 
 def test_encode_fields():
@@ -246,6 +267,11 @@ def test_encode_fields():
 def test_full_urls_and_empty_paths_refused(path):
     with pytest.raises(ValueError, match="path"):
         p.validate_path(path)
+
+
+def test_urls_inside_the_query_are_fine():
+    path = "/api/laml/2010-04-01/Accounts/x/Calls?StatusCallback=https://example.com/cb"
+    assert p.validate_path(path) == path
 
 
 def test_paths_are_made_absolute_and_must_be_api_paths():
