@@ -103,8 +103,14 @@ CONFERENCE_FIELDS: dict[str, Field] = {
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object body (400 ``Bad Request`` if it is not one)."""
+    """The request's JSON object body (400 ``Bad Request`` if it is not one).
+
+    The ``/api/*`` specs declare only ``application/json`` request bodies: anything else is refused
+    with 415, so a client that forgets the content type is caught here as it would be for real.
+    """
     raw = await request.body()
+    if raw and "json" not in request.headers.get("content-type", "").lower():
+        raise FakeHTTPError(api_error(415))
     try:
         body = json.loads(raw or b"{}")
     except ValueError:

@@ -274,3 +274,21 @@ def test_cli_serve() -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_api_bodies_without_json_content_type_are_refused(signalwire_space):
+    import requests
+
+    auth = (signalwire_space.project_id, signalwire_space.api_token)
+    url = f"{signalwire_space.base_url}/api/video/rooms"
+    sent_as_text = requests.post(
+        url,
+        data='{"name": "x"}',
+        auth=auth,
+        verify=signalwire_space.ca_bundle,
+        headers={"Content-Type": "text/plain"},
+    )
+    assert sent_as_text.status_code == 415 and sent_as_text.json() == {"error": "Unsupported Media Type"}
+    assert signalwire_space.state.rooms == {}
+    as_json = requests.post(url, json={"name": "x"}, auth=auth, verify=signalwire_space.ca_bundle)
+    assert as_json.status_code == 200
