@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures import PROJECT, TOKEN
+
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
-
-PROJECT = "0a1b2c3d-0000-4000-8000-00000000abcd"
-TOKEN = "PTtesttoken0123456789abcdefSECRET"
 
 
 @pytest.fixture

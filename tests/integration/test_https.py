@@ -9,7 +9,7 @@ import pytest
 from werkzeug import Request, Response
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError
-from tests.conftest import PROJECT, TOKEN
+from tests.fixtures import PROJECT, TOKEN
 from tests.integration.conftest import closed_port, reset_connection
 
 ROOMS = "/api/video/rooms"

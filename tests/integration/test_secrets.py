@@ -16,7 +16,7 @@ import textwrap
 
 from werkzeug import Request, Response
 
-from tests.conftest import PROJECT, TOKEN
+from tests.fixtures import PROJECT, TOKEN
 
 SCRIPT = textwrap.dedent(
     """

@@ -33,7 +33,7 @@ from airflow_provider_signalwire.testing import FakeSignalWireSpace
 # data: a missing copy is a failure, not a skip, so conformance is never silently untested.
 SPECS = Path(
     os.environ.get(
-        "SIGNALWIRE_OPENAPI_DIR", Path(__file__).resolve().parents[3] / "shared" / "signalwire-openapi"
+        "SIGNALWIRE_OPENAPI_DIR", Path(__file__).resolve().parents[4] / "shared" / "signalwire-openapi"
     )
 )
 if not SPECS.is_dir():

@@ -15,7 +15,7 @@ from airflow_provider_signalwire.exceptions import (
     SignalWirePaginationError,
 )
 from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
-from tests.conftest import PROJECT, TOKEN
+from tests.fixtures import PROJECT, TOKEN
 
 BASE = "https://acme.signalwire.com"
 ROOMS = f"{BASE}/api/video/rooms"
