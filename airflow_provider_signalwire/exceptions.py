@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_provider_signalwire.protocol import describe_errors
+from airflow_provider_signalwire.protocol import MAX_ERROR_ENTRIES, describe_errors, shorten
 
 
 def _safe_url(url: str) -> str:
-    """The URL without any user:password part."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
+    """The URL without any user:password part (shortened: a hostile link can be long)."""
+    url = shorten(str(url), 300)
+    try:
+        parts = urlsplit(url)
+        if parts.username is None and parts.password is None:
+            return url
+    except ValueError:
         return url
     netloc = parts.hostname or ""
     if parts.port:
@@ -43,14 +48,20 @@ class SignalWireAPIError(AirflowException):
         request_id: str | None = None,
         hint: str | None = None,
         attempts: int = 1,
+        redact: Callable[[Any], Any] | None = None,
     ) -> None:
+        # Everything a server sent is redacted here, before it can reach str(), repr(), a pickle or a log:
+        # an answer that echoes the token must not carry it out, masker or not.
+        redact = redact or (lambda value: value)
+        errors = list(errors or [])
         self.method = method.upper()
-        self.url = _safe_url(url)
+        self.url = redact(_safe_url(url))
         self.status_code = status_code  # type: ignore[assignment]  # AirflowException's is an HTTPStatus
-        self.reason = reason
-        self.errors = errors or []
-        self.request_id = request_id
-        self.hint = hint
+        self.reason = redact(shorten(reason, 200)) if reason else reason
+        self.errors = redact(errors[:MAX_ERROR_ENTRIES])
+        self.errors_omitted = max(0, len(errors) - MAX_ERROR_ENTRIES)
+        self.request_id = redact(request_id) if request_id else request_id
+        self.hint = redact(hint) if hint else hint
         self.attempts = attempts
         super().__init__(self._line())
 
@@ -61,7 +72,7 @@ class SignalWireAPIError(AirflowException):
                 head += f" {self.reason}"
         else:
             head = f"SignalWire {self.method} {self.url} failed: {self.reason or 'no response'}"
-        details = describe_errors(self.errors)
+        details = describe_errors(self.errors, getattr(self, "errors_omitted", 0))
         if details:
             head += f": {details}"
         if self.attempts > 1:

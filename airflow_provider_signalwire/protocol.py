@@ -7,6 +7,8 @@ links and error parsing are decided in one place.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import json
 import math
@@ -16,8 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urljoin, urlsplit
 
 from airflow_provider_signalwire import __version__
 
@@ -33,6 +36,10 @@ MAX_RETRY_AFTER = 300.0  # cap of one server-requested wait
 MAX_PAGE_SIZE = 1000
 MAX_RETRIES_LIMIT = 20
 MAX_EMPTY_PAGES = 10  # consecutive empty pages that still link onwards: a broken listing
+DEFAULT_RETRY_BUDGET = 300.0  # seconds one call may spend waiting between retries, in total
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # cap of one JSON answer (streamed downloads are not capped)
+MAX_ERROR_ENTRIES = 20  # error-body entries kept on an exception
+MAX_DESCRIBED_ERRORS = 3  # error-body entries spelled out in its message
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Statuses that say the server did not act on the request, so even a POST may be sent again.
@@ -84,6 +91,60 @@ class SpaceSettings:
     def host(self) -> str:
         return urlsplit(self.base_url).netloc
 
+    @cached_property
+    def authorization(self) -> str:
+        """The ``Authorization`` header value: exactly what is sent, and what is masked."""
+        basic = base64.b64encode(f"{self.project_id}:{self.api_token}".encode("ascii")).decode("ascii")
+        return f"Basic {basic}"
+
+    @cached_property
+    def secrets(self) -> tuple[str, ...]:
+        """Every form of the credentials that could come back in an answer (longest first)."""
+        basic = self.authorization.split(" ", 1)[1]
+        forms = {self.api_token, quote(self.api_token, safe=""), basic, self.authorization}
+        forms.add(f"{self.project_id}:{self.api_token}")
+        return tuple(sorted(forms, key=len, reverse=True))
+
+    @cached_property
+    def redact(self) -> Redactor:
+        return Redactor(self.secrets)
+
+
+class Redactor:
+    """Replaces every form of the credentials in text (and in parsed JSON) with ``***``.
+
+    Applied to whatever a server sends back before it is put into an exception, a log line or a
+    return value, so an answer that echoes the token cannot carry it out, whether or not Airflow's
+    secrets masker runs in this process.
+    """
+
+    MASK = "***"
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self._secrets = tuple(s for s in secrets if s)
+        self._pattern = re.compile("|".join(re.escape(s) for s in self._secrets)) if self._secrets else None
+
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._secrets)} secrets)"
+
+    def __call__(self, value: Any) -> Any:
+        """Redact a string, or every string inside lists and dicts (keys too); other values pass."""
+        if self._pattern is None:
+            return value
+        if isinstance(value, str):
+            return self._pattern.sub(self.MASK, value)
+        if isinstance(value, bytes):
+            return self(value.decode("utf-8", "replace"))
+        if isinstance(value, list | tuple):
+            return [self(v) for v in value]
+        if isinstance(value, dict):
+            return {self(k): self(v) for k, v in value.items()}
+        return value
+
+
+def no_redaction(value: Any) -> Any:
+    return value
+
 
 def is_loopback(hostname: str) -> bool:
     """127.0.0.0/8, ::1 (also as ::ffff:127.x.x.x) and ``localhost``: where plain http is allowed."""
@@ -98,6 +159,8 @@ def is_loopback(hostname: str) -> bool:
     return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
+# A scheme not followed by "//" ("https:/x", "https:x", "http//x"), but not "host:port".
+_SCHEME_TYPO_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:(?!//)(?!\d+(?:/|$))|https?/)", re.IGNORECASE)
 _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
 
 
@@ -119,23 +182,34 @@ def normalize_space_url(value: Any, port: int | None = None) -> str:
             "Space URL must not contain credentials ('@'): put the Project ID in 'Project ID' (login) and "
             "the token in 'API Token' (password)."
         )
-    if any(ch.isspace() for ch in raw):
-        raise ConnectionConfigError(f"Space URL {raw!r} contains spaces: {fix}.")
+    if any(ch.isspace() or not ch.isprintable() for ch in raw):
+        raise ConnectionConfigError(f"Space URL {raw!r} contains spaces or control characters: {fix}.")
+    if not raw.isascii():
+        raise ConnectionConfigError(
+            f"Space URL {raw!r} contains non-ASCII characters (a look-alike dot, colon or slash?): {fix}."
+        )
+    if not _is_ip(raw) and _SCHEME_TYPO_RE.match(raw):
+        # "https//acme...", "https:/acme...", "https:acme...": read as written they would name another
+        # host ("https.signalwire.com"), so they are refused rather than guessed at.
+        raise ConnectionConfigError(f"Space URL {raw!r} has a malformed scheme (write 'https://'): {fix}.")
     if _is_ip(raw) and ":" in raw and not raw.startswith("["):
         raw = f"[{raw}]"  # a bare IPv6 address, as Airflow's URI parser leaves it
     if "://" not in raw:
         raw = "https://" + raw
-    parts = urlsplit(raw)
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http"):
-        raise ConnectionConfigError(f"Space URL {value!r} has scheme {parts.scheme!r}: use https:// ({fix}).")
     try:
+        parts = urlsplit(raw)
         hostname = (parts.hostname or "").lower()
         url_port = parts.port
     except ValueError as err:
-        raise ConnectionConfigError(f"Space URL {value!r} has an invalid port: {fix}.") from err
+        what = "has an invalid port" if "port" in str(err).lower() else "cannot be read (unbalanced [ ]?)"
+        raise ConnectionConfigError(f"Space URL {value!r} {what}: {fix}.") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise ConnectionConfigError(f"Space URL {value!r} has scheme {parts.scheme!r}: use https:// ({fix}).")
     if not hostname:
         raise ConnectionConfigError(f"Space URL {value!r} has no host name: {fix}.")
+    if hostname in ("http", "https") or parts.path.startswith("//"):
+        raise ConnectionConfigError(f"Space URL {value!r} has a malformed scheme (write 'https://'): {fix}.")
     is_ip = _is_ip(hostname)
     if not is_ip and not _HOST_RE.match(hostname):
         raise ConnectionConfigError(f"Space URL {value!r} is not a valid host name: {fix}.")
@@ -162,6 +236,10 @@ def _is_ip(hostname: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _printable_ascii(text: str) -> bool:
+    return all("!" <= ch <= "~" for ch in text)
 
 
 def _extra_value(extra: Mapping[str, Any], name: str) -> Any:
@@ -201,10 +279,10 @@ def build_settings(
             "Project ID is empty: set the connection's 'Project ID' (login) to your SignalWire "
             "project's ID (the space's API page shows it)."
         )
-    if any(ch.isspace() for ch in project) or ":" in project:
+    if not _printable_ascii(project) or ":" in project:
         raise ConnectionConfigError(
-            "Project ID contains spaces or ':': copy it exactly from your space's API page into "
-            "'Project ID' (login)."
+            "Project ID contains spaces, ':', control or non-ASCII characters: copy it exactly from your "
+            "space's API page into 'Project ID' (login)."
         )
     token = "" if password is None else str(password)
     if not token.strip():
@@ -212,10 +290,12 @@ def build_settings(
             "API Token is empty: set the connection's 'API Token' (password) to a token from your "
             "space's API page."
         )
-    if token != token.strip() or any(ch.isspace() for ch in token):
+    if not _printable_ascii(token):
+        # Never echoed. HTTP Basic auth can carry only these characters, and refusing here means what
+        # is registered with the secrets masker is exactly what is sent.
         raise ConnectionConfigError(
-            "API Token contains spaces or line breaks: paste the token again into 'API Token' "
-            "(password) without surrounding blanks."
+            "API Token contains spaces, line breaks, control or non-ASCII characters: paste the token "
+            "again into 'API Token' (password), exactly as the space's API page shows it."
         )
     return SpaceSettings(
         base_url=base_url,
@@ -263,21 +343,69 @@ def is_compatibility_path(path: str) -> bool:
     return urlsplit(path).path.startswith(COMPATIBILITY_PREFIX)
 
 
+class UnsafeURLError(ValueError):
+    """A URL or path would take the request (and the credentials) away from the configured space."""
+
+
 def validate_path(path: Any) -> str:
-    """Return ``path`` as an absolute API path; refuse full URLs so credentials stay on the space."""
+    """Return ``path`` as an absolute API path; refuse anything that could change the origin.
+
+    Full URLs, protocol-relative ``//host`` forms, backslashes, control characters and ``..``
+    segments (also percent-encoded) are refused: the host always comes from the connection.
+    """
     if not isinstance(path, str) or not path.strip():
         raise ValueError("path is empty: give an API path such as '/api/video/rooms'.")
     path = path.strip()
-    if "://" in path.split("?", 1)[0] or path.startswith("//"):
+    shown = shorten(path, 120)
+    head = path.split("?", 1)[0]
+    if "://" in head or path.startswith("//") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", path):
         raise ValueError(
-            f"path {path!r} is a full URL: give only the path (e.g. '/api/video/rooms'); the host "
+            f"path {shown!r} is a full URL: give only the path (e.g. '/api/video/rooms'); the host "
             "always comes from the connection, so credentials are never sent elsewhere."
         )
+    if "\\" in path or any(ch.isspace() or not ch.isprintable() for ch in path):
+        raise ValueError(f"path {shown!r} contains a backslash, a space or a control character: remove it.")
     if not path.startswith("/"):
         path = "/" + path
+    if _has_dot_segment(path.split("?", 1)[0]):
+        raise ValueError(f"path {shown!r} contains '.' or '..' segments: give the path without them.")
     if not path.startswith("/api/"):
-        raise ValueError(f"path {path!r} must start with '/api/' (every SignalWire endpoint does).")
+        raise ValueError(f"path {shown!r} must start with '/api/' (every SignalWire endpoint does).")
     return path
+
+
+def _has_dot_segment(path: str) -> bool:
+    decoded = re.sub(r"%2e", ".", path, flags=re.IGNORECASE)
+    return any(segment in (".", "..") for segment in re.split(r"/|%2f", decoded, flags=re.IGNORECASE))
+
+
+def check_origin(url: str, base_url: str) -> str:
+    """The last check before a request leaves the process: ``url`` must be on the configured space.
+
+    ``url`` is the final URL as the transport will send it. Its scheme, host and port must equal the
+    space's, with no user info; otherwise :class:`UnsafeURLError` is raised and nothing is sent.
+    Returns ``url``.
+    """
+    ok = isinstance(url, str) and url.startswith(base_url + "/")
+    if ok:
+        ok = "\\" not in url and all(ch.isprintable() and not ch.isspace() for ch in url)
+    if ok:
+        try:
+            parts, base = urlsplit(url), urlsplit(base_url)
+            ok = (
+                _origin(parts.scheme, parts.hostname, parts.port)
+                == _origin(base.scheme, base.hostname, base.port)
+                and parts.username is None
+                and parts.password is None
+            )
+        except ValueError:
+            ok = False
+    if not ok:
+        raise UnsafeURLError(
+            f"refusing to send a request to {shorten(str(url), 120)!r}: it is not on the configured "
+            f"space {base_url}, and the connection's credentials go nowhere else."
+        )
+    return url
 
 
 def encode_value(value: Any) -> Any:
@@ -353,12 +481,14 @@ def scope_for_path(path: str) -> str | None:
 class Failure:
     """A transport failure, classified so sync and async code decide retries alike.
 
-    ``sent`` is False only when the request certainly never reached the server (connection refused,
-    DNS failure, connect timeout); a reset or read timeout after sending leaves it True.
+    ``kind`` is one of :data:`FAILURE_WORDS`. ``sent`` is False only when the request certainly
+    never reached the server (DNS failure, connection refused, connect timeout, a request that could
+    not even be built); a reset or read timeout after sending leaves it True.
     """
 
-    kind: str  # "connect", "timeout", "dropped", "tls"
+    kind: str
     sent: bool
+    detail: str = ""  # e.g. the host that does not resolve; never holds a secret
 
 
 def should_retry(method: str, *, status: int | None = None, failure: Failure | None = None) -> bool:
@@ -367,6 +497,7 @@ def should_retry(method: str, *, status: int | None = None, failure: Failure | N
     Idempotent methods are retried on 429/5xx and transport failures. POST and PATCH only when the
     server certainly did not act: 429 or 503, or a connection that was never established. Never
     after a 500 or a read timeout, so a retry cannot create a second room or send a second SMS.
+    TLS failures and requests that could not be built are never retried.
     """
     method = method.upper()
     idempotent = method in IDEMPOTENT_METHODS
@@ -375,10 +506,53 @@ def should_retry(method: str, *, status: int | None = None, failure: Failure | N
             return False
         return idempotent or status in NOT_ACTED_STATUSES
     if failure is not None:
-        if failure.kind == "tls":
-            return False  # a certificate problem does not go away by retrying
+        if failure.kind in ("tls", "invalid"):
+            return False  # a certificate problem or a malformed request does not go away by retrying
         return idempotent or not failure.sent
     return False
+
+
+class RetryPolicy:
+    """The retry loop's rules for one call, without I/O: both transports ask it after each failure.
+
+    :meth:`next_delay` returns the seconds to wait before the next attempt, or None to give up
+    (then :attr:`gave_up` says why when it was the budget). Waits follow ``Retry-After`` or
+    exponential backoff with jitter; their total stays within ``budget`` seconds.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        *,
+        max_retries: int,
+        backoff: float = DEFAULT_BACKOFF,
+        budget: float = DEFAULT_RETRY_BUDGET,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.method = method.upper()
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.budget = budget
+        self.rng = rng
+        self.attempts = 1  # the attempt under way
+        self.waited = 0.0
+        self.gave_up: str | None = None
+
+    def next_delay(
+        self, *, status: int | None = None, failure: Failure | None = None, retry_after: str | None = None
+    ) -> float | None:
+        if self.attempts > self.max_retries or not should_retry(self.method, status=status, failure=failure):
+            return None
+        delay = retry_delay(self.attempts, retry_after, backoff=self.backoff, rng=self.rng)
+        if self.waited + delay > self.budget:
+            asked = f" (the server asked to wait {delay:.0f} s more)" if retry_after else ""
+            self.gave_up = (
+                f"the retry budget of {self.budget:g} s ran out after {self.waited:.0f} s of waiting{asked}"
+            )
+            return None
+        self.waited += delay
+        self.attempts += 1
+        return delay
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -448,34 +622,201 @@ def page_items(body: Any, path: str) -> list[Any]:
     return body[lists[0]]
 
 
+class PagingError(ValueError):
+    """A listing cannot be followed further; the message says why."""
+
+
 def next_page_link(body: Any, path: str) -> str | None:
-    """The raw next-page link of a list page, or None on the last page."""
+    """The raw next-page link of a list page, or None on the last page.
+
+    Raises :class:`PagingError` when the link is there but is not a string.
+    """
     if not isinstance(body, dict):
         return None
     if is_compatibility_path(path):
         link = body.get("next_page_uri")
+        where = "next_page_uri"
     else:
         links = body.get("links")
         link = links.get("next") if isinstance(links, dict) else None
-    return link or None
+        where = "links.next"
+    if link in (None, ""):
+        return None
+    if not isinstance(link, str):
+        raise PagingError(f"the next-page link ({where}) is a {type(link).__name__}, not a string")
+    return link
 
 
 def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
-    """Resolve a next-page link and put its path and query onto the configured space.
+    """Resolve a next-page link by parsing and put only its path and query onto the configured space.
 
-    Returns ``(url, moved)``; ``moved`` is True when the link named another host, whose path we
-    then ask of the configured space instead: credentials never go to a host the link names.
+    Returns ``(url, moved)``; ``moved`` is True when the link named another origin (or user info),
+    whose path we then ask of the configured space instead: credentials never go to a host a link
+    names. Links that cannot be read safely (a scheme without ``//`` such as ``http:@host/x``, a
+    non-http scheme, backslashes, control characters, ``..`` segments) raise :class:`PagingError`.
     """
-    absolute = urljoin(current_url, link)
-    parts = urlsplit(absolute)
-    base = urlsplit(base_url)
-    moved = _origin(parts.scheme, parts.hostname, parts.port) != _origin(
-        base.scheme, base.hostname, base.port
-    )
-    url = f"{base.scheme}://{base.netloc}{parts.path}"
+    shown = shorten(link, 120)
+    if not isinstance(link, str):
+        raise PagingError(f"the next-page link is a {type(link).__name__}, not a string")
+    text = link.strip()
+    if "\\" in text or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise PagingError(f"the next-page link {shown!r} contains a backslash, space or control character")
+    scheme_match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", text)
+    if scheme_match:
+        scheme = scheme_match.group(1).lower()
+        if scheme not in ("http", "https") or not text[len(scheme) + 1 :].startswith("//"):
+            raise PagingError(f"the next-page link {shown!r} is not an http(s) URL or path")
+    try:
+        parts = urlsplit(urljoin(current_url, text))
+        base = urlsplit(base_url)
+        moved = (
+            _origin(parts.scheme, parts.hostname, parts.port)
+            != _origin(base.scheme, base.hostname, base.port)
+            or parts.username is not None
+            or parts.password is not None
+        )
+    except ValueError as err:
+        raise PagingError(f"the next-page link {shown!r} cannot be read ({err})") from None
+    path = parts.path
+    if not path.startswith("/") or path.startswith("//") or _has_dot_segment(path):
+        raise PagingError(f"the next-page link {shown!r} has an unusable path")
+    url = f"{base.scheme}://{base.netloc}{path}"
     if parts.query:
         url += f"?{parts.query}"
     return url, moved
+
+
+_PAGE_TOKEN_KEYS = ("page_token", "pagetoken", "page", "start")
+
+
+def page_key(url: str) -> tuple[tuple[str, str], ...]:
+    """What identifies a page of a listing: its path and query, order and blanks ignored."""
+    parts = urlsplit(url)
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=False))
+    return ((" path", parts.path), *query)
+
+
+def _page_token(url: str) -> str | None:
+    for key, value in parse_qsl(urlsplit(url).query):
+        if key.lower() in _PAGE_TOKEN_KEYS and key.lower() != "start" and value:
+            return f"{key.lower()}={value}"
+    return None
+
+
+def _fingerprint(items: list[Any]) -> str:
+    ids = [item.get("id") or item.get("sid") if isinstance(item, dict) else None for item in items]
+    if all(isinstance(i, str) for i in ids):
+        material = "\x1f".join(ids)  # type: ignore[arg-type]
+    else:
+        material = json.dumps(items, sort_keys=True, default=str)
+    return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
+
+
+@dataclass
+class Page:
+    """What :meth:`Pager.feed` makes of one answer: the items to yield and where to go next."""
+
+    items: list[Any]
+    next_url: str | None
+    moved: bool = False  # the next link named another host and was re-based onto the space
+    done: bool = False  # max_items reached
+
+
+class Pager:
+    """The paging loop's rules, without I/O: both transports feed it each page they fetch.
+
+    ``pager.first_url`` and ``pager.first_params`` are the first request; each answer's parsed body
+    goes to :meth:`feed`, which returns the page's items and the next URL (None at the end) or
+    raises :class:`PagingError`: a page that is not a list page, a next link that is not a string or
+    not safe, a link that repeats a fetched page (also with its query reordered or padded), a page
+    token seen before, a page whose items repeat an earlier page (a nonce added to the same link),
+    or too many empty pages that still link onwards.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        base_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
+    ) -> None:
+        self.path = validate_path(path)
+        self.base_url = base_url
+        compat = is_compatibility_path(self.path)
+        query = dict(params or {})
+        if page_size is not None:
+            if (
+                isinstance(page_size, bool)
+                or not isinstance(page_size, int)
+                or not 1 <= page_size <= MAX_PAGE_SIZE
+            ):
+                raise ValueError(
+                    f"page_size is {page_size!r}: it must be a whole number from 1 to {MAX_PAGE_SIZE}."
+                )
+            query["PageSize" if compat else "page_size"] = page_size
+        if max_items is not None and (
+            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
+        ):
+            raise ValueError(f"max_items is {max_items!r}: it must be a whole number, 0 or more.")
+        self.first_url = base_url + self.path
+        self.first_params: dict[str, Any] = query
+        self.max_items = max_items
+        self.pages = 0
+        self.items = 0
+        self._empty_run = 0
+        self._seen_pages: set[tuple[tuple[str, str], ...]] = set()
+        self._seen_tokens: set[str] = set()
+        self._seen_fingerprints: set[str] = set()
+
+    @property
+    def finished_before_start(self) -> bool:
+        return self.max_items == 0
+
+    def feed(self, url: str, body: Any) -> Page:
+        """Take the parsed answer to a GET of ``url`` (the URL as sent, query included)."""
+        self._seen_pages.add(page_key(url))
+        token = _page_token(url)
+        if token:
+            self._seen_tokens.add(token)
+        try:
+            items = page_items(body, self.path)
+        except ValueError as err:
+            raise PagingError(str(err)) from None
+        self.pages += 1
+        if items:
+            fingerprint = _fingerprint(items)
+            if fingerprint in self._seen_fingerprints:
+                raise PagingError(
+                    f"page {self.pages} repeats the items of an earlier page: the listing is going round "
+                    "in a loop, so it was stopped instead of fetching forever"
+                )
+            self._seen_fingerprints.add(fingerprint)
+        done = False
+        if self.max_items is not None and self.items + len(items) >= self.max_items:
+            items = items[: self.max_items - self.items]
+            done = True
+        self.items += len(items)
+        if done:
+            return Page(items, None, done=True)
+        link = next_page_link(body, self.path)
+        if link is None:
+            return Page(items, None)
+        self._empty_run = 0 if items else self._empty_run + 1
+        if self._empty_run >= MAX_EMPTY_PAGES:
+            raise PagingError(
+                f"{self._empty_run} empty pages in a row still link to a next page: the listing does not "
+                "end, so it was stopped instead of fetching forever"
+            )
+        next_url, moved = rebase_link(link, self.base_url, url)
+        next_token = _page_token(next_url)
+        if page_key(next_url) in self._seen_pages or (next_token and next_token in self._seen_tokens):
+            raise PagingError(
+                f"the next-page link repeats a page already fetched (after {self.pages} pages): the "
+                "listing is going round in a loop, so it was stopped instead of fetching forever"
+            )
+        return Page(items, next_url, moved=moved)
 
 
 def _origin(scheme: str, hostname: str | None, port: int | None) -> tuple[str, str, int]:
@@ -505,69 +846,122 @@ def parse_error_body(text: str | bytes | None) -> list[dict[str, Any]]:
         return []
     try:
         body = json.loads(text)
-    except ValueError:
-        return [{"message": _shorten(text)}]
+    except (ValueError, RecursionError):
+        return [{"message": shorten(text)}]
     if isinstance(body, dict):
         if isinstance(body.get("errors"), list):
-            return [_pick(e) if isinstance(e, dict) else {"message": str(e)} for e in body["errors"]]
+            return [_pick(e) if isinstance(e, dict) else {"message": shorten(str(e))} for e in body["errors"]]
         if "error" in body:
             error = body["error"]
             if isinstance(error, dict):
                 return [_pick(error)]
-            return [{"message": str(error)}]
+            return [{"message": shorten(str(error))}]
         picked = _pick(body)
         if picked:
             return [picked]
-    return [{"message": _shorten(text)}]
+    return [{"message": shorten(text)}]
 
 
 def _pick(entry: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: entry[k] for k in _ERROR_FIELDS if entry.get(k) not in (None, "")}
+    """The known fields of one error entry; strings shortened, anything odd turned into short text."""
+    picked: dict[str, Any] = {}
+    for key in _ERROR_FIELDS:
+        value = entry.get(key)
+        if value in (None, ""):
+            continue
+        if isinstance(value, str):
+            value = shorten(value)
+        elif not isinstance(value, int | float | bool):
+            value = shorten(json.dumps(value, default=str)[:1000])
+        picked[key] = value
+    return picked
 
 
-def _shorten(text: str, limit: int = 300) -> str:
+def shorten(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def describe_errors(errors: list[dict[str, Any]]) -> str:
-    """One readable line for the parsed errors."""
+def describe_errors(errors: list[dict[str, Any]], omitted: int = 0) -> str:
+    """One short readable line for the parsed errors (the first few; the count of the rest)."""
     parts = []
-    for e in errors:
-        message = e.get("message") or e.get("detail") or e.get("title") or ""
+    for e in errors[:MAX_DESCRIBED_ERRORS]:
+        message = str(e.get("message") or e.get("detail") or e.get("title") or "")
         if e.get("attribute"):
             message = f"{e['attribute']}: {message}"
         if e.get("code") not in (None, ""):
             message = f"{message} (code {e['code']})"
         if message:
-            parts.append(str(message))
+            parts.append(shorten(message, 200))
+    rest = max(0, len(errors) - MAX_DESCRIBED_ERRORS) + omitted
+    if rest:
+        parts.append(f"and {rest} more error{'s' if rest != 1 else ''}")
     return "; ".join(parts)
+
+
+def parse_json_answer(content: bytes, content_type: str | None) -> Any:
+    """The parsed body of a successful answer: JSON when labelled or shaped so, else text.
+
+    Raises ``ValueError`` with a short reason when a JSON answer does not parse (or nests too deep),
+    so a broken answer fails the call instead of passing as a string.
+    """
+    if not content:
+        return None
+    if "json" in (content_type or "").lower() or content.lstrip()[:1] in (b"{", b"["):
+        try:
+            return json.loads(content)
+        except RecursionError:
+            raise ValueError("the JSON answer is nested too deep to read") from None
+        except ValueError as err:
+            raise ValueError(
+                f"the answer is labelled JSON but does not parse ({shorten(str(err), 80)})"
+            ) from None
+    return content.decode("utf-8", "replace")
 
 
 def request_id_from(headers: Mapping[str, str]) -> str | None:
     lowered = {k.lower(): v for k, v in headers.items()}
     for name in REQUEST_ID_HEADERS:
         if lowered.get(name):
-            return lowered[name]
+            return shorten(str(lowered[name]), 120)
     return None
 
 
 FAILURE_WORDS = {
-    "tls": "TLS/certificate verification failed",
+    "dns": "the host name does not resolve",
+    "refused": "the connection was refused",
     "connect": "could not connect",
+    "tls": "TLS/certificate verification failed",
     "timeout": "timed out waiting for the answer",
     "dropped": "the connection was dropped",
+    "invalid": "the request could not be built",
 }
+
+
+def failure_reason(failure: Failure, host: str, timeout: float) -> str:
+    """The one-line cause of a transport failure, naming the host (never a secret)."""
+    if failure.kind == "dns":
+        return f"could not connect: {urlsplit('//' + host).hostname or host} does not resolve"
+    if failure.kind == "refused":
+        return f"could not connect: {host} refused the connection"
+    if failure.kind == "timeout":
+        return f"timed out: no complete answer from {host} within the {timeout:g} s timeout"
+    words = FAILURE_WORDS[failure.kind]
+    return f"{words} ({failure.detail})" if failure.detail else words
 
 
 def failure_hint(failure: Failure, method: str, host: str) -> str:
     """What to do after a transport failure; warns when a non-idempotent call may have been acted on."""
     hint = {
+        "dns": f"Check the Space URL ({host}) for typos, and this machine's DNS",
+        "refused": f"Check the Space URL ({host}) and its port, and that the space is reachable from here",
+        "connect": f"Check that the Space URL ({host}) is right and reachable from here",
         "tls": "The space's certificate could not be verified: set the connection's extra 'verify' to the "
         "path of the CA bundle that signed it",
-        "connect": f"Check that the Space URL ({host}) is right and reachable from this worker",
         "timeout": "Raise the connection's 'timeout' extra if SignalWire is slow to answer",
         "dropped": "The connection closed before an answer arrived",
+        "invalid": "Check the request's path, query and headers for line breaks or invalid characters; "
+        "it was not sent",
     }[failure.kind]
     if failure.sent and method.upper() not in IDEMPOTENT_METHODS:
         hint += (

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import base64
+import io
 import os
+import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
+import requests.auth
+import urllib3
+import urllib3.connection
+import urllib3.exceptions
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_signalwire.exceptions import (
@@ -27,46 +35,174 @@ from airflow_provider_signalwire.get_provider_info import (
 )
 from airflow_provider_signalwire.protocol import (
     DEFAULT_BACKOFF,
-    FAILURE_WORDS,
-    MAX_EMPTY_PAGES,
-    MAX_PAGE_SIZE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_RETRY_BUDGET,
     USER_AGENT,
     ConnectionConfigError,
     Failure,
+    Pager,
+    PagingError,
+    RetryPolicy,
     SpaceSettings,
+    UnsafeURLError,
     build_settings,
     check_method,
+    check_origin,
     encode_body,
     encode_fields,
     failure_hint,
-    is_compatibility_path,
-    next_page_link,
-    page_items,
+    failure_reason,
     parse_error_body,
-    rebase_link,
+    parse_json_answer,
     request_id_from,
-    retry_delay,
-    should_retry,
+    shorten,
     status_hint,
     validate_path,
 )
 
 LOG_PROGRESS_EVERY = 10  # pages
+# Headers HttpOperator users may pass that must never override the connection's credentials or origin.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "host", "cookie"})
+READ_CHUNK = 64 * 1024
+
+# When the answer to the request under way must be complete (time.monotonic()); read by every socket
+# operation of this hook's connections, so ``timeout`` bounds connect, headers and body together.
+_DEADLINE: ContextVar[float | None] = ContextVar("signalwire_deadline", default=None)
 
 
-def classify_requests_error(exc: requests.exceptions.RequestException) -> Failure:
+class _DeadlineSocket:
+    """A socket that never waits past the current request's deadline (else as the socket it wraps)."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._per_op = sock.gettimeout()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+    def settimeout(self, value: float | None) -> None:
+        self._per_op = value
+        self._sock.settimeout(value)
+
+    def gettimeout(self) -> float | None:
+        return self._per_op
+
+    def _arm(self) -> None:
+        deadline = _DEADLINE.get()
+        if deadline is None:
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the whole answer took longer than the timeout")
+        self._sock.settimeout(remaining if self._per_op is None else min(self._per_op, remaining))
+
+    def recv_into(self, *args: Any) -> int:
+        self._arm()
+        return self._sock.recv_into(*args)
+
+    def recv(self, *args: Any) -> bytes:
+        self._arm()
+        return self._sock.recv(*args)
+
+    def sendall(self, *args: Any) -> None:
+        self._arm()
+        self._sock.sendall(*args)
+
+    def makefile(self, mode: str = "rb", buffering: int | None = None, **_: Any) -> Any:
+        # As socket.makefile does, but reading through this wrapper (http.client reads the answer here).
+        self._sock._io_refs += 1
+        raw = socket.SocketIO(self, "rb")  # type: ignore[arg-type]
+        return io.BufferedReader(raw, buffering if buffering and buffering > 0 else io.DEFAULT_BUFFER_SIZE)
+
+
+def _connect_before_deadline(connection: Any, connect: Callable[[], None]) -> None:
+    deadline = _DEADLINE.get()
+    if deadline is not None and isinstance(connection.timeout, int | float):
+        connection.timeout = max(0.001, min(connection.timeout, deadline - time.monotonic()))
+    connect()
+    connection.sock = _DeadlineSocket(connection.sock)
+
+
+class _HTTPSConnection(urllib3.connection.HTTPSConnection):
+    def connect(self) -> None:
+        _connect_before_deadline(self, super().connect)
+
+
+class _HTTPConnection(urllib3.connection.HTTPConnection):
+    def connect(self) -> None:
+        _connect_before_deadline(self, super().connect)
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter with connections whose sockets honour :data:`_DEADLINE`."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        return manager
+
+
+class _ConnectionAuth(requests.auth.AuthBase):
+    """Sets the precomputed ``Authorization`` value (the one registered with the masker); no netrc lookup."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "_ConnectionAuth(***)"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._value
+        return request
+
+
+class _AnswerTooLarge(Exception):
+    def __init__(self, size: int | None, cap: int) -> None:
+        self.size, self.cap = size, cap
+
+
+def _read_capped(response: requests.Response, cap: int) -> bytes:
+    """The whole body, refusing more than ``cap`` bytes (checked as it arrives: memory stays flat)."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > cap:
+        raise _AnswerTooLarge(int(length), cap)
+    body = bytearray()
+    for chunk in response.raw.stream(READ_CHUNK, decode_content=True):
+        body += chunk
+        if len(body) > cap:
+            raise _AnswerTooLarge(None, cap)
+    return bytes(body)
+
+
+def classify_requests_error(exc: BaseException) -> Failure:
     """Map a requests exception onto :class:`Failure` (did the request certainly not reach the server?)."""
     if isinstance(exc, requests.exceptions.SSLError):
         return Failure("tls", sent=False)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return Failure("connect", sent=False)
-    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return Failure("connect", sent=False, detail="connect timeout")
+    if isinstance(exc, requests.exceptions.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
         return Failure("timeout", sent=True)
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        from urllib3.exceptions import NewConnectionError  # also covers NameResolutionError
-
-        if any(isinstance(cause, NewConnectionError | ConnectionRefusedError) for cause in _causes(exc)):
-            return Failure("connect", sent=False)
+    causes = list(_causes(exc))
+    if any(isinstance(c, urllib3.exceptions.NameResolutionError | socket.gaierror) for c in causes):
+        return Failure("dns", sent=False)
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return Failure("refused", sent=False)
+    if any(isinstance(c, urllib3.exceptions.NewConnectionError) for c in causes):
+        return Failure("connect", sent=False)
+    if any(isinstance(c, ssl.SSLError) for c in causes):
+        return Failure("tls", sent=False)
     return Failure("dropped", sent=True)
 
 
@@ -97,6 +233,10 @@ class SignalWireHook(BaseHook):
     :param max_retries: Retries after a retryable failure; overrides the connection's ``max_retries``.
     :param retry_backoff: Seconds before the first retry when the server gives no ``Retry-After``;
         doubles with each retry (with jitter), capped at 30 s.
+    :param retry_budget: Seconds one call may spend waiting between retries in total (default 300),
+        so ``Retry-After`` answers cannot hold a worker slot for long.
+    :param max_response_bytes: Largest JSON answer accepted (default 64 MB); a larger or endless
+        answer fails the call.
     :param method: HTTP method used by :meth:`run`, for ``HttpOperator`` pointed at a signalwire
         connection. Other ``HttpOperator`` hook arguments (``auth_type``, ``tcp_keep_alive*``) are
         accepted and ignored: authentication always comes from the connection.
@@ -114,6 +254,8 @@ class SignalWireHook(BaseHook):
         timeout: float | None = None,
         max_retries: int | None = None,
         retry_backoff: float = DEFAULT_BACKOFF,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         method: str = "GET",
         **http_operator_kwargs: Any,
     ) -> None:
@@ -122,6 +264,8 @@ class SignalWireHook(BaseHook):
         self._timeout = timeout
         self._max_retries = max_retries
         self.retry_backoff = retry_backoff
+        self.retry_budget = float(retry_budget)
+        self.max_response_bytes = int(max_response_bytes)
         self.method = (method or "GET").upper()
         unknown = set(http_operator_kwargs) - {
             "auth_type",
@@ -177,10 +321,8 @@ class SignalWireHook(BaseHook):
         except ConnectionConfigError as err:
             raise SignalWireConfigError(f"SignalWire connection '{self.signalwire_conn_id}': {err}") from None
         # Mask the token and everything derived from it before anything can log them.
-        mask_secret(settings.api_token)
-        basic = base64.b64encode(f"{settings.project_id}:{settings.api_token}".encode()).decode()
-        mask_secret(basic)
-        mask_secret(f"Basic {basic}")
+        for secret in settings.secrets:
+            mask_secret(secret)
         overrides: dict[str, Any] = {}
         if self._timeout is not None:
             overrides["timeout"] = float(self._timeout)
@@ -205,8 +347,11 @@ class SignalWireHook(BaseHook):
         """The one HTTP session of this hook (keep-alive across calls and pages)."""
         settings = self.settings
         session = requests.Session()
-        session.auth = (settings.project_id, settings.api_token)
+        session.auth = _ConnectionAuth(settings.authorization)
         session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        adapter = _DeadlineAdapter()
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
         return session
 
     def get_conn(self) -> requests.Session:
@@ -246,7 +391,7 @@ class SignalWireHook(BaseHook):
         body_kwargs = encode_body(path, json=json, data=data)
         headers = body_kwargs.pop("headers", None)
         response = self._send(method, self.base_url + path, params=params, headers=headers, **body_kwargs)
-        return _parse_body(response)
+        return self._parse(method, response)
 
     def paginate(
         self,
@@ -269,75 +414,33 @@ class SignalWireHook(BaseHook):
         :param page_size: Items per page (1 to 1000); sent as ``page_size`` or ``PageSize``.
         :param max_items: Stop after this many items.
         """
-        path = validate_path(path)
-        compat = is_compatibility_path(path)
-        query = dict(params or {})
-        if page_size is not None:
-            if (
-                isinstance(page_size, bool)
-                or not isinstance(page_size, int)
-                or not 1 <= page_size <= MAX_PAGE_SIZE
-            ):
-                raise ValueError(
-                    f"page_size is {page_size!r}: it must be a whole number from 1 to {MAX_PAGE_SIZE}."
-                )
-            query["PageSize" if compat else "page_size"] = page_size
-        if max_items is not None and (
-            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
-        ):
-            raise ValueError(f"max_items is {max_items!r}: it must be a whole number, 0 or more.")
-        if max_items == 0:
+        pager = Pager(path, self.base_url, params=params, page_size=page_size, max_items=max_items)
+        if pager.finished_before_start:
             return
-        url: str | None = self.base_url + path
-        request_params: Mapping[str, Any] | None = query
-        seen: set[str] = set()
-        pages = items = empty_pages = 0
+        url: str | None = pager.first_url
+        request_params: Mapping[str, Any] | None = pager.first_params
         while url:
             response = self._send("GET", url, params=request_params)
-            seen.add(response.url)
-            body = _parse_body(response)
             try:
-                page = page_items(body, path)
-            except ValueError as err:
-                raise SignalWirePaginationError(method="GET", url=response.url, reason=str(err)) from None
-            pages += 1
-            for item in page:
-                yield item
-                items += 1
-                if max_items is not None and items >= max_items:
-                    self.log.info(
-                        "Listed %d items of %s in %d pages (max_items reached).", items, path, pages
-                    )
-                    return
-            link = next_page_link(body, path)
-            if not link:
-                break
-            empty_pages = 0 if page else empty_pages + 1
-            if empty_pages >= MAX_EMPTY_PAGES:
+                page = pager.feed(response.url, self._parse("GET", response))
+            except PagingError as err:
                 raise SignalWirePaginationError(
-                    method="GET",
-                    url=response.url,
-                    reason=f"{empty_pages} empty pages in a row still link to a next page",
-                    hint="The listing does not end; it was stopped instead of fetching forever",
+                    method="GET", url=response.url, reason=str(err), redact=self.settings.redact
+                ) from None
+            yield from page.items
+            if page.done:
+                self.log.info(
+                    "Listed %d items of %s in %d pages (max_items reached).", pager.items, path, pager.pages
                 )
-            next_url, moved = rebase_link(link, self.base_url, response.url)
-            # Compare as requests will send it (it re-quotes), so a repeat is recognised.
-            next_url = requests.Request("GET", next_url).prepare().url or next_url
-            if moved:
+                return
+            if page.moved:
                 self.log.warning(
                     "Next-page link of %s names another host; asking the configured space instead.", path
                 )
-            if next_url in seen:
-                raise SignalWirePaginationError(
-                    method="GET",
-                    url=next_url,
-                    reason=f"the next-page link repeats a page already fetched (after {pages} pages)",
-                    hint="SignalWire sent a paging loop; the listing was stopped instead of fetching forever",
-                )
-            url, request_params = next_url, None
-            if pages % LOG_PROGRESS_EVERY == 0:
-                self.log.info("Listing %s: %d pages, %d items so far.", path, pages, items)
-        self.log.info("Listed %d items of %s in %d pages.", items, path, pages)
+            url, request_params = page.next_url, None
+            if url and pager.pages % LOG_PROGRESS_EVERY == 0:
+                self.log.info("Listing %s: %d pages, %d items so far.", path, pager.pages, pager.items)
+        self.log.info("Listed %d items of %s in %d pages.", pager.items, path, pager.pages)
 
     def test_connection(self) -> tuple[bool, str]:
         """One cheap authenticated GET (the project's Compatibility account); never shows the token."""
@@ -347,7 +450,10 @@ class SignalWireHook(BaseHook):
         except (SignalWireAPIError, SignalWireConfigError) as err:
             return False, str(err)
         except Exception as err:  # anything else, still without secrets
-            return False, f"SignalWire connection test failed: {type(err).__name__}: {err}"
+            text = shorten(str(err), 300)
+            if "settings" in self.__dict__:
+                text = self.settings.redact(text)
+            return False, f"SignalWire connection test failed: {type(err).__name__}: {text}"
         name = account.get("friendly_name") if isinstance(account, dict) else None
         named = f" ({name})" if name else ""
         return True, f"Connected to SignalWire space {settings.host}{named}, project {settings.project_id}."
@@ -378,7 +484,7 @@ class SignalWireHook(BaseHook):
             raise ValueError("endpoint is empty: give an API path such as 'api/video/rooms'.")
         path = validate_path(endpoint)
         clean_headers = {
-            k: v for k, v in (headers or {}).items() if k.lower() not in ("authorization", "host", "cookie")
+            k: v for k, v in (headers or {}).items() if str(k).strip().lower() not in _CREDENTIAL_HEADERS
         }
         if len(clean_headers) != len(headers or {}):
             self.log.warning(
@@ -414,90 +520,157 @@ class SignalWireHook(BaseHook):
         headers: Mapping[str, str] | None = None,
         check: bool = True,
     ) -> requests.Response:
-        """Send one request with retries; raise :class:`SignalWireAPIError` on failure (if ``check``)."""
+        """Send one request with retries; raise :class:`SignalWireAPIError` on failure (if ``check``).
+
+        Every attempt passes :func:`check_origin` right before it leaves the process, so nothing is ever
+        sent with the credentials to another host. ``timeout`` bounds each whole answer (connect,
+        headers and body); the body is read completely, within ``max_response_bytes``.
+        """
         settings = self.settings
-        max_retries = settings.max_retries
-        timeout = (min(10.0, settings.timeout), settings.timeout)
-        attempt = 0
-        while True:
-            attempt += 1
-            started = time.monotonic()
-            try:
-                response = self.session.request(
+        redact = settings.redact
+        policy = RetryPolicy(
+            method, max_retries=settings.max_retries, backoff=self.retry_backoff, budget=self.retry_budget
+        )
+        try:
+            prepared = self.session.prepare_request(
+                requests.Request(
                     method,
                     url,
                     params=encode_fields(params) if isinstance(params, Mapping) else params,
                     json=json,
                     data=data,
                     headers=headers,
-                    timeout=timeout,
-                    # Per request: REQUESTS_CA_BUNDLE would otherwise override a session-level value.
-                    verify=settings.verify,
-                    allow_redirects=False,
                 )
-            except requests.exceptions.RequestException as exc:
-                failure = classify_requests_error(exc)
-                if attempt <= max_retries and should_retry(method, failure=failure):
-                    self._wait(attempt, max_retries, method, url, FAILURE_WORDS[failure.kind], None)
-                    continue
-                raise self._transport_error(method, url, failure, exc, attempt) from exc
-            elapsed = time.monotonic() - started
-            self.log.debug("%s %s -> %s (%.2fs)", method, response.url, response.status_code, elapsed)
-            status = response.status_code
-            if attempt <= max_retries and should_retry(method, status=status):
-                retry_after = response.headers.get("Retry-After")
+            )
+            check_origin(prepared.url or "", self.base_url)
+            # Per request: REQUESTS_CA_BUNDLE would otherwise override a session-level value.
+            send_kwargs = self.session.merge_environment_settings(
+                prepared.url, {}, True, settings.verify, None
+            )
+        except UnsafeURLError as err:
+            raise SignalWireConfigError(str(err)) from None
+        except (requests.exceptions.RequestException, ValueError, UnicodeError) as err:
+            raise self._transport_error(
+                method, url, Failure("invalid", sent=False, detail=str(err)), 1
+            ) from None
+        while True:
+            started = time.monotonic()
+            token = _DEADLINE.set(started + settings.timeout)
+            try:
+                response: requests.Response | None = None
+                response = self.session.send(
+                    prepared,
+                    timeout=(min(10.0, settings.timeout), settings.timeout),
+                    allow_redirects=False,
+                    **send_kwargs,
+                )
+                if response.status_code != 204 and method != "HEAD":
+                    response._content = _read_capped(response, self.max_response_bytes)
+                else:
+                    response._content = b""
+            except _AnswerTooLarge as err:
+                assert response is not None
                 response.close()
-                self._wait(attempt, max_retries, method, url, f"HTTP {status}", retry_after)
+                raise SignalWireAPIError(
+                    method=method,
+                    url=url,
+                    status_code=response.status_code,
+                    reason=f"the answer is larger than {err.cap} bytes"
+                    + (f" ({err.size} announced)" if err.size else ""),
+                    hint="Raise max_response_bytes if the answer is expected to be this large, or page it",
+                    redact=redact,
+                ) from None
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                if response is not None:
+                    response.close()  # a half-read answer: never put that connection back in the pool
+                failure = classify_requests_error(exc)
+                delay = policy.next_delay(failure=failure)
+                if delay is not None:
+                    self._wait(
+                        policy, method, url, failure_reason(failure, settings.host, settings.timeout), delay
+                    )
+                    continue
+                raise self._transport_error(method, url, failure, policy.attempts, policy.gave_up) from None
+            finally:
+                _DEADLINE.reset(token)
+            status = response.status_code
+            self.log.debug(
+                "%s %s -> %s (%.2fs)", method, redact(response.url), status, time.monotonic() - started
+            )
+            retry_after = response.headers.get("Retry-After")
+            delay = policy.next_delay(status=status, retry_after=retry_after)
+            if delay is not None:
+                self._wait(policy, method, url, f"HTTP {status}", delay)
                 continue
-            if check and (status >= 400 or 300 <= status < 400):
-                raise self._status_error(method, response, attempt)
+            if check and status >= 300:
+                raise self._status_error(method, response, policy.attempts, policy.gave_up)
             return response
 
-    def _wait(
-        self, attempt: int, max_retries: int, method: str, url: str, why: str, retry_after: str | None
-    ) -> None:
-        delay = retry_delay(attempt, retry_after, backoff=self.retry_backoff)
+    def _wait(self, policy: RetryPolicy, method: str, url: str, why: str, delay: float) -> None:
         self.log.warning(
-            "SignalWire %s %s: %s; retry %d of %d in %.1fs.", method, url, why, attempt, max_retries, delay
+            "SignalWire %s %s: %s; retry %d of %d in %.1fs.",
+            method,
+            self.settings.redact(url),
+            why,
+            policy.attempts - 1,
+            policy.max_retries,
+            delay,
         )
         self._sleep(delay)
 
-    def _status_error(self, method: str, response: requests.Response, attempts: int) -> SignalWireAPIError:
+    def _parse(self, method: str, response: requests.Response) -> Any:
+        """The parsed answer; a JSON answer that does not parse is an error, not a string."""
+        if response.status_code == 204:
+            return None
+        try:
+            return parse_json_answer(response.content, response.headers.get("Content-Type"))
+        except ValueError as err:
+            raise SignalWireAPIError(
+                method=method,
+                url=response.url,
+                status_code=response.status_code,
+                reason=str(err),
+                request_id=request_id_from(response.headers),
+                hint="SignalWire sent a malformed answer; try again, and report it if it persists",
+                redact=self.settings.redact,
+            ) from None
+
+    def _status_error(
+        self, method: str, response: requests.Response, attempts: int, gave_up: str | None = None
+    ) -> SignalWireAPIError:
+        redact = self.settings.redact
+        hint = status_hint(
+            response.status_code,
+            urlsplit(response.url).path,
+            self.settings.host,
+            response.headers.get("Location"),
+        )
+        if gave_up:
+            hint = f"Gave up: {gave_up}" + (f". {hint}" if hint else "")
         return SignalWireAPIError(
             method=method,
             url=response.url,
             status_code=response.status_code,
             reason=response.reason,
-            errors=parse_error_body(response.content),
+            errors=parse_error_body(redact(response.content)),
             request_id=request_id_from(response.headers),
-            hint=status_hint(
-                response.status_code,
-                urlsplit(response.url).path,
-                self.settings.host,
-                response.headers.get("Location"),
-            ),
+            hint=hint,
             attempts=attempts,
+            redact=redact,
         )
 
     def _transport_error(
-        self, method: str, url: str, failure: Failure, exc: Exception, attempts: int
+        self, method: str, url: str, failure: Failure, attempts: int, gave_up: str | None = None
     ) -> SignalWireAPIError:
+        settings = self.settings
+        hint = failure_hint(failure, method, settings.host)
+        if gave_up:
+            hint = f"Gave up: {gave_up}. {hint}"
         return SignalWireAPIError(
             method=method,
             url=url,
-            reason=f"{FAILURE_WORDS[failure.kind]} ({type(exc).__name__})",
-            hint=failure_hint(failure, method, self.settings.host),
+            reason=failure_reason(failure, settings.host, settings.timeout),
+            hint=hint,
             attempts=attempts,
+            redact=settings.redact,
         )
-
-
-def _parse_body(response: requests.Response) -> Any:
-    if response.status_code == 204 or not response.content:
-        return None
-    content_type = response.headers.get("Content-Type", "")
-    if "json" in content_type or response.content[:1] in (b"{", b"["):
-        try:
-            return response.json()
-        except ValueError:
-            pass
-    return response.text
