@@ -3,14 +3,20 @@ PYTHON ?= python3
 VENV ?= .venv
 AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
+STARTED := $(shell date +%s)
 
 .PHONY: venv test lint unit demo e2e test-airflow2 clean
 
+# pip is quiet (-q), so say what the first, silent minute is.
 $(BIN)/.installed: setup.cfg pyproject.toml
+	@if [ -x $(BIN)/python ]; then echo "==> Updating $(VENV): setup.cfg or pyproject.toml changed ..."; \
+	else echo "==> Building $(VENV) with Airflow $(AIRFLOW_VERSION) and this package's test extras:" \
+		"about a minute, once."; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test,e2e]"
 	touch $@
+	@echo "==> $(VENV) ready in $$(( $$(date +%s) - $(STARTED) )) s."
 
 venv: $(BIN)/.installed
 
@@ -19,8 +25,9 @@ lint: venv
 	$(BIN)/ruff format --check airflow_provider_signalwire dags_examples tests
 	$(BIN)/mypy airflow_provider_signalwire
 
+# -rs: one line per skip with its reason (e.g. conformance tests without SignalWire's specs).
 unit: venv
-	$(BIN)/pytest -q -m "not e2e"
+	$(BIN)/pytest -q -rs -m "not e2e"
 
 # The README's test command: lint, type-check and the whole offline test suite.
 test: lint unit
