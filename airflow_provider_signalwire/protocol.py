@@ -655,9 +655,9 @@ def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
     names. Links that cannot be read safely (a scheme without ``//`` such as ``http:@host/x``, a
     non-http scheme, backslashes, control characters, ``..`` segments) raise :class:`PagingError`.
     """
-    shown = shorten(link, 120)
     if not isinstance(link, str):
         raise PagingError(f"the next-page link is a {type(link).__name__}, not a string")
+    shown = shorten(link, 120)
     text = link.strip()
     if "\\" in text or any(ch.isspace() or not ch.isprintable() for ch in text):
         raise PagingError(f"the next-page link {shown!r} contains a backslash, space or control character")
@@ -678,8 +678,8 @@ def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
     except ValueError as err:
         raise PagingError(f"the next-page link {shown!r} cannot be read ({err})") from None
     path = parts.path
-    if not path.startswith("/") or path.startswith("//") or _has_dot_segment(path):
-        raise PagingError(f"the next-page link {shown!r} has an unusable path")
+    if not path.startswith("/api/") or _has_dot_segment(path):
+        raise PagingError(f"the next-page link {shown!r} does not name an API path ('/api/...')")
     url = f"{base.scheme}://{base.netloc}{path}"
     if parts.query:
         url += f"?{parts.query}"

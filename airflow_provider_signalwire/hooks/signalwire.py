@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import ssl
 import time
@@ -186,6 +187,23 @@ def _read_capped(response: requests.Response, cap: int) -> bytes:
     return bytes(body)
 
 
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def _check_headers(headers: Mapping[str, Any]) -> None:
+    """Refuse what http.client would refuse mid-send, so it fails before anything is sent."""
+    for name, value in headers.items():
+        if not _HEADER_NAME_RE.match(str(name)):
+            raise ValueError(f"header name {shorten(str(name), 60)!r} is not a valid HTTP header name")
+        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+        if any(ch in text for ch in "\r\n\x00"):
+            raise ValueError(f"header {name!r} contains a line break")
+        try:
+            text.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"header {name!r} has characters HTTP headers cannot carry") from None
+
+
 def classify_requests_error(exc: BaseException) -> Failure:
     """Map a requests exception onto :class:`Failure` (did the request certainly not reach the server?)."""
     if isinstance(exc, requests.exceptions.SSLError):
@@ -282,28 +300,70 @@ class SignalWireHook(BaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Extra fields of the Airflow 2 connection form (Airflow 3 reads ``conn-fields`` instead)."""
+        """
+        Extra fields of the Airflow 2 connection form (Airflow 3 reads ``conn-fields`` instead).
+
+        The fields have no defaults: a field left empty is not stored and the hook uses the default,
+        which the placeholder shows. Airflow 2 prefills these fields only from truthy extras, so a
+        stored ``0`` or ``false`` (a connection made from code or a secrets backend) would show as
+        empty, or as a widget default, and be replaced on Save; each field shows the value it finds in
+        the form's Extra JSON instead, so an edit keeps it.
+        """
+        import json
+
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
         from wtforms import StringField
         from wtforms.validators import Optional
 
+        prefix = f"extra__{CONN_TYPE}__"
+
+        def stored(field: Any) -> Any:
+            """The field's value in the Extra JSON being edited (also when it is 0 or false)."""
+            extra_field = getattr(getattr(field, "_form", None), "extra", None)
+            try:
+                extra = json.loads(getattr(extra_field, "data", None) or "{}")
+            except (TypeError, ValueError):
+                return None
+            if not isinstance(extra, dict):
+                return None
+            name = field.name.removeprefix(prefix)
+            value = extra.get(name)
+            return extra.get(prefix + name) if value is None or value == "" else value
+
+        # Airflow 2 accepts only its own field classes, so the widget (which renders the value the
+        # browser sends back on Save) is where the stored value is filled in.
+        class ExtraFieldWidget(BS3TextFieldWidget):
+            def __call__(self, field: Any, **kwargs: Any) -> Any:
+                value = field.data
+                if value is None or value == "":
+                    value = stored(field)
+                if isinstance(value, bool):
+                    kwargs.setdefault("value", "true" if value else "false")
+                elif value is not None:
+                    kwargs.setdefault("value", str(value))
+                return super().__call__(field, **kwargs)
+
         return {
             name: StringField(
                 lazy_gettext(spec["label"]),
-                widget=BS3TextFieldWidget(),
-                description=spec["description"],
+                widget=ExtraFieldWidget(),
+                description=spec["description"] + " Leave empty for the default.",
                 validators=[Optional()],
-                default=str(spec["schema"]["default"]),
             )
             for name, spec in CONN_FIELDS.items()
         }
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Labels, hidden fields and placeholders of the Airflow 2 connection form."""
+        """Labels, hidden fields and placeholders of the Airflow 2 connection form.
+
+        The extra fields' placeholders show their defaults: an empty field means the default.
+        """
         placeholders = dict(UI_FIELD_BEHAVIOUR["placeholders"])
-        placeholders.update({name: str(spec["schema"]["default"]) for name, spec in CONN_FIELDS.items()})
+        placeholders.update(
+            {name: f"{spec['schema']['default']} (default)" for name, spec in CONN_FIELDS.items()}
+        )
         return {
             "hidden_fields": list(UI_FIELD_BEHAVIOUR["hidden-fields"]),
             "relabeling": dict(UI_FIELD_BEHAVIOUR["relabeling"]),
@@ -443,12 +503,32 @@ class SignalWireHook(BaseHook):
         self.log.info("Listed %d items of %s in %d pages.", pager.items, path, pager.pages)
 
     def test_connection(self) -> tuple[bool, str]:
-        """One cheap authenticated GET (the project's Compatibility account); never shows the token."""
+        """
+        One cheap authenticated GET (the project's Compatibility account); never shows the token.
+
+        The answer does not name the connection id (the UI's Test button tests a copy under a random
+        id) and says where the test ran, which is not where tasks run. The success sentence is also
+        logged: ``airflow connections test`` prints only "Connection success!" (Airflow 2.11 and 3.3).
+        """
+        import sys
+
+        argv = " ".join(sys.argv)
+        if "connections" in sys.argv[1:3] and "test" in sys.argv[2:4]:
+            where = "this machine, where `airflow connections test` ran (tasks connect from their workers)"
+        elif any(word in argv for word in ("api-server", "api_server", "webserver", "gunicorn")):
+            where = "the Airflow API server or webserver that ran the Test (tasks connect from their workers)"
+        elif os.environ.get("_AIRFLOW_PROCESS_CONTEXT") == "client":
+            where = "this worker"
+        else:
+            where = "this machine"
         try:
             settings = self.settings
             account = self.request("GET", f"/api/laml/2010-04-01/Accounts/{settings.project_id}")
-        except (SignalWireAPIError, SignalWireConfigError) as err:
-            return False, str(err)
+        except SignalWireConfigError as err:
+            text = str(err).replace(f"SignalWire connection '{self.signalwire_conn_id}': ", "", 1)
+            return False, f"SignalWire connection test: {text}"
+        except SignalWireAPIError as err:
+            return False, str(err).replace("from this worker", f"from {where}")
         except Exception as err:  # anything else, still without secrets
             text = shorten(str(err), 300)
             if "settings" in self.__dict__:
@@ -456,7 +536,9 @@ class SignalWireHook(BaseHook):
             return False, f"SignalWire connection test failed: {type(err).__name__}: {text}"
         name = account.get("friendly_name") if isinstance(account, dict) else None
         named = f" ({name})" if name else ""
-        return True, f"Connected to SignalWire space {settings.host}{named}, project {settings.project_id}."
+        message = f"Connected to SignalWire space {settings.host}{named}, project {settings.project_id}."
+        self.log.info("%s", message)
+        return True, message
 
     # ------------------------------------------------------------------ HttpOperator compatibility
 
@@ -543,6 +625,7 @@ class SignalWireHook(BaseHook):
                 )
             )
             check_origin(prepared.url or "", self.base_url)
+            _check_headers(prepared.headers)
             # Per request: REQUESTS_CA_BUNDLE would otherwise override a session-level value.
             send_kwargs = self.session.merge_environment_settings(
                 prepared.url, {}, True, settings.verify, None
