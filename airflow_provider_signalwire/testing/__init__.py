@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_provider_signalwire.testing.clock import FakeClock
-    from airflow_provider_signalwire.testing.recording import RecordedRequest
+    from airflow_provider_signalwire.testing.request_log import RecordedRequest
     from airflow_provider_signalwire.testing.space import FakeSignalWireSpace
 
 __all__ = ["FakeClock", "FakeSignalWireSpace", "RecordedRequest"]
@@ -28,7 +28,7 @@ __all__ = ["FakeClock", "FakeSignalWireSpace", "RecordedRequest"]
 _LAZY = {
     "FakeSignalWireSpace": "airflow_provider_signalwire.testing.space",
     "FakeClock": "airflow_provider_signalwire.testing.clock",
-    "RecordedRequest": "airflow_provider_signalwire.testing.recording",
+    "RecordedRequest": "airflow_provider_signalwire.testing.request_log",
 }
 
 

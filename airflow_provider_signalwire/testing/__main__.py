@@ -1,8 +1,9 @@
 """Command line: ``python -m airflow_provider_signalwire.testing serve|demo``.
 
 ``serve`` starts a fake space, prints the ``export AIRFLOW_CONN_SIGNALWIRE_DEFAULT='...'``
-line (JSON form) and runs until Ctrl-C.  Subcommands are argparse subparsers: add one
-with a ``_add_<name>(subparsers)`` function registered in :func:`build_parser`.
+line (JSON form) and the ``airflow connections test`` command to try, and runs until Ctrl-C.
+Subcommands are argparse subparsers: add one with a ``_add_<name>(subparsers)`` function
+registered in :func:`build_parser`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
     space = FakeSignalWireSpace(seed=args.seed)
     space.start(port=args.port)
     print(f"export AIRFLOW_CONN_SIGNALWIRE_DEFAULT={shlex.quote(space.airflow_conn_json())}", flush=True)
+    print("airflow connections test signalwire_default   # then try the connection", flush=True)
     print(f"# API: {space.base_url}  media: {space.media_base_url}", flush=True)
     print(f"# project: {space.project_id}  CA bundle: {space.ca_bundle}", flush=True)
     print("# Ctrl-C to stop", flush=True)
@@ -43,7 +45,12 @@ def _serve(args: argparse.Namespace) -> int:
 def _add_serve(subparsers: Any) -> None:
     p = subparsers.add_parser("serve", help="run a fake SignalWire space until Ctrl-C")
     p.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
-    p.add_argument("--seed", choices=["demo"], default=None, help="pre-seed rooms, sessions and logs")
+    p.add_argument(
+        "--seed",
+        choices=["demo"],
+        default=None,
+        help="pre-seed every family: rooms, sessions, recordings, messages, calls and logs",
+    )
     p.set_defaults(func=_serve)
 
 

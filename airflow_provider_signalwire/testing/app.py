@@ -9,54 +9,50 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from airflow_provider_signalwire.testing.asgi import RecordingFaultMiddleware
-from airflow_provider_signalwire.testing.common import FakeHTTPError, error_for
-from airflow_provider_signalwire.testing.state import SpaceState, recording_bytes
+from airflow_provider_signalwire.testing import compat
+from airflow_provider_signalwire.testing.core import SpaceCore
+from airflow_provider_signalwire.testing.errors import FakeHTTPError, error_response
+from airflow_provider_signalwire.testing.families import route_modules
+from airflow_provider_signalwire.testing.middleware import RecordingFaultMiddleware
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     async def fake_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FakeHTTPError)
-        return exc.response
+        return error_response(request.url.path, exc.status, exc)
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 500)
-        return error_for(request.url.path, status)
+        return error_response(request.url.path, getattr(exc, "status_code", 500))
 
     async def validation_error(request: Request, exc: Exception) -> Response:
-        return error_for(request.url.path, 400)
+        return error_response(request.url.path, 400)
 
     app.add_exception_handler(FakeHTTPError, fake_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
 
 
-def build_api_app(state: SpaceState) -> Any:
-    """The API server's ASGI app (wrapped for request recording and faults)."""
-    from airflow_provider_signalwire.testing import routes_compat, routes_logs, routes_video
-
-    app = FastAPI(title="Fake SignalWire space", openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.space = state
+def _app(title: str, space: SpaceCore) -> FastAPI:
+    app = FastAPI(title=title, openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.space = space
     _install_error_handlers(app)
-    app.include_router(routes_video.router)
-    app.include_router(routes_logs.router)
-    app.include_router(routes_compat.router)
-    return RecordingFaultMiddleware(app, state, "api")
+    return app
 
 
-def build_media_app(state: SpaceState) -> Any:
-    """The media host: ``GET /recordings/<id>.mp4`` without authentication."""
-    app = FastAPI(title="Fake SignalWire media", openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.space = state
-    _install_error_handlers(app)
+def build_api_app(space: SpaceCore) -> Any:
+    """The API server's ASGI app: every family's routes (wrapped for request log and faults)."""
+    app = _app("Fake SignalWire space", space)
+    app.include_router(compat.router)
+    for routes in route_modules():
+        app.include_router(routes.router)
+    return RecordingFaultMiddleware(app, space, "api")
 
-    @app.get("/recordings/{name}")
-    async def download(name: str) -> Response:
-        rec_id = name.removesuffix(".mp4")
-        with state.lock:
-            known = rec_id in state.recordings and state.recordings[rec_id]["uri"] is not None
-        if not known:
-            return Response(b"Not Found", status_code=404, media_type="text/plain")
-        return Response(recording_bytes(rec_id), media_type="video/mp4")
 
-    return RecordingFaultMiddleware(app, state, "media")
+def build_media_app(space: SpaceCore) -> Any:
+    """The media host: the families' downloads (``GET /recordings/<id>.mp4``), without authentication."""
+    app = _app("Fake SignalWire media", space)
+    for routes in route_modules():
+        media_router = getattr(routes, "media_router", None)
+        if media_router is not None:
+            app.include_router(media_router)
+    return RecordingFaultMiddleware(app, space, "media")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import shutil
 import socket
 import tempfile
@@ -17,10 +16,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from airflow_provider_signalwire.testing.backend import Backend, Table
 from airflow_provider_signalwire.testing.clock import FakeClock
-from airflow_provider_signalwire.testing.recording import RecordedRequest
-from airflow_provider_signalwire.testing.state import FAULT_KINDS, LOG_KINDS, Fault, SpaceState, public
-from airflow_provider_signalwire.testing.util import ALL_SCOPES
+from airflow_provider_signalwire.testing.core import SpaceCore
+from airflow_provider_signalwire.testing.families import backend_classes
+from airflow_provider_signalwire.testing.faults import Fault
+from airflow_provider_signalwire.testing.logs.models import LOG_KINDS, LogsBackend
+from airflow_provider_signalwire.testing.messaging.models import Failure, MessagingBackend
+from airflow_provider_signalwire.testing.request_log import RecordedRequest
+from airflow_provider_signalwire.testing.video.models import VideoBackend
+from airflow_provider_signalwire.testing.voice.models import VoiceBackend
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +52,23 @@ class FakeSignalWireSpace:
         with FakeSignalWireSpace(seed="demo") as space:
             conn_json = space.airflow_conn_json()
 
-    ``seed="demo"`` pre-creates a few rooms with sessions, recordings and logs.
-    ``clock`` (a :class:`FakeClock`) drives message / call status progression.
+    ``seed="demo"`` fills every family: rooms with sessions and recordings, messages, calls
+    and logs of every kind.  ``clock`` (a :class:`FakeClock`) drives message / call status
+    progression.
+
+    State lives in one backend per API family (``backends["video"]``, ``["messaging"]``,
+    ``["voice"]``, ``["logs"]``; see :mod:`airflow_provider_signalwire.testing.families`).
     """
 
     def __init__(self, seed: str | None = None, *, clock: FakeClock | None = None) -> None:
+        if seed not in SEEDS:
+            raise ValueError(f"seed: unknown seed {seed!r}; expected one of {SEEDS}")
         self.project_id = str(uuid.uuid4())
-        self.api_token = "PT" + secrets.token_hex(24)
         self.clock = clock or FakeClock()
-        self._state = SpaceState(project_id=self.project_id, clock=self.clock)
-        self._state.created_at = self.clock.now().replace(microsecond=0)
-        self._state.tokens[self.api_token] = frozenset(ALL_SCOPES)
+        self._core = SpaceCore(self.project_id, self.clock)
+        self.api_token = self._core.tokens.add()
+        for cls in backend_classes():
+            self._core.backends[cls.name] = cls(self._core)
         self._seed = seed
         self._tmpdir: str | None = None
         self._thread: threading.Thread | None = None
@@ -92,8 +103,8 @@ class FakeSignalWireSpace:
         api_sock, media_sock = _bind(port), _bind()
         self._port = api_sock.getsockname()[1]
         self._media_port = media_sock.getsockname()[1]
-        self._state.base_url = self.base_url
-        self._state.media_base_url = self.media_base_url
+        self._core.base_url = self.base_url
+        self._core.media_base_url = self.media_base_url
 
         def config(app: Any) -> Any:
             return uvicorn.Config(
@@ -109,8 +120,8 @@ class FakeSignalWireSpace:
                 timeout_keep_alive=5,
             )
 
-        api_server = uvicorn.Server(config(build_api_app(self._state)))
-        media_server = uvicorn.Server(config(build_media_app(self._state)))
+        api_server = uvicorn.Server(config(build_api_app(self._core)))
+        media_server = uvicorn.Server(config(build_media_app(self._core)))
         self._servers = [api_server, media_server]
         errors: list[BaseException] = []
 
@@ -177,28 +188,31 @@ class FakeSignalWireSpace:
     @property
     def relative_links(self) -> bool:
         """When true, ``/api/*`` list ``links`` are relative (``/api/...?...``), not absolute."""
-        return self._state.relative_links
+        return self._core.relative_links
 
     @relative_links.setter
     def relative_links(self, value: bool) -> None:
-        self._state.relative_links = bool(value)
+        self._core.relative_links = bool(value)
 
     @property
     def requests(self) -> list[RecordedRequest]:
         """Requests received by the API server, oldest first (a snapshot copy)."""
-        with self._state.lock:
-            return list(self._state.requests)
+        return self._core.requests.snapshot()
 
     @property
     def media_requests(self) -> list[RecordedRequest]:
         """Requests received by the media server, oldest first (a snapshot copy)."""
-        with self._state.lock:
-            return list(self._state.media_requests)
+        return self._core.media_requests.snapshot()
 
     @property
-    def state(self) -> SpaceState:
-        """The raw in-memory state (for advanced tests; take ``state.lock``)."""
-        return self._state
+    def backends(self) -> dict[str, Backend]:
+        """The family backends by name (for advanced tests: typed records, tables)."""
+        return dict(self._core.backends)
+
+    @property
+    def state(self) -> StateView:
+        """Snapshots of every table in the API shape: ``space.state.rooms`` is ``{id: room}``."""
+        return StateView(self._core)
 
     def airflow_conn_uri(self) -> str:
         """``signalwire://<project>:<token>@127.0.0.1:<port>/?verify=<ca path>``."""
@@ -222,13 +236,7 @@ class FakeSignalWireSpace:
     # ------------------------------------------------------------ controls
     def add_token(self, scopes: tuple[str, ...] | list[str] = ("messaging",)) -> str:
         """Create an extra API token limited to ``scopes`` (lower-case names) and return it."""
-        unknown = set(scopes) - set(ALL_SCOPES)
-        if unknown:
-            raise ValueError(f"unknown scopes {sorted(unknown)}; known: {ALL_SCOPES}")
-        token = "PT" + secrets.token_hex(24)
-        with self._state.lock:
-            self._state.tokens[token] = frozenset(scopes)
-        return token
+        return self._core.tokens.add(scopes)
 
     def inject_fault(
         self,
@@ -247,29 +255,20 @@ class FakeSignalWireSpace:
         connection is aborted after the request is read, no response bytes) or
         ``"delay"`` (sleep ``delay`` seconds, then answer normally).  ``method``
         restricts it to one HTTP method.  Works on both servers (media paths start
-        with ``/recordings``).
+        with ``/recordings``).  Bad values (``count`` below 1, a negative ``delay``, an
+        unknown ``kind``) raise ValueError naming the argument.
         """
-        kind = str(kind)
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
-        with self._state.lock:
-            self._state.faults.append(Fault(path_prefix, kind, count, method, retry_after, delay))
+        self._core.faults.add(Fault(path_prefix, str(kind), count, method, retry_after, delay))
 
     def fail_next_message(
         self, status: str = "failed", *, error_code: str | None = None, error_message: str | None = None
     ) -> None:
         """Make the next created message end ``failed`` or ``undelivered`` (after being queued)."""
-        if status not in ("failed", "undelivered"):
-            raise ValueError("status must be 'failed' or 'undelivered'")
-        with self._state.lock:
-            self._state.message_failures.append((status, error_code, error_message))
+        self._core.backend(MessagingBackend).fail_next(Failure(status, error_code, error_message))
 
     def fail_next_call(self, status: str = "failed") -> None:
         """Make the next created call end ``failed``, ``busy``, ``no-answer`` or ``canceled``."""
-        if status not in ("failed", "busy", "no-answer", "canceled"):
-            raise ValueError("status must be one of failed, busy, no-answer, canceled")
-        with self._state.lock:
-            self._state.call_failures.append(status)
+        self._core.backend(VoiceBackend).fail_next(status)
 
     def reset(self) -> None:
         """Forget all resources, faults, pending failures and logged requests.
@@ -277,22 +276,15 @@ class FakeSignalWireSpace:
         Tokens (including ones from :meth:`add_token`), the clock and
         ``relative_links`` are kept; the clock is not rewound.
         """
-        self._state.clear()
+        self._core.reset()
 
     # ------------------------------------------------------------- seeding
     def seed_rooms(self, n: int) -> list[dict[str, Any]]:
-        """Create ``n`` rooms named ``seeded-room-<k>`` and return them (API shape)."""
-        with self._state.lock:
-            start = len(self._state.rooms)
-            rooms = []
-            for i in range(n):
-                k = start + i + 1
-                while self._state.find_room(f"seeded-room-{k}") is not None:
-                    k += 1
-                rooms.append(
-                    public(self._state.new_room({"name": f"seeded-room-{k}", "display_name": f"Room {k}"}))
-                )
-        return rooms
+        """Create ``n`` rooms named ``seeded-room-<k>`` and return them (API shape).
+
+        Room ``k`` is scheduled to open ``k`` hours from now (``join_from``) for an hour.
+        """
+        return [r.render() for r in self._core.backend(VideoBackend).seed_rooms(n)]
 
     def seed_sessions(self, n: int, recordings_per_session: int = 1) -> list[dict[str, Any]]:
         """Create ``n`` completed room sessions (2 members, events, recordings) and return them.
@@ -300,40 +292,60 @@ class FakeSignalWireSpace:
         Sessions are spread over the existing rooms (one room is created if none exist).
         Each recording's ``uri`` points at the media server.
         """
-        with self._state.lock:
-            rooms = list(self._state.rooms.values())
-            if not rooms:
-                self.seed_rooms(1)
-                rooms = list(self._state.rooms.values())
-            out = []
-            for i in range(n):
-                sess = self._state.new_session(rooms[i % len(rooms)], recordings=recordings_per_session)
-                view = public(sess)
-                out.append(view)
-        return out
+        sessions = self._core.backend(VideoBackend).seed_sessions(n, recordings_per_session)
+        return [s.render() for s in sessions]
+
+    def seed_messages(
+        self, n: int, start: datetime | None = None, end: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Create ``n`` delivered Compatibility API messages sent evenly over [start, end)
+        (default: the hour before now) and return them (API shape).  They show in the
+        messaging logs too."""
+        return [m.render() for m in self._core.backend(MessagingBackend).seed_messages(n, start, end)]
+
+    def seed_calls(
+        self, n: int, start: datetime | None = None, end: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Create ``n`` completed Compatibility API calls started evenly over [start, end)
+        (default: the hour before now) and return them (API shape).  They show in the voice
+        logs too."""
+        return [c.render() for c in self._core.backend(VoiceBackend).seed_calls(n, start, end)]
 
     def seed_logs(self, kind: str, n: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Create ``n`` log entries of ``kind`` (voice, messaging, fax, video, conferences) with
         ``created_at`` spread evenly over [start, end) and return them (API shape)."""
-        if kind not in LOG_KINDS:
-            raise ValueError(f"unknown log kind {kind!r}; expected one of {LOG_KINDS}")
-        if start.tzinfo is None or end.tzinfo is None:
-            from datetime import timezone
-
-            start = start.replace(tzinfo=start.tzinfo or timezone.utc)
-            end = end.replace(tzinfo=end.tzinfo or timezone.utc)
-        span = (end - start) / max(n, 1)
-        out = []
-        for i in range(n):
-            when = (start + span * i).replace(microsecond=0)
-            out.append(public(self._state.add_log(kind, when)))
-        return out
+        return [e.render() for e in self._core.backend(LogsBackend).seed_logs(kind, n, start, end)]
 
     def _apply_seed(self, seed: str) -> None:
-        if seed != "demo":
-            raise ValueError(f"unknown seed {seed!r}; only 'demo' exists")
+        """``demo``: something in every family, so every README example shows data."""
         now = self.clock.now()
         self.seed_rooms(3)
         self.seed_sessions(2)
+        self.seed_messages(5)
+        self.seed_calls(5)
         for kind in LOG_KINDS:
             self.seed_logs(kind, 5, now - timedelta(days=2), now)
+
+
+SEEDS = (None, "demo")
+
+
+class StateView:
+    """Read-only snapshots of the space's tables by name, each ``{id: record in API shape}``
+    (``space.state.rooms``, ``.sessions``, ``.recordings``, ``.conferences``, ``.messages``,
+    ``.calls``, ``.entries``)."""
+
+    def __init__(self, core: SpaceCore) -> None:
+        self._core = core
+
+    def _tables(self) -> dict[str, Table[Any]]:
+        return {name: t for b in self._core.backends.values() for name, t in b.tables().items()}
+
+    def __getattr__(self, name: str) -> dict[str, dict[str, Any]]:
+        table = self._tables().get(name)
+        if table is None:
+            raise AttributeError(f"no table {name!r}; tables: {sorted(self._tables())}")
+        return table.snapshot()
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._tables())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -44,29 +44,35 @@ def rfc2822(dt: datetime | None) -> str | None:
     return dt.astimezone(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
+# Dates the fake accepts in filters and bodies: a margin inside datetime's range, so that adding
+# a day (a whole-day filter) or converting time zones can never overflow.
+EARLIEST = datetime(1, 1, 3, tzinfo=timezone.utc)
+LATEST = datetime(9999, 12, 29, tzinfo=timezone.utc)
+
+
 def parse_when(value: str) -> tuple[datetime, bool]:
     """Parse a date filter value; returns (UTC datetime, whether it was a bare date).
 
     Accepts ``YYYY-MM-DD``, ISO 8601 / RFC 3339 datetimes (naive = UTC), RFC 2822 and
-    Unix timestamps.  Raises ValueError otherwise.
+    Unix timestamps.  Raises ValueError otherwise, also for dates outside years 1..9999.
     """
     value = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        d = date.fromisoformat(value)
-        return datetime(d.year, d.month, d.day, tzinfo=timezone.utc), True
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return datetime.fromtimestamp(float(value), tz=timezone.utc), False
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            dt = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError) as exc:
-            raise ValueError(f"invalid date: {value!r}") from exc
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc), False
-
-
-def day_bounds(start: datetime) -> tuple[datetime, datetime]:
-    return start, start + timedelta(days=1)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            d = date.fromisoformat(value)
+            when, is_date = datetime(d.year, d.month, d.day, tzinfo=timezone.utc), True
+        elif re.fullmatch(r"\d{1,20}(\.\d{1,9})?", value):
+            when, is_date = datetime.fromtimestamp(float(value), tz=timezone.utc), False
+        else:
+            try:
+                dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                dt = parsedate_to_datetime(value)
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=timezone.utc)
+            when, is_date = dt.astimezone(timezone.utc), False
+    except (TypeError, ValueError, IndexError, OverflowError, OSError) as exc:
+        raise ValueError(f"invalid date: {value!r}") from exc
+    if not EARLIEST <= when <= LATEST:
+        raise ValueError(f"date out of range: {value!r}")
+    return when, is_date

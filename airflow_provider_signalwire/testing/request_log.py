@@ -1,7 +1,8 @@
-"""The request log of the fake servers."""
+"""The request log of the fake servers: what each server received, in order."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,3 +36,24 @@ class RecordedRequest:
     def has_auth(self) -> bool:
         """Whether an ``Authorization`` header was sent."""
         return "authorization" in self.headers
+
+
+class RequestLog:
+    """A thread-safe, append-only list of :class:`RecordedRequest` (one per server)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[RecordedRequest] = []
+
+    def append(self, record: RecordedRequest) -> None:
+        with self._lock:
+            self._items.append(record)
+
+    def snapshot(self) -> list[RecordedRequest]:
+        """A copy, oldest first."""
+        with self._lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

@@ -7,41 +7,28 @@ what lets the ``drop`` fault abort the TCP connection without any response bytes
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from requests.structures import CaseInsensitiveDict
 
-from airflow_provider_signalwire.testing.common import COMPAT_MORE_INFO as COMPAT_CODES_MORE_INFO
-from airflow_provider_signalwire.testing.common import REASONS, is_compat
-from airflow_provider_signalwire.testing.recording import RecordedRequest
-from airflow_provider_signalwire.testing.state import SpaceState
+from airflow_provider_signalwire.testing.errors import error_response, is_compat
+from airflow_provider_signalwire.testing.request_log import RecordedRequest
+
+if TYPE_CHECKING:
+    from airflow_provider_signalwire.testing.core import SpaceCore
 
 ASGIApp = Callable[..., Any]
 
 
-def _fault_body(path: str, status: int) -> bytes:
-    if is_compat(path):
-        payload: dict[str, Any] = {
-            "code": 20429 if status == 429 else 20000 + status,
-            "message": REASONS.get(status, "Error"),
-            "more_info": COMPAT_CODES_MORE_INFO,
-            "status": status,
-        }
-    else:
-        payload = {"error": REASONS.get(status, "Error")}
-    return json.dumps(payload).encode()
-
-
 class RecordingFaultMiddleware:
-    """Records every request into ``state.requests`` (or ``media_requests``) and applies faults."""
+    """Records every request into ``space.requests`` (or ``media_requests``) and applies faults."""
 
-    def __init__(self, app: ASGIApp, state: SpaceState, server: str) -> None:
+    def __init__(self, app: ASGIApp, space: SpaceCore, server: str) -> None:
         self.app = app
-        self.state = state
+        self.space = space
         self.server = server
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -75,11 +62,10 @@ class RecordingFaultMiddleware:
             headers=headers,
             time=datetime.now().astimezone(),
         )
-        log = self.state.requests if self.server == "api" else self.state.media_requests
-        with self.state.lock:
-            log.append(record)
+        log = self.space.requests if self.server == "api" else self.space.media_requests
+        log.append(record)
 
-        fault = self.state.take_fault(scope["method"], path)
+        fault = self.space.faults.take(scope["method"], path)
         if fault is not None:
             record.fault = fault.kind
             if fault.kind == "drop":
@@ -89,24 +75,11 @@ class RecordingFaultMiddleware:
             if fault.kind == "delay":
                 await asyncio.sleep(fault.delay)
             else:
+                # The same error body as a real error of this family, through the same helper.
                 status = int(fault.kind)
-                extra = []
-                if fault.retry_after is not None:
-                    extra.append((b"retry-after", fault.retry_after.encode()))
-                payload = _fault_body(path, status)
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": status,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(payload)).encode()),
-                            *extra,
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": payload})
+                extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
                 record.status = status
+                await error_response(path, status, headers=extra)(scope, receive, send)
                 return
 
         # Twilio-style clients append ".json" to Compatibility paths; accept both forms.

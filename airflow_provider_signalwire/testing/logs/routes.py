@@ -1,4 +1,5 @@
-"""Log routes of the fake space: voice, messaging, fax, video and conference logs."""
+"""Log routes: ``/api/voice/logs``, ``/api/messaging/logs``, ``/api/fax/logs``, ``/api/video/logs``
+and ``/api/logs/conferences``."""
 
 from __future__ import annotations
 
@@ -7,16 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from airflow_provider_signalwire.testing.common import (
-    FakeHTTPError,
-    api_422,
-    api_error,
-    authenticate,
-    invalid,
-    paginate,
-    state_of,
-)
-from airflow_provider_signalwire.testing.state import public
+from airflow_provider_signalwire.testing.auth import authenticate
+from airflow_provider_signalwire.testing.backend import Record
+from airflow_provider_signalwire.testing.errors import FakeHTTPError, unprocessable
+from airflow_provider_signalwire.testing.logs.models import LogsBackend
+from airflow_provider_signalwire.testing.paging import paginate
 from airflow_provider_signalwire.testing.util import parse_when
 
 router = APIRouter()
@@ -31,42 +27,39 @@ LOG_ROUTES: dict[str, tuple[str, tuple[str, ...], int, bool]] = {
 }
 
 
-def _when(request: Request, name: str) -> tuple[datetime, bool] | None:
+def _when(request: Request, name: str) -> datetime | None:
     value = request.query_params.get(name)
     if not value:
         return None
     try:
-        return parse_when(value)
+        return parse_when(value)[0]
     except ValueError:
-        raise FakeHTTPError(api_422([invalid(name, f"{name} must be a date or ISO 8601 datetime")])) from None
+        raise unprocessable(name, f"{name} must be a date or ISO 8601 datetime") from None
 
 
-def filter_logs(request: Request, logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Apply ``created_after`` (>=), ``created_before`` (<) and ``created_on`` (that UTC day).
-
-    Results are newest first.
-    """
+def filter_logs(request: Request, logs: list[Record]) -> list[Record]:
+    """Apply ``created_after`` (>=), ``created_before`` (<) and ``created_on`` (that UTC day)."""
     after, before, on = (_when(request, n) for n in ("created_after", "created_before", "created_on"))
     out = []
     for log in logs:
-        created: datetime = log["_created"]
-        if after and created < after[0]:
+        if after and log.created < after:
             continue
-        if before and created >= before[0]:
+        if before and log.created >= before:
             continue
-        if on and not (on[0] <= created < on[0] + timedelta(days=1)):
+        if on and not (on <= log.created < on + timedelta(days=1)):
             continue
         out.append(log)
-    out.sort(key=lambda r: (r["_created"], r["_seq"]), reverse=True)
     return out
 
 
 def _add_routes(kind: str, path: str, scopes: tuple[str, ...], forbidden: int, by_id: bool) -> None:
-    async def list_logs(request: Request) -> Any:
+    def backend(request: Request) -> LogsBackend:
         authenticate(request, scopes, forbidden=forbidden)
-        state = state_of(request)
-        logs = filter_logs(request, state.all_logs(kind))
-        return paginate(request, [public(log) for log in logs])
+        return request.app.state.space.backend(LogsBackend)  # type: ignore[no-any-return]
+
+    async def list_logs(request: Request) -> Any:
+        logs = filter_logs(request, backend(request).listing(kind))
+        return paginate(request, [log.render() for log in logs])
 
     list_logs.__name__ = f"list_{kind}_logs"
     router.add_api_route(path, list_logs, methods=["GET"])
@@ -74,12 +67,10 @@ def _add_routes(kind: str, path: str, scopes: tuple[str, ...], forbidden: int, b
         return
 
     async def get_log(request: Request, log_id: str) -> Any:
-        authenticate(request, scopes, forbidden=forbidden)
-        state = state_of(request)
-        for log in state.all_logs(kind):
-            if log["id"] == log_id:
-                return public(log)
-        raise FakeHTTPError(api_error(404))
+        found = next((log for log in backend(request).listing(kind) if log.id == log_id), None)
+        if found is None:
+            raise FakeHTTPError(404)
+        return found.render()
 
     get_log.__name__ = f"get_{kind}_log"
     router.add_api_route(path + "/{log_id}", get_log, methods=["GET"])

@@ -1,0 +1,170 @@
+"""Messaging backend: messages sent through the Compatibility API, whose status follows the clock."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from airflow_provider_signalwire.testing.backend import Backend, Record, Table, count_arg, spread
+from airflow_provider_signalwire.testing.clock import FakeClock
+from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, iso, rfc2822
+
+# Status timeline (seconds after creation, on the fake clock).
+MESSAGE_SENT_AFTER = 1.0
+MESSAGE_DELIVERED_AFTER = 3.0
+FAILURE_STATUSES = ("failed", "undelivered")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How a message will fail (see ``FakeSignalWireSpace.fail_next_message``)."""
+
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(kw_only=True)
+class Message(Record):
+    account_sid: str
+    to: str
+    from_: str
+    body: str | None
+    media: list[str]
+    messaging_service_sid: str | None
+    failure: Failure | None
+    clock: FakeClock = field(repr=False, compare=False)
+
+    def status(self) -> tuple[str, datetime | None]:
+        """(status, date_sent) at the fake clock's current time."""
+        age = (self.clock.now() - self.created).total_seconds()
+        sent_at = self.created + timedelta(seconds=MESSAGE_SENT_AFTER)
+        if age < MESSAGE_SENT_AFTER:
+            return "queued", None
+        if self.failure is not None:
+            status = self.failure.status
+            return status, (sent_at if status == "undelivered" else None)
+        if age < MESSAGE_DELIVERED_AFTER:
+            return "sent", sent_at
+        return "delivered", sent_at
+
+    def render(self) -> dict[str, Any]:
+        """The message as the Compatibility API shapes it."""
+        status, sent = self.status()
+        failed = status in FAILURE_STATUSES
+        failure = self.failure or Failure(status)
+        updated = self.created if status == "queued" else (sent or self.created)
+        base = f"{COMPAT_PREFIX}/Accounts/{self.account_sid}/Messages/{self.id}"
+        return {
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "body": self.body,
+            "num_segments": max(1, math.ceil(len(self.body or "") / 160)),
+            "num_media": len(self.media),
+            "date_created": rfc2822(self.created),
+            "date_sent": rfc2822(sent),
+            "date_updated": rfc2822(updated),
+            "direction": "outbound-api",
+            "error_code": (failure.error_code or "30008") if failed else None,
+            "error_message": (failure.error_message or "Unknown error") if failed else None,
+            "from": self.from_,
+            "price": 0.00415 if sent else None,
+            "price_unit": "USD",
+            "sid": self.id,
+            "status": status,
+            "to": self.to,
+            "messaging_service_sid": self.messaging_service_sid,
+            "uri": f"{base}.json",
+            "subresource_uris": {"media": f"{base}/Media.json"},
+        }
+
+
+@dataclass(kw_only=True)
+class MessageLog(Record):
+    """A message as ``/api/messaging/logs`` shows it."""
+
+    message: Message
+
+    def render(self) -> dict[str, Any]:
+        view = self.message.render()
+        return {
+            "id": self.message.id,
+            "from": self.message.from_,
+            "to": self.message.to,
+            "status": view["status"],
+            "direction": "outbound-api",
+            "kind": "mms" if self.message.media else "sms",
+            "source": "laml",
+            "type": "laml_message",
+            "url": None,
+            "number_of_segments": view["num_segments"],
+            "charge": view["price"] or 0.0,
+            "charge_details": [],
+            "created_at": iso(self.created),
+            "error_message": view["error_message"],
+            "error_code": view["error_code"],
+        }
+
+
+class MessagingBackend(Backend):
+    """Messages of one space, and failures queued for the next ones."""
+
+    name: ClassVar[str] = "messaging"
+
+    def __init__(self, core: Any) -> None:
+        super().__init__(core)
+        self.messages: Table[Message] = Table()
+        self.failures: deque[Failure] = deque()
+
+    def fail_next(self, failure: Failure) -> None:
+        if failure.status not in FAILURE_STATUSES:
+            raise ValueError(f"status must be 'failed' or 'undelivered', got {failure.status!r}")
+        with self.lock:
+            self.failures.append(failure)
+
+    def create_message(self, fields: dict[str, Any], sent_at: datetime | None = None) -> Message:
+        """A message from validated form fields (``To``, ``From``, ``Body``, ``MediaUrl`` ...).
+
+        ``sent_at``: a past creation time for seeded messages (which never take a queued failure).
+        """
+        media = fields.get("MediaUrl") or []
+        with self.lock:
+            failure = self.failures.popleft() if self.failures and sent_at is None else None
+            return self.messages.add(
+                Message(
+                    created=sent_at or self.now(),
+                    seq=self.seq(),
+                    account_sid=self.core.project_id,
+                    to=fields["To"],
+                    from_=fields.get("From") or "+15550000000",
+                    body=fields.get("Body"),
+                    media=[media] if isinstance(media, str) else list(media),
+                    messaging_service_sid=fields.get("MessagingServiceSid"),
+                    failure=failure,
+                    clock=self.core.clock,
+                )
+            )
+
+    def log_entries(self, kind: str) -> list[Record]:
+        if kind != "messaging":
+            return []
+        return [MessageLog(id=m.id, created=m.created, seq=m.seq, message=m) for m in self.messages]
+
+    def seed_messages(
+        self, n: int, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Message]:
+        """``n`` delivered messages sent evenly over [start, end) (default: the last hour)."""
+        count_arg("n", n)
+        end = end or self.now().replace(microsecond=0)
+        start = start or end - timedelta(hours=1)
+        fields = {"From": "+15557650000"}
+        return [
+            self.create_message({**fields, "To": f"+1555123{k:04d}", "Body": f"Seeded message {k + 1}"}, when)
+            for k, when in enumerate(spread(n, start, end))
+        ]
+
+
+BACKEND = MessagingBackend

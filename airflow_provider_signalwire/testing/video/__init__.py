@@ -1,0 +1,1 @@
+"""The Video family: rooms, room tokens, sessions (members, events), recordings, conferences."""

@@ -1,0 +1,434 @@
+"""Video backend: rooms, room sessions with their members and events, recordings, conferences."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from airflow_provider_signalwire.testing.backend import Backend, Record, Table, count_arg
+from airflow_provider_signalwire.testing.errors import unprocessable
+from airflow_provider_signalwire.testing.util import iso
+
+COLORS = {
+    "dark_primary": "#044EF4",
+    "dark_background": "#FFFFFF",
+    "dark_foreground": "#1D2127",
+    "dark_success": "#17BB58",
+    "dark_negative": "#F42C50",
+    "light_primary": "#044EF4",
+    "light_background": "#FFFFFF",
+    "light_foreground": "#1D2127",
+    "light_success": "#17BB58",
+    "light_negative": "#F42C50",
+}
+
+
+ACTIVE_SESSION_KEYS = (
+    *("id", "room_id", "name", "display_name", "layout", "max_members", "fps", "quality"),
+    *("start_time", "status", "record_on_start"),
+)
+
+
+def recording_bytes(recording_id: str) -> bytes:
+    """The (fake, deterministic) content served for a room recording."""
+    digest = hashlib.sha256(recording_id.encode()).digest()
+    header = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    return header + digest * 64
+
+
+@dataclass(kw_only=True)
+class Room(Record):
+    name: str
+    display_name: str
+    description: str | None = None
+    max_members: int = 20
+    quality: str = "720p"
+    join_from: str | None = None
+    join_until: str | None = None
+    remove_at: str | None = None
+    remove_after_seconds_elapsed: int | None = None
+    layout: str = "grid-responsive"
+    record_on_start: bool = False
+    enable_room_previews: bool = False
+    sync_audio_video: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+    updated: datetime
+
+    def update(self, fields: dict[str, Any], now: datetime) -> None:
+        for key, value in fields.items():
+            setattr(self, key, value)
+        self.updated = now
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "display_name": self.display_name,
+            "description": self.description,
+            "max_members": self.max_members,
+            "quality": self.quality,
+            "fps": 20,
+            "join_from": self.join_from,
+            "join_until": self.join_until,
+            "remove_at": self.remove_at,
+            "remove_after_seconds_elapsed": self.remove_after_seconds_elapsed,
+            "layout": self.layout,
+            "record_on_start": self.record_on_start,
+            "tone_on_entry_and_exit": True,
+            "room_join_video_off": False,
+            "user_join_video_off": False,
+            "enable_room_previews": self.enable_room_previews,
+            "sync_audio_video": self.sync_audio_video,
+            "meta": self.meta,
+            "prioritize_handraise": False,
+            "created_at": iso(self.created),
+            "updated_at": iso(self.updated),
+        }
+
+
+@dataclass(kw_only=True)
+class RoomSession(Record):
+    room: dict[str, Any]  # the room's settings when the session started
+    start: datetime
+    end: datetime | None
+
+    @property
+    def room_id(self) -> str:
+        return str(self.room["id"])
+
+    @property
+    def in_progress(self) -> bool:
+        return self.end is None
+
+    def render(self, listing: bool = False) -> dict[str, Any]:
+        room = self.room
+        view: dict[str, Any] = {
+            "id": self.id,
+            "room_id": room["id"],
+            **{
+                k: room[k]
+                for k in (
+                    "name",
+                    "display_name",
+                    "max_members",
+                    "quality",
+                    "fps",
+                    "join_from",
+                    "join_until",
+                    "remove_at",
+                    "remove_after_seconds_elapsed",
+                    "layout",
+                    "record_on_start",
+                    "tone_on_entry_and_exit",
+                    "room_join_video_off",
+                    "user_join_video_off",
+                    "sync_audio_video",
+                )
+            },
+            "locked": False,
+            "start_time": iso(self.start),
+            "end_time": iso(self.end),
+            "duration": None if self.end is None else int((self.end - self.start).total_seconds()),
+            "status": "in-progress" if self.in_progress else "completed",
+            "created_at": iso(self.start),
+            "updated_at": iso(self.end or self.start),
+            "preview_url": None,
+            "prioritize_handraise": False,
+        }
+        if listing:
+            view["cost_in_dollars"] = 0.0 if self.in_progress else 0.012
+            view["enable_room_previews"] = False
+            view["locked_cover"] = ""
+        return view
+
+    def summary(self) -> dict[str, Any]:
+        """The ``active_session`` a room carries with ``include_active_session``."""
+        full = self.render()
+        return {k: full[k] for k in ACTIVE_SESSION_KEYS if full.get(k) is not None}
+
+
+@dataclass(kw_only=True)
+class Member(Record):
+    room_session_id: str
+    name: str
+    leave: datetime | None
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "room_session_id": self.room_session_id,
+            "name": self.name,
+            "join_time": iso(self.created),
+            "leave_time": iso(self.leave),
+            "duration": None if self.leave is None else int((self.leave - self.created).total_seconds()),
+            "cost_in_dollars": 0.0 if self.leave is None else 0.006,
+        }
+
+
+@dataclass(kw_only=True)
+class RoomEvent(Record):
+    project_id: str
+    room_id: str
+    room_session_id: str
+    name: str
+    payload: dict[str, Any]
+    room_recording_id: str | None = None
+
+    def render(self) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "id": self.id,
+            "project_id": self.project_id,
+            "room_id": self.room_id,
+            "room_session_id": self.room_session_id,
+            "level": "info",
+            "name": self.name,
+            "payload": self.payload,
+            "created_at": iso(self.created),
+        }
+        if self.room_recording_id:
+            view["room_recording_id"] = self.room_recording_id
+        return view
+
+
+@dataclass(kw_only=True)
+class RoomRecording(Record):
+    room_session_id: str
+    end: datetime | None
+    media_base_url: str
+
+    @property
+    def downloadable(self) -> bool:
+        return self.end is not None
+
+    def render(self) -> dict[str, Any]:
+        done = self.end is not None
+        return {
+            "id": self.id,
+            "room_session_id": self.room_session_id,
+            "status": "completed" if done else "recording",
+            "started_at": iso(self.created),
+            "finished_at": iso(self.end),
+            "duration": int((self.end - self.created).total_seconds()) if self.end else None,
+            "size_in_bytes": len(recording_bytes(self.id)) if done else None,
+            "format": "mp4",
+            "cost_in_dollars": 0.0045 if done else 0.0,
+            "uri": f"{self.media_base_url}/recordings/{self.id}.mp4" if done else None,
+            "created_at": iso(self.created),
+            "updated_at": iso(self.end or self.created),
+        }
+
+
+@dataclass(kw_only=True)
+class Conference(Record):
+    name: str
+    display_name: str
+    description: str | None = None
+    join_from: str | None = None
+    join_until: str | None = None
+    quality: str = "720p"
+    layout: str = "grid-responsive"
+    size: str = "medium"
+    record_on_start: bool = False
+    enable_chat: bool = True
+    enable_room_previews: bool = False
+    colors: dict[str, str] = field(default_factory=lambda: dict(COLORS))
+    updated: datetime
+
+    def update(self, fields: dict[str, Any], now: datetime) -> None:
+        for key, value in fields.items():
+            if key in COLORS:
+                self.colors[key] = value
+            else:
+                setattr(self, key, value)
+        self.updated = now
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "display_name": self.display_name,
+            "description": self.description,
+            "join_from": self.join_from,
+            "join_until": self.join_until,
+            "quality": self.quality,
+            "layout": self.layout,
+            "size": self.size,
+            "record_on_start": self.record_on_start,
+            "tone_on_entry_and_exit": True,
+            "user_join_video_off": False,
+            "room_join_video_off": False,
+            "enable_chat": self.enable_chat,
+            "enable_room_previews": self.enable_room_previews,
+            **self.colors,
+            "meta": {},
+            "created_at": iso(self.created),
+            "updated_at": iso(self.updated),
+        }
+
+
+class VideoBackend(Backend):
+    """Rooms, sessions (with members, events and recordings) and conferences of one space."""
+
+    name: ClassVar[str] = "video"
+
+    def __init__(self, core: Any) -> None:
+        super().__init__(core)
+        self.rooms: Table[Room] = Table()
+        self.sessions: Table[RoomSession] = Table()
+        self.members: Table[Member] = Table()
+        self.events: Table[RoomEvent] = Table()
+        self.recordings: Table[RoomRecording] = Table()
+        self.conferences: Table[Conference] = Table()
+
+    # -------------------------------------------------------------------- rooms
+    def find_room(self, id_or_name: str) -> Room | None:
+        return self.rooms.get(id_or_name) or self.rooms.find(lambda r: r.name == id_or_name)
+
+    def create_room(self, fields: dict[str, Any]) -> Room:
+        """A new room from validated API fields (422 ``name_taken`` if the name is in use)."""
+        with self.lock:
+            if self.find_room(fields["name"]) is not None:
+                raise unprocessable("name", "name has already been taken", "name_taken")
+            now = self.now()
+            fields = {"display_name": fields["name"], **fields}
+            return self.rooms.add(Room(created=now, updated=now, seq=self.seq(), **fields))
+
+    def ensure_room(self, name: str, display_name: str) -> Room:
+        with self.lock:
+            return self.find_room(name) or self.create_room({"name": name, "display_name": display_name})
+
+    def update(self, record: Room | Conference, fields: dict[str, Any]) -> None:
+        """Apply validated API fields to a room or conference."""
+        with self.lock:
+            record.update(fields, self.now())
+
+    def active_session(self, room_id: str) -> RoomSession | None:
+        return self.sessions.find(lambda s: s.room_id == room_id and s.in_progress)
+
+    def room_view(self, room: Room, with_session: bool = False) -> dict[str, Any]:
+        view = room.render()
+        active = self.active_session(room.id) if with_session else None
+        if active is not None:
+            view["active_session"] = active.summary()
+        return view
+
+    # ----------------------------------------------------------------- sessions
+    def create_session(
+        self, room: Room, *, recordings: int = 1, members: int = 2, in_progress: bool = False
+    ) -> RoomSession:
+        """A session of ``room`` that started 30 minutes ago (and ran 20 minutes unless in progress),
+        with ``members`` members, their events and ``recordings`` recordings."""
+        start = self.now() - timedelta(minutes=30)
+        end = None if in_progress else start + timedelta(minutes=20)
+        with self.lock:
+            sess = self.sessions.add(
+                RoomSession(created=start, seq=self.seq(), room=room.render(), start=start, end=end)
+            )
+
+            def event(name: str, when: datetime, payload: dict[str, Any], rec_id: str | None = None) -> None:
+                self.events.add(
+                    RoomEvent(
+                        created=when,
+                        seq=self.seq(),
+                        project_id=self.core.project_id,
+                        room_id=room.id,
+                        room_session_id=sess.id,
+                        name=name,
+                        payload=payload,
+                        room_recording_id=rec_id,
+                    )
+                )
+
+            event("session.started", start, {"room_name": room.name})
+            for i in range(members):
+                leave = None if end is None else end - timedelta(minutes=i)
+                member = self.members.add(
+                    Member(
+                        created=start + timedelta(minutes=i),
+                        seq=self.seq(),
+                        room_session_id=sess.id,
+                        name=f"member-{i + 1}",
+                        leave=leave,
+                    )
+                )
+                event("member.joined", start, {"member_id": member.id, "name": member.name})
+            for i in range(recordings):
+                rec = self.recordings.add(
+                    RoomRecording(
+                        created=start + timedelta(minutes=1 + i),
+                        seq=self.seq(),
+                        room_session_id=sess.id,
+                        end=end,
+                        media_base_url=self.core.media_base_url,
+                    )
+                )
+                event("recording.started", start, {"recording_id": rec.id}, rec.id)
+            if end is not None:
+                event("session.ended", end, {})
+        return sess
+
+    def session_sublist(self, session_id: str, kind: str) -> list[dict[str, Any]]:
+        """A session's ``members`` or ``events`` (in order) or ``recordings`` (newest first); 404 if
+        there is no such session."""
+        self.sessions.get_or_404(session_id)
+        tables: dict[str, Table[Any]] = {
+            "members": self.members,
+            "events": self.events,
+            "recordings": self.recordings,
+        }
+        table = tables[kind]
+        rows = table.newest_first(lambda r: r.room_session_id == session_id)
+        if kind != "recordings":
+            rows.reverse()
+        return [r.render() for r in rows]
+
+    # ------------------------------------------------------------- conferences
+    def create_conference(self, fields: dict[str, Any]) -> Conference:
+        now = self.now()
+        name = (
+            fields.get("name")
+            or "".join(c if c.isalnum() or c in "-_" else "-" for c in fields["display_name"])[:100]
+        )
+        colors = {**COLORS, **{k: v for k, v in fields.items() if k in COLORS}}
+        plain = {k: v for k, v in fields.items() if k not in COLORS and k != "name"}
+        return self.conferences.add(
+            Conference(created=now, updated=now, seq=self.seq(), name=name, colors=colors, **plain)
+        )
+
+    # ------------------------------------------------------------------- seeds
+    def seed_rooms(self, n: int) -> list[Room]:
+        """``n`` rooms named ``seeded-room-<k>``, each scheduled to open ``k`` hours from now."""
+        count_arg("n", n)
+        now = self.now().replace(microsecond=0)
+        out = []
+        with self.lock:
+            k = len(self.rooms)
+            for _ in range(n):
+                k += 1
+                while self.find_room(f"seeded-room-{k}") is not None:
+                    k += 1
+                opens = now + timedelta(hours=k)
+                fields = {
+                    "name": f"seeded-room-{k}",
+                    "display_name": f"Room {k}",
+                    "join_from": iso(opens),
+                    "join_until": iso(opens + timedelta(hours=1)),
+                }
+                out.append(self.create_room(fields))
+        return out
+
+    def seed_sessions(self, n: int, recordings_per_session: int = 1) -> list[RoomSession]:
+        """``n`` completed sessions spread over the rooms (one room is created if there is none)."""
+        count_arg("n", n)
+        count_arg("recordings_per_session", recordings_per_session)
+        with self.lock:
+            rooms = sorted(self.rooms, key=lambda r: r.order) or self.seed_rooms(1)
+            return [
+                self.create_session(rooms[i % len(rooms)], recordings=recordings_per_session)
+                for i in range(n)
+            ]
+
+
+BACKEND = VideoBackend
