@@ -510,6 +510,7 @@ class SignalWireHook(BaseHook):
         id) and says where the test ran, which is not where tasks run. The success sentence is also
         logged: ``airflow connections test`` prints only "Connection success!" (Airflow 2.11 and 3.3).
         """
+        import logging
         import sys
 
         argv = " ".join(sys.argv)
@@ -528,7 +529,11 @@ class SignalWireHook(BaseHook):
             text = str(err).replace(f"SignalWire connection '{self.signalwire_conn_id}': ", "", 1)
             return False, f"SignalWire connection test: {text}"
         except SignalWireAPIError as err:
-            return False, str(err).replace("from this worker", f"from {where}")
+            message = str(err)
+            # protocol.failure_hint words it for tasks; say where this test ran instead.
+            for phrase in ("reachable from this worker", "reachable from here"):
+                message = message.replace(phrase, f"reachable from {where}")
+            return False, message
         except Exception as err:  # anything else, still without secrets
             text = shorten(str(err), 300)
             if "settings" in self.__dict__:
@@ -537,7 +542,8 @@ class SignalWireHook(BaseHook):
         name = account.get("friendly_name") if isinstance(account, dict) else None
         named = f" ({name})" if name else ""
         message = f"Connected to SignalWire space {settings.host}{named}, project {settings.project_id}."
-        self.log.info("%s", message)
+        # Not self.log: Airflow routes hook loggers to task logs, which the CLI does not show.
+        logging.getLogger(__name__).info("%s", message)
         return True, message
 
     # ------------------------------------------------------------------ HttpOperator compatibility

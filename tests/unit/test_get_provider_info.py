@@ -105,3 +105,50 @@ def test_providers_manager_discovers_the_connection_type():
     assert hook_info is not None
     assert hook_info.hook_class_name == "airflow_provider_signalwire.hooks.signalwire.SignalWireHook"
     assert hook_info.connection_id_attribute_name == "signalwire_conn_id"
+
+
+@pytest.mark.parametrize(
+    ("extra", "shown"),
+    [
+        pytest.param({"timeout": 0.5, "max_retries": 0, "verify": False}, ("0.5", "0", "false"), id="falsy"),
+        pytest.param({"max_retries": 5, "verify": True}, ("", "5", "true"), id="truthy"),
+        pytest.param(
+            {"extra__signalwire__max_retries": 0, "extra__signalwire__verify": "false"},
+            ("", "0", "false"),
+            id="prefixed",
+        ),
+        pytest.param({}, ("", "", ""), id="empty"),
+    ],
+)
+def test_airflow2_form_keeps_stored_falsy_extras(extra: dict, shown: tuple[str, str, str]) -> None:
+    """Airflow 2 prefills extra fields only from truthy values; ours show 0/false from the Extra JSON,
+    so editing and saving such a connection keeps them (and no widget default replaces them)."""
+    import json
+
+    try:
+        from wtforms import Form, StringField
+
+        widgets = SignalWireHook.get_connection_form_widgets()
+    except ImportError:
+        pytest.skip("Flask AppBuilder (Airflow 2 UI) is not installed")
+
+    # As Airflow 2's ConnectionModelView builds the form: widgets under prefixed names beside "extra".
+    attrs = {f"extra__signalwire__{name}": field for name, field in widgets.items()}
+    form_class = type("ConnectionForm", (Form,), {"extra": StringField(), **attrs})
+    form = form_class()
+    assert all(getattr(form, key).data in (None, "") for key in attrs), "no widget may have a default"
+    # prefill_form: truthy values are copied into the fields, then Extra holds the JSON.
+    for name, value in extra.items():
+        if value and not name.startswith("extra__"):
+            getattr(form, f"extra__signalwire__{name}").data = value
+    form.extra.data = json.dumps(extra)
+    for name, expected in zip(("timeout", "max_retries", "verify"), shown, strict=True):
+        html = str(getattr(form, f"extra__signalwire__{name}")())  # what the browser submits back
+        assert f'value="{expected}"' in html, (name, html)
+
+
+def test_airflow2_placeholders_show_the_defaults() -> None:
+    placeholders = SignalWireHook.get_ui_field_behaviour()["placeholders"]
+    assert placeholders["timeout"] == "30 (default)"
+    assert placeholders["max_retries"] == "3 (default)"
+    assert placeholders["verify"] == "true (default)"
