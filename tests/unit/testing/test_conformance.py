@@ -389,3 +389,24 @@ def test_calls_create_fetch_list(v: Validator, space: FakeSignalWireSpace) -> No
         expect=422,
     )
     v.call("GET", f"{base}/Calls/{'3' * 8}-3333-4333-8333-{'3' * 12}", expect=404)
+
+
+# --------------------------------------------------------------- bad input
+from tests.unit.testing.test_hardening import BAD_REQUESTS  # noqa: E402  (beside its only use)
+
+
+@pytest.mark.parametrize("case", list(BAD_REQUESTS))
+def test_bad_input_answers_are_the_specs(v: Validator, space: FakeSignalWireSpace, case: str) -> None:
+    """Each refused input of the hardening table answers a status and body its spec declares."""
+    bad = BAD_REQUESTS[case]
+    headers = {**({"Content-Type": "application/json"} if bad.body is not None else {}), **bad.headers}
+    v.call(
+        bad.method,
+        bad.path.format(project=space.project_id),
+        auth=None if "Authorization" in headers else "default",
+        expect=bad.status,
+        validate_request=False,
+        params=bad.params,
+        data=bad.body.encode("utf-8", "surrogatepass") if bad.body is not None else None,
+        headers=headers,
+    )

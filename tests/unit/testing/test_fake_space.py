@@ -232,10 +232,33 @@ def test_reset_clears_state(signalwire_space: FakeSignalWireSpace) -> None:
     assert len(space.requests) == 1
 
 
-def test_seed_demo_and_seed_logs() -> None:
+def test_seed_demo_fills_every_family() -> None:
     with FakeSignalWireSpace(seed="demo") as space:
-        assert len(get(space, "/api/video/rooms").json()["data"]) == 3
+        rooms = get(space, "/api/video/rooms").json()["data"]
+        assert len(rooms) == 3
+        # ListVideoRoomsOperator(starts_after="{{ data_interval_start }}") finds them: they open later
+        since = (space.clock.now() - timedelta(days=1)).isoformat()
+        assert len(get(space, "/api/video/rooms", params={"starts_after": since}).json()["data"]) == 3
         assert get(space, "/api/video/room_sessions").json()["data"]
+        assert get(space, "/api/video/room_recordings").json()["data"]
+        acct = f"{COMPAT}/Accounts/{space.project_id}"
+        yesterday = (space.clock.now() - timedelta(days=1)).date().isoformat()
+        messages = get(space, f"{acct}/Messages", params={"DateSent>": yesterday}).json()["messages"]
+        assert len(messages) == 5 and {m["status"] for m in messages} == {"delivered"}
+        calls = get(space, f"{acct}/Calls", params={"StartTime>": yesterday}).json()["calls"]
+        assert len(calls) == 5 and {c["status"] for c in calls} == {"completed"}
+        for path, at_least in (
+            ("/api/voice/logs", 10),  # 5 seeded + the 5 calls
+            ("/api/messaging/logs", 10),  # 5 seeded + the 5 messages
+            ("/api/fax/logs", 5),
+            ("/api/video/logs", 5),
+            ("/api/logs/conferences", 5),
+        ):
+            assert len(get(space, path).json()["data"]) >= at_least, path
+
+
+def test_seed_logs_messages_and_calls() -> None:
+    with FakeSignalWireSpace() as space:
         start = datetime(2023, 1, 1, tzinfo=timezone.utc)
         logs = space.seed_logs("fax", 4, start, start + timedelta(days=4))
         assert [log["created_at"][:10] for log in logs] == [
@@ -244,6 +267,37 @@ def test_seed_demo_and_seed_logs() -> None:
             "2023-01-03",
             "2023-01-04",
         ]
+        messages = space.seed_messages(2, start, start + timedelta(hours=2))
+        assert [m["date_created"] for m in messages] == [
+            "Sun, 01 Jan 2023 00:00:00 +0000",
+            "Sun, 01 Jan 2023 01:00:00 +0000",
+        ]
+        assert {m["status"] for m in messages} == {"delivered"}
+        space.fail_next_call("busy")  # a pending failure is for the next created call, not seeds
+        calls = space.seed_calls(3)
+        assert {c["status"] for c in calls} == {"completed"} and len({c["to"] for c in calls}) == 3
+        voice_ids = {log["id"] for log in get(space, "/api/voice/logs").json()["data"]}
+        assert {c["sid"] for c in calls} <= voice_ids
+        messaging_log = get(space, f"/api/messaging/logs/{messages[0]['sid']}").json()
+        assert messaging_log["status"] == "delivered"
+        assert space.seed_messages(0) == [] and space.seed_calls(0) == []
+
+
+def test_state_snapshots_and_generic_reset() -> None:
+    with FakeSignalWireSpace() as space:
+        room = space.seed_rooms(1)[0]
+        space.seed_messages(1)
+        space.fail_next_message("failed")
+        assert space.state.rooms == {room["id"]: room}
+        assert len(space.state.messages) == 1
+        with pytest.raises(AttributeError, match="rooms"):
+            _ = space.state.roomz
+        space.reset()
+        assert all(len(table) == 0 for b in space.backends.values() for table in b.tables().values())
+        assert space.state.rooms == {} and space.state.messages == {}
+        sent = _send_message(space)  # the pending failure went with the reset
+        space.clock.advance(10)
+        assert _fetch(space, "Messages", sent["sid"])["status"] == "delivered"
 
 
 def test_many_spaces_in_one_run() -> None:
@@ -263,6 +317,7 @@ def test_cli_serve() -> None:
         line = proc.stdout.readline().strip()
         prefix = "export AIRFLOW_CONN_SIGNALWIRE_DEFAULT="
         assert line.startswith(prefix)
+        assert proc.stdout.readline().startswith("airflow connections test signalwire_default")
         conn = json.loads(line[len(prefix) :].strip("'"))
         r = requests.get(
             conn["host"] + "/api/video/rooms",
