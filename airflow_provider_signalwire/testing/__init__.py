@@ -12,6 +12,12 @@ The fake runs two real HTTPS servers on 127.0.0.1 (the API and a media host for
 recording downloads), shaped after SignalWire's official OpenAPI specs.  It needs the
 ``testing`` extra (fastapi, uvicorn, trustme); those are imported only when a space is
 created, so importing this package is cheap.
+
+Layout (like a moto service): the modules here are the core shared by every family (``space``,
+``core``, ``app``, ``middleware``, ``auth``, ``paging``, ``errors``, ``bodies``, ``clock``,
+``request_log``, ``faults``, ``backend``, ``compat``); each API family is a subpackage
+(``video/``, ``messaging/``, ``voice/``, ``logs/``) with ``models.py`` (its backend and typed
+records) and ``routes.py``.  Adding a resource touches one family.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from airflow_provider_signalwire.testing.auth import TokenStore
 from airflow_provider_signalwire.testing.backend import Backend
@@ -12,7 +12,16 @@ from airflow_provider_signalwire.testing.clock import FakeClock
 from airflow_provider_signalwire.testing.faults import FaultQueue
 from airflow_provider_signalwire.testing.request_log import RequestLog
 
+if TYPE_CHECKING:
+    from fastapi import Request
+
 B = TypeVar("B", bound=Backend)
+
+
+def core_of(request: Request) -> SpaceCore:
+    """The space a request reached (the app's ``state.space``)."""
+    core: SpaceCore = request.app.state.space
+    return core
 
 
 class SpaceCore:

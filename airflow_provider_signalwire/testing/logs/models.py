@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_signalwire.testing.backend import Backend, Record, Table, count_arg, spread
 from airflow_provider_signalwire.testing.util import iso
+
+if TYPE_CHECKING:
+    from airflow_provider_signalwire.testing.core import SpaceCore
 
 LOG_KINDS = ("voice", "messaging", "fax", "video", "conferences")
 
@@ -123,7 +126,7 @@ class LogsBackend(Backend):
 
     name: ClassVar[str] = "logs"
 
-    def __init__(self, core: Any) -> None:
+    def __init__(self, core: SpaceCore) -> None:
         super().__init__(core)
         self.entries: Table[LogEntry] = Table()
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 
 from airflow_provider_signalwire.testing.auth import authenticate
 from airflow_provider_signalwire.testing.backend import Record
+from airflow_provider_signalwire.testing.core import core_of
 from airflow_provider_signalwire.testing.errors import FakeHTTPError, unprocessable
 from airflow_provider_signalwire.testing.logs.models import LogsBackend
 from airflow_provider_signalwire.testing.paging import paginate
@@ -55,7 +56,7 @@ def filter_logs(request: Request, logs: list[Record]) -> list[Record]:
 def _add_routes(kind: str, path: str, scopes: tuple[str, ...], forbidden: int, by_id: bool) -> None:
     def backend(request: Request) -> LogsBackend:
         authenticate(request, scopes, forbidden=forbidden)
-        return request.app.state.space.backend(LogsBackend)  # type: ignore[no-any-return]
+        return core_of(request).backend(LogsBackend)
 
     async def list_logs(request: Request) -> Any:
         logs = filter_logs(request, backend(request).listing(kind))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_signalwire.testing.backend import Backend, Record, Table, count_arg
 from airflow_provider_signalwire.testing.errors import unprocessable
 from airflow_provider_signalwire.testing.util import iso
+
+if TYPE_CHECKING:
+    from airflow_provider_signalwire.testing.core import SpaceCore
 
 COLORS = {
     "dark_primary": "#044EF4",
@@ -273,7 +276,7 @@ class VideoBackend(Backend):
 
     name: ClassVar[str] = "video"
 
-    def __init__(self, core: Any) -> None:
+    def __init__(self, core: SpaceCore) -> None:
         super().__init__(core)
         self.rooms: Table[Room] = Table()
         self.sessions: Table[RoomSession] = Table()

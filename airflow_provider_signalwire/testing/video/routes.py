@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from airflow_provider_signalwire.testing.auth import authenticate
 from airflow_provider_signalwire.testing.bodies import Field, json_body, validate
+from airflow_provider_signalwire.testing.core import core_of
 from airflow_provider_signalwire.testing.errors import unprocessable
 from airflow_provider_signalwire.testing.paging import paginate
 from airflow_provider_signalwire.testing.util import ROOM_NAME, parse_when
@@ -105,7 +106,7 @@ CONFERENCE_FIELDS: dict[str, Field] = {
 def video(request: Request) -> VideoBackend:
     """Authenticate (Video scope) and return the space's video backend."""
     authenticate(request, VIDEO)
-    return request.app.state.space.backend(VideoBackend)  # type: ignore[no-any-return]
+    return core_of(request).backend(VideoBackend)
 
 
 def _truthy(value: str | None) -> bool:
@@ -284,7 +285,7 @@ async def delete_room_recording(request: Request, recording_id: str) -> Any:
 async def download_recording(request: Request, name: str) -> Response:
     """The media host: a finished recording's bytes, without authentication."""
     rec_id = name.removesuffix(".mp4")
-    rec = request.app.state.space.backend(VideoBackend).recordings.get(rec_id)
+    rec = core_of(request).backend(VideoBackend).recordings.get(rec_id)
     if rec is None or not rec.downloadable:
         return Response(b"Not Found", status_code=404, media_type="text/plain")
     return Response(recording_bytes(rec_id), media_type="video/mp4")

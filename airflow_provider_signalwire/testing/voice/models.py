@@ -6,11 +6,14 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_signalwire.testing.backend import Backend, Record, Table, count_arg, spread
 from airflow_provider_signalwire.testing.clock import FakeClock
 from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, iso, rfc2822
+
+if TYPE_CHECKING:
+    from airflow_provider_signalwire.testing.core import SpaceCore
 
 # Status timeline (seconds after creation, on the fake clock).
 CALL_RINGING_AFTER = 1.0
@@ -133,7 +136,7 @@ class VoiceBackend(Backend):
 
     name: ClassVar[str] = "voice"
 
-    def __init__(self, core: Any) -> None:
+    def __init__(self, core: SpaceCore) -> None:
         super().__init__(core)
         self.calls: Table[Call] = Table()
         self.failures: deque[str] = deque()
