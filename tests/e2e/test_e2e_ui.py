@@ -1,20 +1,36 @@
-"""The SignalWire connection form of the Airflow 3.3 UI, in headless Debian Chromium (selenium).
+"""The SignalWire connection form in headless Debian Chromium (selenium).
 
-Logs in, opens Connections > Add Connection, picks SignalWire, checks the labels and that the token
-input hides what is typed, fills the standard fields, saves, and reads the connection back via REST.
+Airflow 3.3 (make e2e): logs in, opens Connections > Add Connection, picks SignalWire, checks the
+labels and that the token input hides what is typed, fills the standard fields, saves, and reads the
+connection back via REST.
+
+Airflow 2.11 (make test-airflow2): a connection made from code with falsy extras (``max_retries`` 0,
+``verify`` false) is opened in the webserver's edit form and saved unchanged; the extras must survive
+(Airflow 2 prefills only truthy extras, so widget defaults used to replace them).
 Screenshots land in build/e2e-screenshots/.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import SCREENSHOTS, timed
+from e2e_support import (
+    SCREENSHOTS,
+    VENV_BIN,
+    airflow,
+    airflow_env,
+    airflow_version,
+    free_port,
+    kill_group,
+    timed,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -99,6 +115,10 @@ def click_section(driver: Any, dialog: Any, title: str) -> None:
     raise AssertionError(f"no section {title!r} in the connection form")
 
 
+AIRFLOW2 = airflow_version() < (3, 0)
+
+
+@pytest.mark.skipif(AIRFLOW2, reason="the Airflow 3 UI; Airflow 2.11's form is tested below")
 def test_connection_form_in_chromium(browser: Any, standalone: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -197,3 +217,154 @@ def test_connection_form_in_chromium(browser: Any, standalone: Any) -> None:
     extra = json.loads(stored.get("extra") or "{}")
     assert extra.get("timeout") in (30, "30") and extra.get("max_retries") in (3, "3"), extra
     assert str(extra.get("verify")).lower() == "true", extra
+
+
+# -------------------------------------------------------------------------------- Airflow 2.11
+
+FALSY_CONN_ID = "signalwire_falsy_extras"
+FALSY_EXTRA = {"timeout": 0.5, "max_retries": 0, "verify": False}
+
+
+@pytest.fixture(scope="module")
+def webserver2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Airflow 2.11's webserver on 127.0.0.1:<free port> with an admin user (whole process group ended)."""
+    import requests
+
+    home = tmp_path_factory.mktemp("airflow2-webserver-home")
+    port = free_port()
+    env = airflow_env(
+        home,
+        {
+            "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
+            "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port),
+            "AIRFLOW__WEBSERVER__WORKERS": "1",
+            "AIRFLOW__WEBSERVER__SECRET_KEY": "e2e-only",
+            "AIRFLOW__WEBSERVER__WTF_CSRF_ENABLED": "False",
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        },
+    )
+    with timed("ui2: db migrate + admin user"):
+        assert airflow("db", "migrate", env=env, timeout=180).returncode == 0
+        created = airflow(
+            "users",
+            "create",
+            "--username",
+            "admin",
+            "--password",
+            "admin",
+            "--role",
+            "Admin",
+            "--email",
+            "admin@example.com",
+            "--firstname",
+            "E2E",
+            "--lastname",
+            "Admin",
+            env=env,
+        )
+        assert created.returncode == 0, str(created)
+    log_path = home / "webserver.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "airflow"), "webserver"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        with timed("ui2: webserver start until healthy"):
+            deadline = time.monotonic() + 120
+            while True:
+                assert proc.poll() is None, f"webserver exited:\n{_tail(log_path)}"
+                try:
+                    if requests.get(f"{base_url}/health", timeout=3).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                assert time.monotonic() < deadline, f"webserver not healthy:\n{_tail(log_path)}"
+                time.sleep(1)
+        yield {"base_url": base_url, "env": env, "home": home}
+    finally:
+        with timed("ui2: webserver stop"):
+            kill_group(proc, grace=10)
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _stored_extra(env: dict[str, str], conn_id: str) -> dict[str, Any]:
+    """The connection's Extra as stored in the metadata DB (read in a child process of the same venv)."""
+    code = (
+        "import sys; from airflow.models import Connection; from airflow.settings import Session; "
+        "print(Session().query(Connection).filter_by(conn_id=sys.argv[1]).one().extra)"
+    )
+    result = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", code, conn_id], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1] or "{}")
+
+
+@pytest.mark.skipif(not AIRFLOW2, reason="Airflow 2.11's Flask form; the Airflow 3 form is tested above")
+def test_airflow2_edit_keeps_falsy_extras(browser: Any, webserver2: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver, base_url, env = browser, webserver2["base_url"], webserver2["env"]
+    conn = {
+        "conn_type": "signalwire",
+        "host": "example.signalwire.com",
+        "login": "1a2b3c4d-0000-1111-2222-333344445555",
+        "password": "PTe2eUiSecretToken0123456789",
+        "extra": FALSY_EXTRA,
+    }
+    airflow("connections", "delete", FALSY_CONN_ID, env=env)
+    added = airflow("connections", "add", FALSY_CONN_ID, "--conn-json", json.dumps(conn), env=env)
+    assert added.returncode == 0, str(added)
+
+    with timed("ui2: login"):
+        driver.get(f"{base_url}/login/")
+        wait_until("login form", lambda: driver.find_element(By.NAME, "username"), driver).send_keys("admin")
+        driver.find_element(By.NAME, "password").send_keys("admin")
+        driver.find_element(By.CSS_SELECTOR, "input[type=submit], button[type=submit]").click()
+        wait_until("logged in", lambda: not driver.find_elements(By.NAME, "username"), driver)
+
+    with timed("ui2: open the connection's edit form"):
+        driver.get(f"{base_url}/connection/list/?_flt_0_conn_id={FALSY_CONN_ID}")
+        edit = wait_until(
+            "edit link", lambda: driver.find_element(By.CSS_SELECTOR, "a[href*='/connection/edit/']"), driver
+        )
+        driver.get(edit.get_attribute("href"))
+        field = wait_until(
+            "max_retries input", lambda: driver.find_element(By.ID, "extra__signalwire__max_retries"), driver
+        )
+        shot(driver, "a2-01-edit-form")
+        shown = {
+            name: driver.find_element(By.ID, f"extra__signalwire__{name}").get_attribute("value")
+            for name in FALSY_EXTRA
+        }
+        placeholder = field.get_attribute("placeholder")
+
+    assert shown == {"timeout": "0.5", "max_retries": "0", "verify": "false"}, shown
+    assert placeholder == "3 (default)", placeholder
+
+    with timed("ui2: save unchanged and read back"):
+        driver.find_element(By.ID, "password").send_keys(conn["password"])  # Airflow 2 never prefills it
+        save = driver.find_element(
+            By.CSS_SELECTOR, "form#model_form button[type=submit], form#model_form input[type=submit]"
+        )
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", save)
+        save.click()
+        wait_until("back on the list", lambda: "/connection/list" in driver.current_url, driver)
+        shot(driver, "a2-02-saved")
+        extra = _stored_extra(env, FALSY_CONN_ID)
+
+    assert str(extra.get("max_retries")) == "0", extra
+    assert str(extra.get("verify")).lower() == "false", extra
+    assert float(extra.get("timeout")) == 0.5, extra
