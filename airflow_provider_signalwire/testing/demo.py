@@ -2,14 +2,18 @@
 
 Starts a fake space, makes a throwaway ``AIRFLOW_HOME`` with SQLite, runs ``airflow dags test`` on an
 example DAG with the ``signalwire_default`` connection pointing at the fake, prints what happened in a
-few lines, and removes everything it made.
+few lines (the tasks' return values read through Airflow's own XCom API, which works on 2.11 and 3.x),
+says what to try next, and removes everything it made.
+
+The example DAGs ship in the package as ``airflow_provider_signalwire.example_dags`` (``dags_examples/``
+in the source tree, mapped in setup.py), so the demo runs the same from a checkout and from a wheel.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -20,10 +24,20 @@ from typing import Any
 DEFAULT_DAG = "signalwire_video_rooms"
 
 
-def default_dags_folder() -> Path:
-    """``dags_examples/`` of the source checkout (the package is installed from it), else of the cwd."""
-    checkout = Path(__file__).resolve().parents[2] / "dags_examples"
-    return checkout if checkout.is_dir() else Path.cwd() / "dags_examples"
+EXAMPLE_DAGS_PACKAGE = "airflow_provider_signalwire.example_dags"
+# Printed on a line of its own by the XCom reader, followed by the return values as JSON.
+_XCOM_MARKER = "SIGNALWIRE_DEMO_XCOMS="
+
+
+def default_dags_folder() -> Path | None:
+    """The folder of the example DAGs shipped with the package (``dags_examples/`` in a checkout)."""
+    try:
+        spec = importlib.util.find_spec(EXAMPLE_DAGS_PACKAGE)
+    except ImportError:
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _airflow_command() -> list[str]:
@@ -45,21 +59,64 @@ def _summarise(value: Any) -> str:
     return json.dumps(value)[:80]
 
 
-def _xcoms(db: Path, dag_id: str) -> dict[str, Any]:
-    try:
-        with sqlite3.connect(db) as conn:
-            rows = conn.execute(
-                "SELECT task_id, value FROM xcom WHERE dag_id = ? AND key = 'return_value'", (dag_id,)
-            ).fetchall()
-    except sqlite3.Error:
-        return {}
-    result = {}
-    for task_id, value in rows:
-        try:
-            result[task_id] = json.loads(value)
-        except (TypeError, ValueError):
-            continue
-    return result
+def return_values(dag_id: str) -> dict[str, Any]:
+    """
+    The ``return_value`` XComs of the latest run of ``dag_id``, by task id, in the order they were pushed.
+
+    Runs inside Airflow (the demo's ``AIRFLOW_HOME``) and uses Airflow's XCom API rather than SQL on its
+    tables, whose schema changes between versions: ``XComModel.get_many`` (a select) on Airflow 3,
+    ``XCom.get_many`` (a query) on 2.x.
+    """
+    from airflow.models import xcom as xcom_module
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    airflow3 = hasattr(xcom_module, "XComModel")
+    xcom: Any = xcom_module.XComModel if airflow3 else xcom_module.XCom
+    with create_session() as session:
+        latest = select(DagRun.run_id).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).limit(1)
+        run_id = session.scalar(latest)
+        if run_id is None:
+            return {}
+        wanted = {"run_id": run_id, "dag_ids": dag_id, "key": "return_value"}
+        if airflow3:
+            rows = list(session.scalars(xcom.get_many(**wanted)))
+        else:
+            rows = list(xcom.get_many(session=session, **wanted))
+        rows.sort(key=lambda row: row.timestamp)
+        # Airflow 2 decodes ORM rows on load (BaseXCom.init_on_load); Airflow 3 leaves that to the caller.
+        return {row.task_id: xcom.deserialize_value(row) if airflow3 else row.value for row in rows}
+
+
+def _print_return_values(dag_id: str) -> None:
+    """Entry point of the reader subprocess: one marked line of JSON on stdout."""
+    print(_XCOM_MARKER + json.dumps(return_values(dag_id), default=str), flush=True)
+
+
+def _read_return_values(python: list[str], env: dict[str, str], dag_id: str, log: Any) -> dict[str, Any]:
+    code = f"from {__name__} import _print_return_values; _print_return_values({dag_id!r})"
+    result = subprocess.run([*python, "-c", code], env=env, capture_output=True, text=True)
+    log.write(result.stdout + result.stderr)
+    for line in result.stdout.splitlines():
+        if line.startswith(_XCOM_MARKER):
+            values: dict[str, Any] = json.loads(line[len(_XCOM_MARKER) :])
+            return values
+    return {}
+
+
+def _next_steps(dag_id: str, dags_folder: Path) -> str:
+    dag_file = dags_folder / f"{dag_id}.py"
+    return f"""
+Next:
+  - Your own DAG on the fake space: `python -m airflow_provider_signalwire.testing serve --seed demo`
+    prints an `export AIRFLOW_CONN_SIGNALWIRE_DEFAULT=...` line; paste it into another shell and run
+    `airflow dags test <your_dag_id>` there.
+  - A real space: copy {dag_file} into your DAGs folder, then
+      export AIRFLOW_CONN_SIGNALWIRE_DEFAULT='signalwire://PROJECT_ID:API_TOKEN@example.signalwire.com'
+      airflow connections test signalwire_default
+      airflow dags test {dag_id}
+  - The provider's own checks, in a source checkout: make test"""
 
 
 def run_demo(dag_id: str = DEFAULT_DAG, dags_folder: Path | None = None, verbose: bool = False) -> int:
@@ -67,8 +124,9 @@ def run_demo(dag_id: str = DEFAULT_DAG, dags_folder: Path | None = None, verbose
 
     started = time.monotonic()
     dags_folder = dags_folder or default_dags_folder()
-    if not (dags_folder / f"{dag_id}.py").exists() and not dags_folder.is_dir():
-        print(f"No DAG folder at {dags_folder}: run the demo from the source checkout.", file=sys.stderr)
+    if dags_folder is None or not dags_folder.is_dir():
+        where = dags_folder or f"package {EXAMPLE_DAGS_PACKAGE}"
+        print(f"No example DAGs at {where}: pass --dags-folder.", file=sys.stderr)
         return 2
     with (
         tempfile.TemporaryDirectory(prefix="signalwire-demo-") as home,
@@ -90,26 +148,34 @@ def run_demo(dag_id: str = DEFAULT_DAG, dags_folder: Path | None = None, verbose
             migrate = subprocess.run(
                 [*airflow, "db", "migrate"], env=env, stdout=log, stderr=subprocess.STDOUT
             )
+            results: dict[str, Any] = {}
+            tested = False
             if migrate.returncode == 0:
                 print(f"Running: airflow dags test {dag_id}", flush=True)
                 test = subprocess.run(
                     [*airflow, "dags", "test", dag_id], env=env, stdout=log, stderr=subprocess.STDOUT
                 )
+                tested = test.returncode == 0
+                log.flush()
+                results = _read_return_values([sys.executable], env, dag_id, log)
         output = log_path.read_text(errors="replace")
-        ok = migrate.returncode == 0 and test.returncode == 0 and "state=success" in output
+        ok = tested and "state=success" in output
         if verbose or not ok:
             print(output[-6000:])
         print("What the DAG asked of SignalWire:")
         for request in space.requests:
             print(f"  {request.method:<6} {request.path:<55} -> {request.status}")
-        results = _xcoms(Path(home) / "airflow.db", dag_id)
         if results:
             print("What the tasks returned (XCom):")
             for task_id, value in results.items():
                 print(f"  {task_id:<16} {_summarise(value)}")
+        elif tested:
+            print("What the tasks returned: could not be read (--verbose shows why).")
         left = [room["name"] for room in space.state.rooms.values()]
         demo_room_gone = not any(name.startswith("airflow-demo") for name in left)
         print(f"Rooms left in the space: {len(left)}; the DAG's room was cleaned up: {demo_room_gone}.")
         elapsed = time.monotonic() - started
         print(f"DAG run {dag_id}: {'success' if ok else 'FAILED'} in {elapsed:.1f} s.")
+        if ok:
+            print(_next_steps(dag_id, dags_folder))
         return 0 if ok else 1

@@ -5,6 +5,26 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+from airflow_provider_signalwire.testing.demo import EXAMPLE_DAGS_PACKAGE, default_dags_folder
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_the_example_dags_are_a_package_of_the_provider():
+    # setup.py maps dags_examples/ onto airflow_provider_signalwire.example_dags: a wheel carries them,
+    # and an editable install resolves the package to the checkout's folder.
+    import airflow_provider_signalwire
+
+    folder = default_dags_folder()
+    assert folder is not None, f"{EXAMPLE_DAGS_PACKAGE} is not importable: reinstall the package (make venv)"
+    assert (folder / "signalwire_video_rooms.py").is_file()
+    package = Path(airflow_provider_signalwire.__file__).resolve().parent
+    if package == REPO / "airflow_provider_signalwire":
+        assert folder.resolve() == REPO / "dags_examples"
+    else:
+        assert folder.resolve() == package / "example_dags"
 
 
 def test_demo_runs_the_example_dag_on_the_fake_space(tmp_path):
@@ -15,7 +35,7 @@ def test_demo_runs_the_example_dag_on_the_fake_space(tmp_path):
         text=True,
         timeout=300,
         env=env,
-        cwd=tmp_path,  # the demo finds dags_examples/ through the checkout, not the cwd
+        cwd=tmp_path,  # the example DAGs are found through the installed package, not the cwd
     )
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
@@ -28,5 +48,30 @@ def test_demo_runs_the_example_dag_on_the_fake_space(tmp_path):
         "DAG run signalwire_video_rooms: success",
     ):
         assert line in out, out
-    assert "create_room      room 'airflow-demo-" in out
+    # Return values, read through Airflow's XCom API (not SQL on its tables).
+    assert "create_room      room 'airflow-demo-" in out, out
+    assert "mint_room_token  room token " in out, out
+    assert "list_rooms       4 items: airflow-demo-" in out, out
     assert "-> 4" not in out.replace("-> 204", "")  # no 4xx on the way
+    # It ends with what to do next.
+    next_steps = out[out.index("\nNext:") :]
+    for hint in ("serve --seed demo", "AIRFLOW_CONN_SIGNALWIRE_DEFAULT=", "airflow dags test", "make test"):
+        assert hint in next_steps, next_steps
+
+
+def test_demo_without_example_dags_says_what_to_pass(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_signalwire.testing",
+            "demo",
+            "--dags-folder",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--dags-folder" in result.stderr

@@ -1,0 +1,1 @@
+"""Installed as a subpackage of the provider: see setup.py."""
