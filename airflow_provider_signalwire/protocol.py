@@ -950,12 +950,15 @@ def failure_reason(failure: Failure, host: str, timeout: float) -> str:
     return f"{words} ({failure.detail})" if failure.detail else words
 
 
-def failure_hint(failure: Failure, method: str, host: str) -> str:
-    """What to do after a transport failure; warns when a non-idempotent call may have been acted on."""
+def failure_hint(failure: Failure, method: str, host: str, where: str = "this worker") -> str:
+    """What to do after a transport failure; warns when a non-idempotent call may have been acted on.
+
+    ``where`` names the machine the call ran on ("this worker" for tasks).
+    """
     hint = {
-        "dns": f"Check the Space URL ({host}) for typos, and this machine's DNS",
-        "refused": f"Check the Space URL ({host}) and its port, and that the space is reachable from here",
-        "connect": f"Check that the Space URL ({host}) is right and reachable from here",
+        "dns": f"Check the Space URL ({host}) for typos, and the DNS of {where}",
+        "refused": f"Check the Space URL ({host}) and its port, and that the space is reachable from {where}",
+        "connect": f"Check that the Space URL ({host}) is right and reachable from {where}",
         "tls": "The space's certificate could not be verified: set the connection's extra 'verify' to the "
         "path of the CA bundle that signed it",
         "timeout": "Raise the connection's 'timeout' extra if SignalWire is slow to answer",

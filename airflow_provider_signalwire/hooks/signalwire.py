@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import socket
 import ssl
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
@@ -237,6 +239,18 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
 
 
+def _where_this_runs() -> str:
+    """Where a connection test runs, in words, since it is not where tasks run (a best guess from argv)."""
+    argv = " ".join(sys.argv)
+    if "connections" in sys.argv[1:3] and "test" in sys.argv[2:4]:
+        return "this machine, where `airflow connections test` ran (tasks connect from their workers)"
+    if any(word in argv for word in ("api-server", "api_server", "webserver", "gunicorn")):
+        return "the Airflow API server or webserver that ran the Test (tasks connect from their workers)"
+    if os.environ.get("_AIRFLOW_PROCESS_CONTEXT") == "client":
+        return "this worker"
+    return "this machine"
+
+
 class SignalWireHook(BaseHook):
     """
     Talk to a SignalWire space: REST (``/api/*``) and Compatibility (``/api/laml/...``) APIs.
@@ -295,6 +309,7 @@ class SignalWireHook(BaseHook):
         if unknown:
             raise TypeError(f"SignalWireHook got unexpected arguments: {', '.join(sorted(unknown))}")
         self._sleep: Callable[[float], None] = time.sleep
+        self._where = "this worker"  # where calls run, for hints; test_connection says where it ran
 
     # ------------------------------------------------------------------ connection form (Airflow 2)
 
@@ -510,18 +525,7 @@ class SignalWireHook(BaseHook):
         id) and says where the test ran, which is not where tasks run. The success sentence is also
         logged: ``airflow connections test`` prints only "Connection success!" (Airflow 2.11 and 3.3).
         """
-        import logging
-        import sys
-
-        argv = " ".join(sys.argv)
-        if "connections" in sys.argv[1:3] and "test" in sys.argv[2:4]:
-            where = "this machine, where `airflow connections test` ran (tasks connect from their workers)"
-        elif any(word in argv for word in ("api-server", "api_server", "webserver", "gunicorn")):
-            where = "the Airflow API server or webserver that ran the Test (tasks connect from their workers)"
-        elif os.environ.get("_AIRFLOW_PROCESS_CONTEXT") == "client":
-            where = "this worker"
-        else:
-            where = "this machine"
+        self._where = _where_this_runs()
         try:
             settings = self.settings
             account = self.request("GET", f"/api/laml/2010-04-01/Accounts/{settings.project_id}")
@@ -529,16 +533,14 @@ class SignalWireHook(BaseHook):
             text = str(err).replace(f"SignalWire connection '{self.signalwire_conn_id}': ", "", 1)
             return False, f"SignalWire connection test: {text}"
         except SignalWireAPIError as err:
-            message = str(err)
-            # protocol.failure_hint words it for tasks; say where this test ran instead.
-            for phrase in ("reachable from this worker", "reachable from here"):
-                message = message.replace(phrase, f"reachable from {where}")
-            return False, message
+            return False, str(err)
         except Exception as err:  # anything else, still without secrets
             text = shorten(str(err), 300)
             if "settings" in self.__dict__:
                 text = self.settings.redact(text)
             return False, f"SignalWire connection test failed: {type(err).__name__}: {text}"
+        finally:
+            self._where = "this worker"
         name = account.get("friendly_name") if isinstance(account, dict) else None
         named = f" ({name})" if name else ""
         message = f"Connected to SignalWire space {settings.host}{named}, project {settings.project_id}."
@@ -752,7 +754,7 @@ class SignalWireHook(BaseHook):
         self, method: str, url: str, failure: Failure, attempts: int, gave_up: str | None = None
     ) -> SignalWireAPIError:
         settings = self.settings
-        hint = failure_hint(failure, method, settings.host)
+        hint = failure_hint(failure, method, settings.host, self._where)
         if gave_up:
             hint = f"Gave up: {gave_up}. {hint}"
         return SignalWireAPIError(
