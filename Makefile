@@ -5,11 +5,11 @@ AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STARTED := $(shell date +%s)
 
-.PHONY: venv test lint unit demo e2e test-airflow2 clean
+.PHONY: venv test lint unit demo e2e test-airflow2 wheel-check clean
 
 # pip is quiet (-q), so say what the first, silent minute is.
-$(BIN)/.installed: setup.cfg pyproject.toml
-	@if [ -x $(BIN)/python ]; then echo "==> Updating $(VENV): setup.cfg or pyproject.toml changed ..."; \
+$(BIN)/.installed: setup.cfg setup.py pyproject.toml
+	@if [ -x $(BIN)/python ]; then echo "==> Updating $(VENV): setup.cfg, setup.py or pyproject.toml changed ..."; \
 	else echo "==> Building $(VENV) with Airflow $(AIRFLOW_VERSION) and this package's test extras:" \
 		"about a minute, once."; fi
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 venv: $(BIN)/.installed
 
 lint: venv
-	$(BIN)/ruff check airflow_provider_signalwire dags_examples tests
-	$(BIN)/ruff format --check airflow_provider_signalwire dags_examples tests
+	$(BIN)/ruff check setup.py airflow_provider_signalwire dags_examples tests
+	$(BIN)/ruff format --check setup.py airflow_provider_signalwire dags_examples tests
 	$(BIN)/mypy airflow_provider_signalwire
 
 # -rs: one line per skip with its reason (e.g. conformance tests without SignalWire's specs).
@@ -44,5 +44,10 @@ e2e: venv
 test-airflow2:
 	bash tests/e2e/run_airflow2.sh
 
+# The package as users install it: sdist and wheel (python -m build), twine check, the wheel's contents,
+# then the wheel in a clean venv outside the checkout: airflow providers list and the demo.
+wheel-check: venv
+	bash tests/e2e/run_wheel_check.sh
+
 clean:
-	rm -rf $(VENV) .venv-airflow2 build *.egg-info
+	rm -rf $(VENV) .venv-airflow2 build dist *.egg-info
