@@ -148,18 +148,26 @@ def mock():
         yield m
 
 
+COMPAT = "/api/laml/2010-04-01/Accounts/p/Messages"
+
+
+def _rest_page(link, n):
+    return {"data": [{"id": f"r{n}"}], "links": {"next": link} if link else {}}
+
+
+def _compat_page(link, n):
+    return {"messages": [{"sid": f"SM{n}"}], "next_page_uri": link}
+
+
 @pytest.mark.parametrize("link", HOSTILE_LINKS)
-def test_the_hook_sends_every_page_request_to_the_space_only(make_hook, mock, link):
+@pytest.mark.parametrize(("path", "page"), [("/api/video/rooms", _rest_page), (COMPAT, _compat_page)])
+def test_the_hook_sends_every_page_request_to_the_space_only(make_hook, mock, link, path, page):
     hook = make_hook(extra={"max_retries": 0})
     mock.register_uri(rm.ANY, rm.ANY, status_code=599)  # records a request to anywhere else
-    mock.get(
-        f"{BASE}/api/video/rooms",
-        [{"json": {"data": [{"id": "a"}], "links": {"next": link}}}]
-        + [{"json": {"data": [{"id": f"r{i}"}], "links": {}}} for i in range(3)],
-    )
+    mock.get(f"{BASE}{path}", [{"json": page(link, 0)}] + [{"json": page(None, i)} for i in range(1, 4)])
     # Refused (a pagination error) or the catch-all's 599 on the space itself.
     with contextlib.suppress(SignalWireAPIError):
-        list(hook.paginate("/api/video/rooms"))
+        list(hook.paginate(path))
     for request in mock.request_history:
         assert f"{request.scheme}://{request.netloc}" == BASE
         assert request.headers["Authorization"].startswith("Basic ")
