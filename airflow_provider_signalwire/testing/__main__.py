@@ -66,7 +66,11 @@ def _demo(args: argparse.Namespace) -> int:
 def _add_demo(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help="run an example DAG with `airflow dags test` on a fake space")
     p.add_argument("--dag-id", default="signalwire_video_rooms", help="example DAG to run")
-    p.add_argument("--dags-folder", default=None, help="folder of example DAGs (default: dags_examples/)")
+    p.add_argument(
+        "--dags-folder",
+        default=None,
+        help="a DAGs folder (default: the example DAGs shipped in airflow_provider_signalwire.example_dags)",
+    )
     p.add_argument("--verbose", action="store_true", help="print Airflow's own output too")
     p.set_defaults(func=_demo)
 
