@@ -379,6 +379,23 @@ def _has_dot_segment(path: str) -> bool:
     return any(segment in (".", "..") for segment in re.split(r"/|%2f", decoded, flags=re.IGNORECASE))
 
 
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def check_headers(headers: Mapping[str, Any]) -> None:
+    """Refuse headers a client library would refuse mid-send, so the request fails before it is sent."""
+    for name, value in headers.items():
+        if not _HEADER_NAME_RE.match(str(name)):
+            raise ValueError(f"header name {shorten(str(name), 60)!r} is not a valid HTTP header name")
+        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+        if any(ch in text for ch in "\r\n\x00"):
+            raise ValueError(f"header {name!r} contains a line break")
+        try:
+            text.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"header {name!r} has characters HTTP headers cannot carry") from None
+
+
 def check_origin(url: str, base_url: str) -> str:
     """The last check before a request leaves the process: ``url`` must be on the configured space.
 

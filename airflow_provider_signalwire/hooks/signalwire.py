@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-import re
 import socket
 import ssl
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import replace
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
@@ -23,7 +18,6 @@ import requests.auth
 import urllib3
 import urllib3.connection
 import urllib3.exceptions
-from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_signalwire.exceptions import (
     SignalWireAPIError,
@@ -33,37 +27,33 @@ from airflow_provider_signalwire.exceptions import (
 from airflow_provider_signalwire.get_provider_info import (
     CONN_FIELDS,
     CONN_TYPE,
-    HOOK_NAME,
     UI_FIELD_BEHAVIOUR,
 )
+from airflow_provider_signalwire.hooks.base import SignalWireBaseHook, where_this_runs
 from airflow_provider_signalwire.protocol import (
-    DEFAULT_BACKOFF,
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_RETRY_BUDGET,
     USER_AGENT,
-    ConnectionConfigError,
     Failure,
     Pager,
     PagingError,
     RetryPolicy,
     SpaceSettings,
     UnsafeURLError,
-    build_settings,
+    check_headers,
     check_method,
     check_origin,
     encode_body,
     encode_fields,
-    failure_hint,
     failure_reason,
-    parse_error_body,
     parse_json_answer,
-    request_id_from,
     shorten,
-    status_hint,
     validate_path,
 )
 
 LOG_PROGRESS_EVERY = 10  # pages
+# Hook arguments HttpOperator passes that mean nothing here: authentication comes from the connection.
+_HTTP_OPERATOR_HOOK_ARGS = frozenset(
+    {"auth_type", "tcp_keep_alive", "tcp_keep_alive_idle", "tcp_keep_alive_count", "tcp_keep_alive_interval"}
+)
 # Headers HttpOperator users may pass that must never override the connection's credentials or origin.
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "host", "cookie"})
 READ_CHUNK = 64 * 1024
@@ -189,23 +179,6 @@ def _read_capped(response: requests.Response, cap: int) -> bytes:
     return bytes(body)
 
 
-_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-
-
-def _check_headers(headers: Mapping[str, Any]) -> None:
-    """Refuse what http.client would refuse mid-send, so it fails before anything is sent."""
-    for name, value in headers.items():
-        if not _HEADER_NAME_RE.match(str(name)):
-            raise ValueError(f"header name {shorten(str(name), 60)!r} is not a valid HTTP header name")
-        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-        if any(ch in text for ch in "\r\n\x00"):
-            raise ValueError(f"header {name!r} contains a line break")
-        try:
-            text.encode("latin-1")
-        except UnicodeEncodeError:
-            raise ValueError(f"header {name!r} has characters HTTP headers cannot carry") from None
-
-
 def classify_requests_error(exc: BaseException) -> Failure:
     """Map a requests exception onto :class:`Failure` (did the request certainly not reach the server?)."""
     if isinstance(exc, requests.exceptions.SSLError):
@@ -239,19 +212,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
 
 
-def _where_this_runs() -> str:
-    """Where a connection test runs, in words, since it is not where tasks run (a best guess from argv)."""
-    argv = " ".join(sys.argv)
-    if "connections" in sys.argv[1:3] and "test" in sys.argv[2:4]:
-        return "this machine, where `airflow connections test` ran (tasks connect from their workers)"
-    if any(word in argv for word in ("api-server", "api_server", "webserver", "gunicorn")):
-        return "the Airflow API server or webserver that ran the Test (tasks connect from their workers)"
-    if os.environ.get("_AIRFLOW_PROCESS_CONTEXT") == "client":
-        return "this worker"
-    return "this machine"
-
-
-class SignalWireHook(BaseHook):
+class SignalWireHook(SignalWireBaseHook):
     """
     Talk to a SignalWire space: REST (``/api/*``) and Compatibility (``/api/laml/...``) APIs.
 
@@ -274,42 +235,19 @@ class SignalWireHook(BaseHook):
         accepted and ignored: authentication always comes from the connection.
     """
 
-    conn_name_attr = "signalwire_conn_id"
-    default_conn_name = "signalwire_default"
-    conn_type = CONN_TYPE
-    hook_name = HOOK_NAME
-
     def __init__(
         self,
-        signalwire_conn_id: str = default_conn_name,
+        signalwire_conn_id: str = SignalWireBaseHook.default_conn_name,
         *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        retry_backoff: float = DEFAULT_BACKOFF,
-        retry_budget: float = DEFAULT_RETRY_BUDGET,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         method: str = "GET",
-        **http_operator_kwargs: Any,
+        **kwargs: Any,
     ) -> None:
-        super().__init__()
-        self.signalwire_conn_id = signalwire_conn_id
-        self._timeout = timeout
-        self._max_retries = max_retries
-        self.retry_backoff = retry_backoff
-        self.retry_budget = float(retry_budget)
-        self.max_response_bytes = int(max_response_bytes)
+        http_operator_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in _HTTP_OPERATOR_HOOK_ARGS}
+        super().__init__(signalwire_conn_id, **kwargs)
         self.method = (method or "GET").upper()
-        unknown = set(http_operator_kwargs) - {
-            "auth_type",
-            "tcp_keep_alive",
-            "tcp_keep_alive_idle",
-            "tcp_keep_alive_count",
-            "tcp_keep_alive_interval",
-        }
-        if unknown:
-            raise TypeError(f"SignalWireHook got unexpected arguments: {', '.join(sorted(unknown))}")
+        if http_operator_kwargs:
+            self.log.debug("Ignoring HttpOperator hook arguments %s.", sorted(http_operator_kwargs))
         self._sleep: Callable[[float], None] = time.sleep
-        self._where = "this worker"  # where calls run, for hints; test_connection says where it ran
 
     # ------------------------------------------------------------------ connection form (Airflow 2)
 
@@ -390,27 +328,7 @@ class SignalWireHook(BaseHook):
     @cached_property
     def settings(self) -> SpaceSettings:
         """The connection, validated; raises :class:`SignalWireConfigError` naming the bad field."""
-        conn = self.get_connection(self.signalwire_conn_id)
-        try:
-            settings = build_settings(conn.host, conn.login, conn.password, conn.extra_dejson, conn.port)
-        except ConnectionConfigError as err:
-            raise SignalWireConfigError(f"SignalWire connection '{self.signalwire_conn_id}': {err}") from None
-        # Mask the token and everything derived from it before anything can log them.
-        for secret in settings.secrets:
-            mask_secret(secret)
-        overrides: dict[str, Any] = {}
-        if self._timeout is not None:
-            overrides["timeout"] = float(self._timeout)
-        if self._max_retries is not None:
-            overrides["max_retries"] = int(self._max_retries)
-        if isinstance(settings.verify, str) and not os.path.exists(settings.verify):
-            raise SignalWireConfigError(
-                f"SignalWire connection '{self.signalwire_conn_id}': extra field 'verify' is "
-                f"{settings.verify!r}, which is not a file: give the path of a PEM CA bundle, or true."
-            )
-        if overrides:
-            settings = replace(settings, **overrides)
-        return settings
+        return self._settings_from(self.get_connection(self.signalwire_conn_id))
 
     @property
     def base_url(self) -> str:
@@ -525,7 +443,7 @@ class SignalWireHook(BaseHook):
         id) and says where the test ran, which is not where tasks run. The success sentence is also
         logged: ``airflow connections test`` prints only "Connection success!" (Airflow 2.11 and 3.3).
         """
-        self._where = _where_this_runs()
+        self._where = where_this_runs()
         try:
             settings = self.settings
             account = self.request("GET", f"/api/laml/2010-04-01/Accounts/{settings.project_id}")
@@ -541,9 +459,7 @@ class SignalWireHook(BaseHook):
             return False, f"SignalWire connection test failed: {type(err).__name__}: {text}"
         finally:
             self._where = "this worker"
-        name = account.get("friendly_name") if isinstance(account, dict) else None
-        named = f" ({name})" if name else ""
-        message = f"Connected to SignalWire space {settings.host}{named}, project {settings.project_id}."
+        message = self._connection_test_message(settings, account)
         # Not self.log: Airflow routes hook loggers to task logs, which the CLI does not show.
         logging.getLogger(__name__).info("%s", message)
         return True, message
@@ -633,7 +549,7 @@ class SignalWireHook(BaseHook):
                 )
             )
             check_origin(prepared.url or "", self.base_url)
-            _check_headers(prepared.headers)
+            check_headers(prepared.headers)
             # Per request: REQUESTS_CA_BUNDLE would otherwise override a session-level value.
             send_kwargs = self.session.merge_environment_settings(
                 prepared.url, {}, True, settings.verify, None
@@ -641,60 +557,59 @@ class SignalWireHook(BaseHook):
         except UnsafeURLError as err:
             raise SignalWireConfigError(str(err)) from None
         except (requests.exceptions.RequestException, ValueError, UnicodeError) as err:
-            raise self._transport_error(
-                method, url, Failure("invalid", sent=False, detail=str(err)), 1
-            ) from None
+            invalid = Failure("invalid", sent=False, detail=str(err))
+            raise self._transport_error(settings, method, url, invalid, 1) from None
         while True:
             started = time.monotonic()
             token = _DEADLINE.set(started + settings.timeout)
+            response: requests.Response | None = None
             try:
-                response: requests.Response | None = None
                 response = self.session.send(
                     prepared,
                     timeout=(min(10.0, settings.timeout), settings.timeout),
                     allow_redirects=False,
                     **send_kwargs,
                 )
-                if response.status_code != 204 and method != "HEAD":
-                    response._content = _read_capped(response, self.max_response_bytes)
-                else:
-                    response._content = b""
+                no_body = response.status_code == 204 or method == "HEAD"
+                response._content = b"" if no_body else _read_capped(response, self.max_response_bytes)
             except _AnswerTooLarge as err:
                 assert response is not None
                 response.close()
-                raise SignalWireAPIError(
-                    method=method,
-                    url=url,
-                    status_code=response.status_code,
-                    reason=f"the answer is larger than {err.cap} bytes"
-                    + (f" ({err.size} announced)" if err.size else ""),
-                    hint="Raise max_response_bytes if the answer is expected to be this large, or page it",
-                    redact=redact,
-                ) from None
+                raise self._too_large_error(settings, method, url, response.status_code, err.size) from None
             except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 if response is not None:
                     response.close()  # a half-read answer: never put that connection back in the pool
                 failure = classify_requests_error(exc)
                 delay = policy.next_delay(failure=failure)
                 if delay is not None:
-                    self._wait(
-                        policy, method, url, failure_reason(failure, settings.host, settings.timeout), delay
-                    )
+                    why = failure_reason(failure, settings.host, settings.timeout)
+                    self._wait(policy, method, url, why, delay)
                     continue
-                raise self._transport_error(method, url, failure, policy.attempts, policy.gave_up) from None
+                raise self._transport_error(
+                    settings, method, url, failure, policy.attempts, policy.gave_up
+                ) from None
             finally:
                 _DEADLINE.reset(token)
             status = response.status_code
             self.log.debug(
                 "%s %s -> %s (%.2fs)", method, redact(response.url), status, time.monotonic() - started
             )
-            retry_after = response.headers.get("Retry-After")
-            delay = policy.next_delay(status=status, retry_after=retry_after)
+            delay = policy.next_delay(status=status, retry_after=response.headers.get("Retry-After"))
             if delay is not None:
                 self._wait(policy, method, url, f"HTTP {status}", delay)
                 continue
             if check and status >= 300:
-                raise self._status_error(method, response, policy.attempts, policy.gave_up)
+                raise self._status_error(
+                    settings,
+                    method,
+                    response.url,
+                    status,
+                    response.reason,
+                    response.content,
+                    response.headers,
+                    policy.attempts,
+                    policy.gave_up,
+                )
             return response
 
     def _wait(self, policy: RetryPolicy, method: str, url: str, why: str, delay: float) -> None:
@@ -716,52 +631,6 @@ class SignalWireHook(BaseHook):
         try:
             return parse_json_answer(response.content, response.headers.get("Content-Type"))
         except ValueError as err:
-            raise SignalWireAPIError(
-                method=method,
-                url=response.url,
-                status_code=response.status_code,
-                reason=str(err),
-                request_id=request_id_from(response.headers),
-                hint="SignalWire sent a malformed answer; try again, and report it if it persists",
-                redact=self.settings.redact,
+            raise self._malformed_error(
+                self.settings, method, response.url, response.status_code, str(err), response.headers
             ) from None
-
-    def _status_error(
-        self, method: str, response: requests.Response, attempts: int, gave_up: str | None = None
-    ) -> SignalWireAPIError:
-        redact = self.settings.redact
-        hint = status_hint(
-            response.status_code,
-            urlsplit(response.url).path,
-            self.settings.host,
-            response.headers.get("Location"),
-        )
-        if gave_up:
-            hint = f"Gave up: {gave_up}" + (f". {hint}" if hint else "")
-        return SignalWireAPIError(
-            method=method,
-            url=response.url,
-            status_code=response.status_code,
-            reason=response.reason,
-            errors=parse_error_body(redact(response.content)),
-            request_id=request_id_from(response.headers),
-            hint=hint,
-            attempts=attempts,
-            redact=redact,
-        )
-
-    def _transport_error(
-        self, method: str, url: str, failure: Failure, attempts: int, gave_up: str | None = None
-    ) -> SignalWireAPIError:
-        settings = self.settings
-        hint = failure_hint(failure, method, settings.host, self._where)
-        if gave_up:
-            hint = f"Gave up: {gave_up}. {hint}"
-        return SignalWireAPIError(
-            method=method,
-            url=url,
-            reason=failure_reason(failure, settings.host, settings.timeout),
-            hint=hint,
-            attempts=attempts,
-            redact=settings.redact,
-        )

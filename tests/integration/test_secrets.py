@@ -109,7 +109,7 @@ def test_token_never_logged_raised_or_returned(httpsserver, ca_bundle, tmp_path)
 
 
 def test_token_and_derived_header_are_masked(make_hook, monkeypatch):
-    from airflow_provider_signalwire.hooks import signalwire
+    from airflow_provider_signalwire.hooks import base as signalwire
 
     masked = []
     monkeypatch.setattr(signalwire, "mask_secret", masked.append)

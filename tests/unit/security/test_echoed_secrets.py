@@ -18,7 +18,7 @@ import pytest
 import requests_mock as rm
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
-from airflow_provider_signalwire.hooks import signalwire as hook_module
+from airflow_provider_signalwire.hooks import base as hook_module
 from tests.fixtures import PROJECT, TOKEN
 
 BASE = "https://acme.signalwire.com"

@@ -1,0 +1,194 @@
+"""What the sync and the async SignalWire hooks share: the connection, settings, masking, errors.
+
+Imports no HTTP client: each transport (``requests`` in :mod:`.signalwire`, ``aiohttp`` in
+:mod:`.signalwire_async`) maps its own responses and exceptions onto these builders and onto the
+rules in :mod:`airflow_provider_signalwire.protocol`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+
+from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.get_provider_info import CONN_TYPE, HOOK_NAME
+from airflow_provider_signalwire.protocol import (
+    DEFAULT_BACKOFF,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_RETRY_BUDGET,
+    ConnectionConfigError,
+    Failure,
+    SpaceSettings,
+    build_settings,
+    failure_hint,
+    failure_reason,
+    parse_error_body,
+    request_id_from,
+    status_hint,
+)
+
+
+def where_this_runs() -> str:
+    """Where a connection test runs, in words, since it is not where tasks run (a best guess from argv)."""
+    argv = " ".join(sys.argv)
+    if "connections" in sys.argv[1:3] and "test" in sys.argv[2:4]:
+        return "this machine, where `airflow connections test` ran (tasks connect from their workers)"
+    if any(word in argv for word in ("api-server", "api_server", "webserver", "gunicorn")):
+        return "the Airflow API server or webserver that ran the Test (tasks connect from their workers)"
+    if os.environ.get("_AIRFLOW_PROCESS_CONTEXT") == "client":
+        return "this worker"
+    return "this machine"
+
+
+class SignalWireBaseHook(BaseHook):
+    """Connection handling and error building shared by :class:`SignalWireHook` and the async hook.
+
+    :param signalwire_conn_id: The SignalWire connection to use.
+    :param timeout: Seconds for one whole answer; overrides the connection's ``timeout``.
+    :param max_retries: Retries after a retryable failure; overrides the connection's ``max_retries``.
+    :param retry_backoff: Seconds before the first retry when the server gives no ``Retry-After``;
+        doubles with each retry (with jitter), capped at 30 s.
+    :param retry_budget: Seconds one call may spend waiting between retries in total (default 300),
+        so ``Retry-After`` answers cannot hold a worker slot for long.
+    :param max_response_bytes: Largest JSON answer accepted (default 64 MB); a larger or endless
+        answer fails the call.
+    """
+
+    conn_name_attr = "signalwire_conn_id"
+    default_conn_name = "signalwire_default"
+    conn_type = CONN_TYPE
+    hook_name = HOOK_NAME
+
+    def __init__(
+        self,
+        signalwire_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_backoff: float = DEFAULT_BACKOFF,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        super().__init__()
+        self.signalwire_conn_id = signalwire_conn_id
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self.retry_backoff = retry_backoff
+        self.retry_budget = float(retry_budget)
+        self.max_response_bytes = int(max_response_bytes)
+        self._where = "this worker"  # where calls run, for hints; test_connection says where it ran
+
+    def _settings_from(self, conn: Any) -> SpaceSettings:
+        """Validate a connection into :class:`SpaceSettings`, mask its secrets, apply the overrides."""
+        try:
+            settings = build_settings(conn.host, conn.login, conn.password, conn.extra_dejson, conn.port)
+        except ConnectionConfigError as err:
+            raise SignalWireConfigError(f"SignalWire connection '{self.signalwire_conn_id}': {err}") from None
+        # Mask the token and everything derived from it before anything can log them.
+        for secret in settings.secrets:
+            mask_secret(secret)
+        if isinstance(settings.verify, str) and not os.path.exists(settings.verify):
+            raise SignalWireConfigError(
+                f"SignalWire connection '{self.signalwire_conn_id}': extra field 'verify' is "
+                f"{settings.verify!r}, which is not a file: give the path of a PEM CA bundle, or true."
+            )
+        overrides: dict[str, Any] = {}
+        if self._timeout is not None:
+            overrides["timeout"] = float(self._timeout)
+        if self._max_retries is not None:
+            overrides["max_retries"] = int(self._max_retries)
+        return replace(settings, **overrides) if overrides else settings
+
+    # ------------------------------------------------------------------ errors, for both transports
+
+    def _status_error(
+        self,
+        settings: SpaceSettings,
+        method: str,
+        url: str,
+        status: int,
+        reason: str | None,
+        content: bytes,
+        headers: Mapping[str, str],
+        attempts: int,
+        gave_up: str | None = None,
+    ) -> SignalWireAPIError:
+        redact = settings.redact
+        hint = status_hint(status, urlsplit(url).path, settings.host, headers.get("Location"))
+        if gave_up:
+            hint = f"Gave up: {gave_up}" + (f". {hint}" if hint else "")
+        return SignalWireAPIError(
+            method=method,
+            url=url,
+            status_code=status,
+            reason=reason,
+            errors=parse_error_body(redact(content)),
+            request_id=request_id_from(headers),
+            hint=hint,
+            attempts=attempts,
+            redact=redact,
+        )
+
+    def _transport_error(
+        self,
+        settings: SpaceSettings,
+        method: str,
+        url: str,
+        failure: Failure,
+        attempts: int,
+        gave_up: str | None = None,
+    ) -> SignalWireAPIError:
+        hint = failure_hint(failure, method, settings.host, self._where)
+        if gave_up:
+            hint = f"Gave up: {gave_up}. {hint}"
+        return SignalWireAPIError(
+            method=method,
+            url=url,
+            reason=failure_reason(failure, settings.host, settings.timeout),
+            hint=hint,
+            attempts=attempts,
+            redact=settings.redact,
+        )
+
+    def _malformed_error(
+        self,
+        settings: SpaceSettings,
+        method: str,
+        url: str,
+        status: int,
+        why: str,
+        headers: Mapping[str, str],
+    ) -> SignalWireAPIError:
+        return SignalWireAPIError(
+            method=method,
+            url=url,
+            status_code=status,
+            reason=why,
+            request_id=request_id_from(headers),
+            hint="SignalWire sent a malformed answer; try again, and report it if it persists",
+            redact=settings.redact,
+        )
+
+    def _too_large_error(
+        self, settings: SpaceSettings, method: str, url: str, status: int, size: int | None
+    ) -> SignalWireAPIError:
+        announced = f" ({size} announced)" if size else ""
+        return SignalWireAPIError(
+            method=method,
+            url=url,
+            status_code=status,
+            reason=f"the answer is larger than {self.max_response_bytes} bytes{announced}",
+            hint="Raise max_response_bytes if the answer is expected to be this large, or page it",
+            redact=settings.redact,
+        )
+
+    def _connection_test_message(self, settings: SpaceSettings, account: Any) -> str:
+        name = account.get("friendly_name") if isinstance(account, dict) else None
+        named = f" ({name})" if name else ""
+        return f"Connected to SignalWire space {settings.host}{named}, project {settings.project_id}."
