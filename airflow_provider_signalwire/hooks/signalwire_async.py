@@ -102,6 +102,10 @@ async def shared_session(settings: SpaceSettings) -> aiohttp.ClientSession:
             trust_env=True,  # proxies from the environment, as requests does; never netrc auth
             auto_decompress=True,
         )
+        # aiohttp silently re-sends an idempotent request once when a kept-alive connection drops;
+        # retries are RetryPolicy's alone (counted, budgeted, logged), as on the sync hook.
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
         sessions[key] = session
     return session
 

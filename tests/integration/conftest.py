@@ -71,3 +71,37 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(params=["sync", "async"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Run a contract test once per transport: a difference between the two hooks is a failure."""
+    return request.param
+
+
+@pytest.fixture
+def make_client(transport, make_conn):
+    """``make_client(hook_kwargs..., conn=dict(...))``: a sync or async client on a connection.
+
+    Without ``conn`` the client uses ``signalwire_default`` (what the ``signalwire_space`` fixture sets).
+    """
+    import asyncio
+
+    from tests.integration.clients import AsyncClient, SyncClient, close_loop
+
+    loop = asyncio.new_event_loop() if transport == "async" else None
+    clients = []
+
+    def _make(conn: dict | None = None, **hook_kwargs):
+        conn_id = make_conn(**conn) if conn is not None else "signalwire_default"
+        client = (
+            SyncClient(conn_id, **hook_kwargs) if loop is None else AsyncClient(conn_id, loop, **hook_kwargs)
+        )
+        clients.append(client)
+        return client
+
+    yield _make
+    for client in clients:
+        client.close()
+    if loop is not None:
+        close_loop(loop)

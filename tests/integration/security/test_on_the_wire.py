@@ -82,10 +82,11 @@ def raw_server(tls_ca) -> Iterator[Callable[[Callable[[ssl.SSLSocket], None]], R
         server.close()
 
 
-def _hook_on(make_hook, ca_bundle, port: int, **extra):
-    hook_kwargs = extra.pop("hook_kwargs", None)
-    return make_hook(
-        host=f"https://127.0.0.1:{port}", extra={"verify": ca_bundle, **extra}, hook_kwargs=hook_kwargs
+def _hook_on(make_client, ca_bundle, port: int, **extra):
+    """A sync or async client (the ``transport`` fixture runs each test on both) on a local server."""
+    hook_kwargs = extra.pop("hook_kwargs", None) or {}
+    return make_client(
+        conn={"host": f"https://127.0.0.1:{port}", "extra": {"verify": ca_bundle, **extra}}, **hook_kwargs
     )
 
 
@@ -123,9 +124,9 @@ def _trickle(head: bytes, body_byte: bytes | None, every: float, count: int = 60
     ],
     ids=["body-byte-by-byte", "headers-byte-by-byte", "chunks-byte-by-byte"],
 )
-def test_timeout_bounds_the_whole_answer(raw_server, make_hook, ca_bundle, script):
+def test_timeout_bounds_the_whole_answer(raw_server, make_client, ca_bundle, script):
     server = raw_server(script)
-    hook = _hook_on(make_hook, ca_bundle, server.port, timeout=1.5, max_retries=0)
+    hook = _hook_on(make_client, ca_bundle, server.port, timeout=1.5, max_retries=0)
     started = time.monotonic()
     with pytest.raises(SignalWireAPIError, match="timed out: no complete answer .* within the 1.5 s timeout"):
         hook.request("GET", ROOMS)
@@ -133,7 +134,7 @@ def test_timeout_bounds_the_whole_answer(raw_server, make_hook, ca_bundle, scrip
     assert 1.2 < elapsed < 3.0, elapsed  # about the timeout, not timeout-per-byte
 
 
-def test_an_endless_answer_fails_clearly_with_flat_memory(raw_server, make_hook, ca_bundle):
+def test_an_endless_answer_fails_clearly_with_flat_memory(raw_server, make_client, ca_bundle):
     def endless(conn: ssl.SSLSocket) -> None:
         conn.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -145,7 +146,9 @@ def test_an_endless_answer_fails_clearly_with_flat_memory(raw_server, make_hook,
 
     server = raw_server(endless)
     cap = 2 * 1024 * 1024
-    hook = _hook_on(make_hook, ca_bundle, server.port, max_retries=0, hook_kwargs={"max_response_bytes": cap})
+    hook = _hook_on(
+        make_client, ca_bundle, server.port, max_retries=0, hook_kwargs={"max_response_bytes": cap}
+    )
     tracemalloc.start()
     try:
         with pytest.raises(SignalWireAPIError, match=f"larger than {cap} bytes"):
@@ -156,7 +159,7 @@ def test_an_endless_answer_fails_clearly_with_flat_memory(raw_server, make_hook,
     assert peak < 4 * cap, peak
 
 
-def test_an_announced_huge_answer_is_refused_before_reading(raw_server, make_hook, ca_bundle):
+def test_an_announced_huge_answer_is_refused_before_reading(raw_server, make_client, ca_bundle):
     sent = threading.Event()
 
     def huge(conn: ssl.SSLSocket) -> None:
@@ -167,13 +170,13 @@ def test_an_announced_huge_answer_is_refused_before_reading(raw_server, make_hoo
         time.sleep(2)
 
     server = raw_server(huge)
-    hook = _hook_on(make_hook, ca_bundle, server.port, max_retries=0)
+    hook = _hook_on(make_client, ca_bundle, server.port, max_retries=0)
     with pytest.raises(SignalWireAPIError, match=r"larger than 67108864 bytes \(999999999999 announced\)"):
         hook.request("GET", ROOMS)
     assert sent.is_set()
 
 
-def test_a_second_host_named_by_next_links_never_sees_a_request(make_hook, httpsserver, ca_bundle, tls_ca):
+def test_a_second_host_named_by_next_links_never_sees_a_request(make_client, httpsserver, ca_bundle, tls_ca):
     """The attacker's server is real and would accept our TLS: it must still receive nothing."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls_ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
@@ -196,41 +199,44 @@ def test_a_second_host_named_by_next_links_never_sees_a_request(make_hook, https
             httpsserver.expect_request(ROOMS).respond_with_json(
                 {"data": [{"id": "r1"}], "links": {"next": link}}
             )
-            hook = _hook_on(make_hook, ca_bundle, httpsserver.port, max_retries=0)
+            hook = _hook_on(make_client, ca_bundle, httpsserver.port, max_retries=0)
             with contextlib.suppress(SignalWireAPIError):
-                list(hook.paginate(ROOMS))
+                hook.listing(ROOMS)
         assert evil.log == [], [req.url for req, _ in evil.log]
     finally:
         evil.clear()
         evil.stop()
 
 
-def test_a_host_that_does_not_resolve_says_so(make_hook):
-    hook = make_hook(host="no-such-space.invalid", extra={"max_retries": 0, "timeout": 5})
+def test_a_host_that_does_not_resolve_says_so(make_client):
+    hook = make_client(conn={"host": "no-such-space.invalid", "extra": {"max_retries": 0, "timeout": 5}})
     with pytest.raises(SignalWireAPIError, match="no-such-space.invalid does not resolve"):
         hook.request("GET", ROOMS)
 
 
-def test_a_refused_connection_says_so(make_hook):
+def test_a_refused_connection_says_so(make_client):
     port = closed_port()
-    hook = make_hook(host=f"https://127.0.0.1:{port}", extra={"max_retries": 0})
+    hook = make_client(conn={"host": f"https://127.0.0.1:{port}", "extra": {"max_retries": 0}})
     with pytest.raises(SignalWireAPIError, match=f"127.0.0.1:{port} refused the connection"):
         hook.request("GET", ROOMS)
 
 
-def test_a_certificate_from_another_ca_says_tls(make_hook, httpsserver, tmp_path):
+def test_a_certificate_from_another_ca_says_tls(make_client, httpsserver, tmp_path):
     other = tmp_path / "other-ca.pem"
     trustme.CA().cert_pem.write_to_path(str(other))
     httpsserver.expect_request(ROOMS).respond_with_json({"data": []})
-    hook = make_hook(
-        host=f"https://127.0.0.1:{httpsserver.port}", extra={"verify": str(other), "max_retries": 3}
+    hook = make_client(
+        conn={
+            "host": f"https://127.0.0.1:{httpsserver.port}",
+            "extra": {"verify": str(other), "max_retries": 3},
+        }
     )
     with pytest.raises(SignalWireAPIError, match="TLS/certificate verification failed") as caught:
         hook.request("GET", ROOMS)
     assert caught.value.attempts == 1 and hook.slept == []
 
 
-def test_keep_alive_survives_the_deadline_reader(raw_server, make_hook, ca_bundle):
+def test_keep_alive_survives_the_deadline_reader(raw_server, make_client, ca_bundle):
     """The deadline and size checks read whole answers, so the connection goes back to the pool."""
     answers = []
 
@@ -250,13 +256,13 @@ def test_keep_alive_survives_the_deadline_reader(raw_server, make_hook, ca_bundl
                 buf += chunk
 
     server = raw_server(keep_alive)
-    hook = _hook_on(make_hook, ca_bundle, server.port)
+    hook = _hook_on(make_client, ca_bundle, server.port)
     for _ in range(5):
         assert hook.request("GET", ROOMS) == {"data": []}
     assert len(answers) == 5 and server.connections == 1
 
 
-def test_a_paging_loop_on_a_real_server_stops(make_hook, httpsserver, ca_bundle):
+def test_a_paging_loop_on_a_real_server_stops(make_client, httpsserver, ca_bundle):
     calls = []
 
     def handler(request: Request) -> Response:
@@ -268,8 +274,34 @@ def test_a_paging_loop_on_a_real_server_stops(make_hook, httpsserver, ca_bundle)
         )
 
     httpsserver.expect_request(ROOMS).respond_with_handler(handler)
-    hook = _hook_on(make_hook, ca_bundle, httpsserver.port)
+    hook = _hook_on(make_client, ca_bundle, httpsserver.port)
     with pytest.raises(SignalWirePaginationError, match="loop"):
-        list(hook.paginate(ROOMS))
+        hook.listing(ROOMS)
     assert len(calls) == 2
     assert TOKEN not in "".join(calls)
+
+
+def test_async_hooks_on_one_loop_share_one_connection(raw_server, make_client, ca_bundle, transport):
+    """Triggers in one triggerer share the session: one TLS handshake, not one per poll or per hook."""
+
+    def keep_alive(conn: ssl.SSLSocket) -> None:
+        body = b'{"data": []}'
+        while True:
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                % (len(body), body)
+            )
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+
+    server = raw_server(keep_alive)
+    hooks = [_hook_on(make_client, ca_bundle, server.port) for _ in range(3)]
+    for _ in range(4):
+        for hook in hooks:
+            hook.request("GET", ROOMS)
+    # The sync hook keeps one session per hook (per task); the async one per space and event loop.
+    assert server.connections == (1 if transport == "async" else 3)
