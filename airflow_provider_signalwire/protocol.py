@@ -396,6 +396,25 @@ def check_headers(headers: Mapping[str, Any]) -> None:
             raise ValueError(f"header {name!r} has characters HTTP headers cannot carry") from None
 
 
+def check_download_url(url: Any) -> str:
+    """A file host URL (a recording's ``uri``) that may be fetched, without credentials: https only
+    (http to a loopback host), no user info, no control characters. Returns it."""
+    shown = shorten(str(url), 120)
+    ok = isinstance(url, str) and all(ch.isprintable() and not ch.isspace() for ch in url) and "\\" not in url
+    try:
+        parts = urlsplit(url) if ok else None
+    except ValueError:
+        parts = None
+    if parts is None or not parts.hostname or parts.username is not None or parts.password is not None:
+        raise UnsafeURLError(
+            f"download URL {shown!r} is not a plain https:// URL: give the file's URL as the API returned it."
+        )
+    scheme = parts.scheme.lower()
+    if scheme != "https" and not (scheme == "http" and is_loopback(parts.hostname)):
+        raise UnsafeURLError(f"download URL {shown!r} is not https://: files are fetched over HTTPS only.")
+    return url
+
+
 def check_origin(url: str, base_url: str) -> str:
     """The last check before a request leaves the process: ``url`` must be on the configured space.
 

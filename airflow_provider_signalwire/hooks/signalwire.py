@@ -8,9 +8,12 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
@@ -38,6 +41,7 @@ from airflow_provider_signalwire.protocol import (
     RetryPolicy,
     SpaceSettings,
     UnsafeURLError,
+    check_download_url,
     check_headers,
     check_method,
     check_origin,
@@ -145,6 +149,22 @@ class _DeadlineAdapter(requests.adapters.HTTPAdapter):
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
         return manager
+
+
+@dataclass
+class Download:
+    """An open download: ``chunks`` yields the body; ``size`` is the announced length, if any."""
+
+    url: str
+    size: int | None
+    content_type: str | None
+    chunks: Iterator[bytes]
+
+
+class _NoAuth(requests.auth.AuthBase):
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.pop("Authorization", None)
+        return request
 
 
 class _ConnectionAuth(requests.auth.AuthBase):
@@ -351,9 +371,99 @@ class SignalWireHook(SignalWireBaseHook):
         return self.session
 
     def close(self) -> None:
-        if "session" in self.__dict__:
-            self.session.close()
-            del self.__dict__["session"]
+        for name in ("session", "download_session"):
+            if name in self.__dict__:
+                self.__dict__.pop(name).close()
+
+    @cached_property
+    def download_session(self) -> requests.Session:
+        """A session for file hosts (recording downloads): never carries the space's credentials."""
+        session = requests.Session()
+        session.auth = _NoAuth()  # and no netrc lookup either
+        session.headers.update({"User-Agent": USER_AGENT})
+        return session
+
+    @contextmanager
+    def open_download(self, url: str, *, chunk_size: int = 1024 * 1024) -> Iterator[Download]:
+        """
+        Stream a file from a file host (e.g. a recording's ``uri``), without the space's credentials.
+
+        ``url`` must be ``https://`` (``http://`` only to a loopback host) and carry no user info; it
+        is never sent the connection's ``Authorization``, cookies or token. Redirects are not followed.
+        ``timeout`` bounds connecting and each wait for data, not the whole (possibly large) file,
+        which is not capped by ``max_response_bytes``. Transient failures before the first byte are
+        retried; yields a :class:`Download` whose ``chunks`` iterate the body.
+
+        :raises SignalWireAPIError: when the file host answers with an error or cannot be reached.
+        """
+        settings = self.settings
+        check_download_url(url)
+        policy = RetryPolicy(
+            "GET", max_retries=settings.max_retries, backoff=self.retry_backoff, budget=self.retry_budget
+        )
+        verify = self.download_session.merge_environment_settings(url, {}, True, settings.verify, None)
+        while True:
+            try:
+                response = self.download_session.get(
+                    url,
+                    allow_redirects=False,
+                    timeout=(min(10.0, settings.timeout), settings.timeout),
+                    **verify,
+                )
+            except (requests.exceptions.RequestException, OSError) as exc:
+                failure = classify_requests_error(exc)
+                delay = policy.next_delay(failure=failure)
+                if delay is not None:
+                    self._wait(
+                        policy,
+                        "GET",
+                        url,
+                        failure_reason(failure, urlsplit(url).netloc, settings.timeout),
+                        delay,
+                    )
+                    continue
+                raise self._transport_error(
+                    settings, "GET", url, failure, policy.attempts, policy.gave_up
+                ) from None
+            delay = policy.next_delay(
+                status=response.status_code, retry_after=response.headers.get("Retry-After")
+            )
+            if delay is not None:
+                response.close()
+                self._wait(policy, "GET", url, f"HTTP {response.status_code}", delay)
+                continue
+            break
+        try:
+            if response.status_code >= 300:
+                content = b"" if response.status_code < 400 else response.raw.read(64 * 1024)
+                raise self._status_error(
+                    settings,
+                    "GET",
+                    url,
+                    response.status_code,
+                    response.reason,
+                    content,
+                    response.headers,
+                    policy.attempts,
+                    policy.gave_up,
+                )
+            length = response.headers.get("Content-Length", "")
+
+            def chunks() -> Iterator[bytes]:
+                try:
+                    yield from response.raw.stream(chunk_size, decode_content=True)
+                except (urllib3.exceptions.HTTPError, OSError) as exc:
+                    failure = classify_requests_error(exc)
+                    raise self._transport_error(settings, "GET", url, failure, policy.attempts) from None
+
+            yield Download(
+                url=url,
+                size=int(length) if length.isdigit() else None,
+                content_type=response.headers.get("Content-Type"),
+                chunks=chunks(),
+            )
+        finally:
+            response.close()
 
     # ------------------------------------------------------------------ public API
 
