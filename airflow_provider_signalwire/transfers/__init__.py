@@ -1,0 +1,1 @@
+"""Transfers: SignalWire data into storage (``logs.SignalWireLogsToStorageOperator``)."""

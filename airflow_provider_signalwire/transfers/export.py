@@ -1,0 +1,479 @@
+"""The pieces of a log export that involve no Airflow: log families, windows, encoders, atomic writes.
+
+Nothing heavy is imported here at module level (no requests, aiohttp or fsspec): operator modules
+import this when a DAG file is parsed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from airflow_provider_signalwire.exceptions import SignalWireConfigError
+
+if TYPE_CHECKING:
+    import threading
+
+    from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+
+UTC = timezone.utc
+# The window asked of the API is wider than [start, end) by this much on each side (whatever the
+# server's boundary rule and rounding); records are then kept by their own timestamp.
+REST_MARGIN = timedelta(minutes=1)
+# The Compatibility date filters take whole UTC days.
+COMPAT_MARGIN = timedelta(days=1)
+FORMATS = ("jsonl", "csv")
+# CSV column holding the fields a family's spec does not list (JSON text), so none is lost.
+CSV_OTHER = "_other"
+PROGRESS_EVERY = 10  # pages
+
+
+@dataclass(frozen=True)
+class LogFamily:
+    """One exportable listing: its path, its CSV columns (the spec's field order), the record field
+    that places a record in time, and how the API filters it by time."""
+
+    log_type: str
+    path: str  # ``{project_id}`` is filled in for the Compatibility API
+    columns: tuple[str, ...]
+    time_fields: tuple[str, ...]  # the first one present and not null places the record
+    date_filter: str | None = None  # Compatibility: ``DateSent`` / ``StartTime`` (with ``>`` / ``<``)
+
+    def list_path(self, project_id: str) -> str:
+        return self.path.format(project_id=quote(project_id, safe=""))
+
+    def server_params(self, start: datetime, end: datetime) -> dict[str, str]:
+        """Filters for a window slightly wider than [start, end)."""
+        if self.date_filter:
+            return {
+                f"{self.date_filter}>": (start - COMPAT_MARGIN).date().isoformat(),
+                f"{self.date_filter}<": (end + COMPAT_MARGIN).date().isoformat(),
+            }
+        return {
+            "created_after": _api_time(start - REST_MARGIN, floor=True),
+            "created_before": _api_time(end + REST_MARGIN, floor=False),
+        }
+
+    def record_time(self, record: Mapping[str, Any]) -> datetime:
+        """The moment that places ``record`` in a window; raises ValueError if it has none."""
+        for name in self.time_fields:
+            value = record.get(name) if isinstance(record, Mapping) else None
+            if value:
+                return parse_record_time(str(value))
+        rid = record.get("id") or record.get("sid") if isinstance(record, Mapping) else None
+        raise ValueError(
+            f"a {self.log_type} record ({rid!r}) has no {' or '.join(self.time_fields)}: it cannot be placed "
+            "in a window, so the export stopped instead of dropping or duplicating it"
+        )
+
+
+def _fields(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# Columns: each listing's item schema in SignalWire's OpenAPI specs, in the spec's order.
+LOG_FAMILIES: dict[str, LogFamily] = {
+    f.log_type: f
+    for f in (
+        LogFamily(
+            "voice",
+            "/api/voice/logs",
+            _fields(
+                "id from to source charge charge_details created_at type url direction status duration "
+                "duration_ms billing_ms parent_id discarded_at"
+            ),
+            ("created_at",),
+        ),
+        LogFamily(
+            "messaging",
+            "/api/messaging/logs",
+            _fields(
+                "id from to status direction kind source type url number_of_segments charge charge_details "
+                "created_at error_message error_code"
+            ),
+            ("created_at",),
+        ),
+        LogFamily(
+            "fax",
+            "/api/fax/logs",
+            _fields(
+                "id from to status direction source type url remote_station charge number_of_pages quality "
+                "charge_details created_at error_code error_message"
+            ),
+            ("created_at",),
+        ),
+        LogFamily(
+            "video",
+            "/api/video/logs",
+            _fields(
+                "id source type url room_name status locked started_at ended_at charge created_at "
+                "charge_details discarded_at"
+            ),
+            ("created_at",),
+        ),
+        LogFamily(
+            "conferences",
+            "/api/logs/conferences",
+            _fields(
+                "id created_at project_id region name status max_size current_participants updated_at type "
+                "recording_url recording_duration recording_file_size source url room_name locked started_at "
+                "ended_at charge charge_details"
+            ),
+            ("created_at",),
+        ),
+        LogFamily(
+            "compat_messages",
+            "/api/laml/2010-04-01/Accounts/{project_id}/Messages",
+            _fields(
+                "sid account_sid api_version body num_segments num_media date_created date_sent date_updated "
+                "direction error_code error_message from price price_unit status to messaging_service_sid "
+                "uri subresource_uris"
+            ),
+            # DateSent filters on the send time; a message not sent (yet) is placed by its creation.
+            ("date_sent", "date_created"),
+            date_filter="DateSent",
+        ),
+        LogFamily(
+            "compat_calls",
+            "/api/laml/2010-04-01/Accounts/{project_id}/Calls",
+            _fields(
+                "sid account_sid date_created date_updated parent_call_sid to formatted_to to_formatted from "
+                "formatted_from from_formatted phone_number_sid status start_time end_time duration price "
+                "price_unit direction answered_by api_version forwarded_from caller_name uri "
+                "subresource_uris annotation group_sid audio_in_mos sip_result_code audio_rtt_avg "
+                "audio_rtt_min audio_rtt_max audio_out_jitter_min audio_out_jitter_max "
+                "audio_out_jitter_avg audio_out_lost"
+            ),
+            # StartTime filters on the start; a call never answered is placed by its creation.
+            ("start_time", "date_created"),
+            date_filter="StartTime",
+        ),
+    )
+}
+LOG_TYPES = tuple(LOG_FAMILIES)
+
+
+# --------------------------------------------------------------------------- times and windows
+
+_ISO = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def parse_record_time(text: str) -> datetime:
+    """An ISO 8601 / RFC 3339 (``/api/*``) or RFC 2822 (Compatibility) timestamp, as aware UTC."""
+    text = text.strip()
+    match = _ISO.fullmatch(text)
+    if match:
+        year, month, day, hour, minute, second, fraction, offset = match.groups()
+        micro = int((fraction or "0")[:6].ljust(6, "0"))
+        tz = UTC
+        if offset and offset not in ("Z", "z"):
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        moment = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro, tz
+        )
+        return moment.astimezone(UTC)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"{text!r} is not an ISO 8601 or RFC 2822 timestamp") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def as_utc(value: Any, name: str) -> datetime | None:
+    """A window bound from a datetime, a date or a rendered template (ISO date or datetime); naive
+    times are UTC.  None or an empty string: None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str) and _ISO.fullmatch(value.strip()):
+        try:
+            return parse_record_time(value)
+        except ValueError:
+            pass
+    raise SignalWireConfigError(
+        f"{name} is {value!r}: give an ISO 8601 date or datetime, e.g. '2026-11-27' or "
+        "'2026-11-27T00:00:00Z'."
+    )
+
+
+def _api_time(moment: datetime, *, floor: bool) -> str:
+    """Whole seconds, rounded outwards, so the window asked never shrinks."""
+    moment = moment.astimezone(UTC)
+    if moment.microsecond and not floor:
+        moment += timedelta(seconds=1)
+    return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_z(moment: datetime) -> str:
+    """``2026-11-27T00:00:00Z`` (microseconds only when there are some)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def split_window(start: datetime, end: datetime, parts: int) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into ``parts`` adjacent half-open slices (exact, to the microsecond), newest first
+    (the order SignalWire lists records in).  Slices too thin to exist are dropped."""
+    total = (end - start) // timedelta(microseconds=1)
+    bounds = [start + timedelta(microseconds=total * k // parts) for k in range(parts + 1)]
+    slices = [(a, b) for a, b in itertools.pairwise(bounds) if a < b] or [(start, end)]
+    return slices[::-1]
+
+
+# --------------------------------------------------------------------------- encoders
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class JsonlEncoder:
+    """One JSON object per line, keys sorted, UTF-8; the file starts with nothing."""
+
+    def __init__(self, family: LogFamily) -> None:
+        self.family = family
+
+    def header(self) -> bytes:
+        return b""
+
+    def encode(self, record: Any) -> bytes:
+        return (_json(record) + "\n").encode("utf-8")
+
+
+class CsvEncoder:
+    """CSV (RFC 4180 quoting, ``\\n`` line ends, UTF-8): a header of the family's fields in the spec's
+    order plus ``_other`` (the fields the spec does not list, as JSON text).  Lists and objects are JSON
+    text, null is an empty cell, booleans are ``true`` / ``false``."""
+
+    def __init__(self, family: LogFamily) -> None:
+        self.family = family
+        self.columns = family.columns
+        self._known = frozenset(family.columns)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+
+    def _row(self, row: Iterable[Any]) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(row)
+        return self._buffer.getvalue().encode("utf-8")
+
+    def header(self) -> bytes:
+        return self._row([*self.columns, CSV_OTHER])
+
+    def encode(self, record: Any) -> bytes:
+        if not isinstance(record, Mapping):
+            record = {"_value": record}
+        other = {k: v for k, v in record.items() if k not in self._known}
+        cells = [_cell(record.get(name)) for name in self.columns]
+        return self._row([*cells, _json(other) if other else ""])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _json(value)
+
+
+ENCODERS: dict[str, Callable[[LogFamily], JsonlEncoder | CsvEncoder]] = {
+    "jsonl": JsonlEncoder,
+    "csv": CsvEncoder,
+}
+
+
+# --------------------------------------------------------------------------- the export
+
+
+@dataclass
+class ExportStats:
+    records: int = 0
+    pages: int = 0
+    bytes: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def rate(self) -> float:
+        return self.records / max(time.monotonic() - self.started, 1e-9)
+
+
+def _keep(family: LogFamily, start: datetime, end: datetime, items: list[Any]) -> Iterator[Any]:
+    for item in items:
+        if start <= family.record_time(item) < end:
+            yield item
+
+
+def export_window(
+    hook: SignalWireHook,
+    family: LogFamily,
+    start: datetime,
+    end: datetime,
+    out: IO[bytes],
+    *,
+    encoder: JsonlEncoder | CsvEncoder,
+    page_size: int,
+    parallel_windows: int = 1,
+    progress: Callable[[ExportStats], None] | None = None,
+) -> ExportStats:
+    """List ``family``'s records of [start, end) and write them to ``out``, page by page.
+
+    The API is asked for a slightly wider window; only records whose own time is in [start, end) are
+    written, in the API's order (newest first).  With ``parallel_windows`` > 1, [start, end) is cut
+    into that many slices listed concurrently, each spooled to a local temporary file, and the slices
+    are copied to ``out`` newest first: the bytes are those of a sequential export.
+    """
+    from airflow_provider_signalwire.transfers.paging import Cancelled, iter_pages, run_windows
+
+    stats = ExportStats()
+    path = family.list_path(hook.settings.project_id)
+
+    def write(data: bytes) -> None:
+        out.write(data)
+        stats.bytes += len(data)
+
+    def report() -> None:
+        if progress is not None:
+            progress(stats)
+
+    write(encoder.header())
+    if parallel_windows <= 1:
+        for items in iter_pages(hook, path, params=family.server_params(start, end), page_size=page_size):
+            stats.pages += 1
+            for item in _keep(family, start, end, items):
+                write(encoder.encode(item))
+                stats.records += 1
+            if stats.pages % PROGRESS_EVERY == 0:
+                report()
+        return stats
+
+    hook.session  # noqa: B018  # build the one session before the threads share it
+
+    def spool(window: tuple[datetime, datetime], cancelled: threading.Event) -> tuple[IO[bytes], int, int]:
+        # Each slice has its own encoder (the CSV one keeps a buffer) and its own local spool file.
+        local = ENCODERS["csv" if isinstance(encoder, CsvEncoder) else "jsonl"](family)
+        lo, hi = window
+        records = pages = 0
+        spooled: IO[bytes] = tempfile.TemporaryFile(prefix="signalwire-window-")  # noqa: SIM115  # returned open
+        try:
+            for items in iter_pages(hook, path, params=family.server_params(lo, hi), page_size=page_size):
+                if cancelled.is_set():
+                    raise Cancelled()
+                pages += 1
+                for item in _keep(family, lo, hi, items):
+                    spooled.write(local.encode(item))
+                    records += 1
+        except BaseException:
+            spooled.close()
+            raise
+        spooled.seek(0)
+        return spooled, records, pages
+
+    windows = split_window(start, end, parallel_windows)
+    for spooled, records, pages in run_windows(windows, spool, concurrency=parallel_windows):
+        with spooled:
+            shutil.copyfileobj(spooled, out, 1024 * 1024)
+            stats.bytes += spooled.tell()
+        stats.records += records
+        stats.pages += pages
+        report()
+    return stats
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def storage_path(destination: Any, name: str = "destination") -> Any:
+    """``destination`` as an ``ObjectStoragePath`` (``file://``, ``s3://``, ... or an absolute local
+    path), refusing what cannot be a file to write: empty, relative, a folder (trailing ``/``), an
+    ``http(s)://`` URL, or a scheme whose filesystem is not installed."""
+    text = destination.strip() if isinstance(destination, str) else ""
+    if not text:
+        raise SignalWireConfigError(
+            f"{name} is {destination!r}: give a file path or URL, e.g. 'file:///data/signalwire/voice.jsonl' "
+            "or 's3://bucket/signalwire/voice.jsonl'."
+        )
+    if "://" not in text:
+        if not text.startswith("/"):
+            raise SignalWireConfigError(
+                f"{name} is {text!r}: a relative path depends on the worker's directory; give an absolute "
+                "path or a URL (file://, s3://, gs://, ...)."
+            )
+        text = "file://" + text
+    scheme = text.split("://", 1)[0].lower()
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme):
+        raise SignalWireConfigError(f"{name} is {text!r}: the part before :// is not a URL scheme.")
+    if scheme in ("http", "https"):
+        raise SignalWireConfigError(
+            f"{name} is {text!r}: http(s) URLs cannot be written; use an object store URL (s3://, gs://, "
+            "...) or a file path."
+        )
+    if text.endswith("/") or text.rstrip("/").endswith(("/.", "/..")):
+        raise SignalWireConfigError(f"{name} is {text!r}: that names a folder; add the file name.")
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    try:
+        path = ObjectStoragePath(text)
+        path.fs  # noqa: B018  # the filesystem implementation is loaded (and may be missing) here
+    except (ImportError, ValueError) as err:
+        raise SignalWireConfigError(
+            f"{name} is {text!r}: no filesystem for {scheme}:// could be loaded ({err}); install its fsspec "
+            "implementation (e.g. the Amazon provider for s3://, Google's for gs://)."
+        ) from None
+    if not path.name:
+        raise SignalWireConfigError(f"{name} is {text!r}: that names no file.")
+    return path
+
+
+def public_uri(path: Any) -> str:
+    """The path's URL without a connection id or credentials (for assets, lineage and XCom)."""
+    parts = urlsplit(str(path))
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def write_atomically(path: Any, write: Callable[[IO[bytes]], Any]) -> Any:
+    """Write through ``write(file)`` to a temporary object beside ``path``, then move it onto ``path``.
+
+    The final name is untouched until the data is complete (a rerun replaces it, a failure leaves
+    what was there, or nothing); the temporary object is removed on failure.
+    """
+    if path.protocol in ("file", "local", ""):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    try:
+        with temporary.open("wb") as fh:
+            result = write(fh)
+        # fsspec's move: os.replace on a local disk; copy then delete on object stores, where the final
+        # object appears whole or not at all.
+        temporary.fs.mv(temporary.path, path.path)
+    except BaseException:
+        try:
+            if temporary.exists():
+                temporary.unlink()
+        except Exception:  # pragma: no cover - the original error matters more
+            pass
+        raise
+    return result
