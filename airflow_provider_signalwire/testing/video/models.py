@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -34,11 +36,29 @@ ACTIVE_SESSION_KEYS = (
 )
 
 
+_MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+DEFAULT_RECORDING_SIZE = len(_MP4_HEADER) + 32 * 64
+# How long a member who joined with a freshly minted room token stays (seconds of the fake clock).
+JOIN_SECONDS = 5
+MEDIA_FAULTS = ("cut", "short")
+
+
 def recording_bytes(recording_id: str) -> bytes:
-    """The (fake, deterministic) content served for a room recording."""
+    """The (fake, deterministic) content served for a room recording of the default size."""
+    return b"".join(recording_chunks(recording_id, DEFAULT_RECORDING_SIZE))
+
+
+def recording_chunks(recording_id: str, size: int, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
+    """``size`` deterministic bytes for a recording, in chunks (large files never sit in memory)."""
     digest = hashlib.sha256(recording_id.encode()).digest()
-    header = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
-    return header + digest * 64
+    block = digest * (chunk_size // len(digest) + 1)
+    first = (_MP4_HEADER + block)[: min(size, chunk_size)]
+    yield first
+    sent = len(first)
+    while sent < size:
+        piece = block[: min(chunk_size, size - sent)]
+        sent += len(piece)
+        yield piece
 
 
 @dataclass(kw_only=True)
@@ -96,6 +116,8 @@ class RoomSession(Record):
     room: dict[str, Any]  # the room's settings when the session started
     start: datetime
     end: datetime | None
+    # A session started by a simulated join ends on its own when the fake clock reaches this.
+    ends_at: datetime | None = None
 
     @property
     def room_id(self) -> str:
@@ -200,6 +222,7 @@ class RoomRecording(Record):
     room_session_id: str
     end: datetime | None
     media_base_url: str
+    size: int = DEFAULT_RECORDING_SIZE
 
     @property
     def downloadable(self) -> bool:
@@ -214,7 +237,7 @@ class RoomRecording(Record):
             "started_at": iso(self.created),
             "finished_at": iso(self.end),
             "duration": int((self.end - self.created).total_seconds()) if self.end else None,
-            "size_in_bytes": len(recording_bytes(self.id)) if done else None,
+            "size_in_bytes": self.size if done else None,
             "format": "mp4",
             "cost_in_dollars": 0.0045 if done else 0.0,
             "uri": f"{self.media_base_url}/recordings/{self.id}.mp4" if done else None,
@@ -271,6 +294,43 @@ class Conference(Record):
         }
 
 
+MODERATOR_SCOPES = (
+    "room.list_available_layouts",
+    "room.set_layout",
+    "room.member.audio_mute",
+    "room.member.audio_unmute",
+    "room.member.video_mute",
+    "room.member.video_unmute",
+    "room.member.remove",
+    "room.recording",
+    "room.lock",
+    "room.unlock",
+)
+GUEST_SCOPES = (
+    "room.self.audio_mute",
+    "room.self.audio_unmute",
+    "room.self.video_mute",
+    "room.self.video_unmute",
+)
+
+
+def conference_token_value() -> str:
+    return f"vpt_{secrets.token_hex(16)}"
+
+
+@dataclass(kw_only=True)
+class ConferenceToken(Record):
+    """One of the tokens a conference is created with (SignalWire makes a moderator and a guest one)."""
+
+    conference_id: str
+    name: str
+    token: str = field(default_factory=conference_token_value)
+    scopes: tuple[str, ...] = ()
+
+    def render(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "token": self.token, "scopes": list(self.scopes)}
+
+
 class VideoBackend(Backend):
     """Rooms, sessions (with members, events and recordings) and conferences of one space."""
 
@@ -284,6 +344,10 @@ class VideoBackend(Backend):
         self.events: Table[RoomEvent] = Table()
         self.recordings: Table[RoomRecording] = Table()
         self.conferences: Table[Conference] = Table()
+        self.conference_tokens: Table[ConferenceToken] = Table()
+        # recording id -> "cut" (the media host stops halfway) or "short" (serves fewer bytes than
+        # size_in_bytes says), for the next download of that recording only.
+        self.media_faults: dict[str, str] = {}
 
     # -------------------------------------------------------------------- rooms
     def find_room(self, id_or_name: str) -> Room | None:
@@ -369,8 +433,98 @@ class VideoBackend(Backend):
                 )
                 event("recording.started", start, {"recording_id": rec.id}, rec.id)
             if end is not None:
-                event("session.ended", end, {})
+                self._end_session(sess, end)
         return sess
+
+    def _event(
+        self, sess: RoomSession, name: str, when: datetime, payload: dict[str, Any], rec_id: str | None = None
+    ) -> None:
+        self.events.add(
+            RoomEvent(
+                created=when,
+                seq=self.seq(),
+                project_id=self.core.project_id,
+                room_id=sess.room_id,
+                room_session_id=sess.id,
+                name=name,
+                payload=payload,
+                room_recording_id=rec_id,
+            )
+        )
+
+    def _end_session(self, sess: RoomSession, end: datetime) -> None:
+        """Stop the session's recordings and members at ``end`` and log the events."""
+        sess.end = end
+        sess.ends_at = None
+        for rec in self.recordings.newest_first(lambda r: r.room_session_id == sess.id):
+            if rec.end is None or rec.end == end:
+                rec.end = end
+                self._event(sess, "recording.ended", end, {"recording_id": rec.id}, rec.id)
+        for member in self.members.newest_first(lambda m: m.room_session_id == sess.id and m.leave is None):
+            member.leave = end
+        self._event(sess, "session.ended", end, {})
+
+    # ------------------------------------------------------------ simulated joins
+    def join(self, room: Room, user_name: str) -> RoomSession:
+        """A member joins ``room`` now and stays :data:`JOIN_SECONDS` (the fake has no browsers, so a
+        minted room token is used at once). Starts the room's session (recorded if the room says
+        ``record_on_start``) or extends the one in progress; :meth:`settle` ends it on the clock."""
+        with self.lock:
+            now = self.now()
+            leave = now + timedelta(seconds=JOIN_SECONDS)
+            sess = self.active_session(room.id)
+            if sess is None:
+                sess = self.sessions.add(
+                    RoomSession(
+                        created=now, seq=self.seq(), room=room.render(), start=now, end=None, ends_at=leave
+                    )
+                )
+                self._event(sess, "session.started", now, {"room_name": room.name})
+                if room.record_on_start:
+                    rec = self.recordings.add(
+                        RoomRecording(
+                            created=now,
+                            seq=self.seq(),
+                            room_session_id=sess.id,
+                            end=None,
+                            media_base_url=self.core.media_base_url,
+                        )
+                    )
+                    self._event(sess, "recording.started", now, {"recording_id": rec.id}, rec.id)
+            elif sess.ends_at is not None:
+                sess.ends_at = max(sess.ends_at, leave)
+            member = self.members.add(
+                Member(created=now, seq=self.seq(), room_session_id=sess.id, name=user_name, leave=None)
+            )
+            self._event(sess, "member.joined", now, {"member_id": member.id, "name": member.name})
+            return sess
+
+    def settle(self) -> None:
+        """End every simulated session whose members have all left by the fake clock's now."""
+        now = self.now()
+        with self.lock:
+            for sess in self.sessions.newest_first(lambda s: s.end is None and s.ends_at is not None):
+                assert sess.ends_at is not None
+                if sess.ends_at <= now:
+                    self._end_session(sess, sess.ends_at)
+
+    # ------------------------------------------------------------------ media
+    def break_download(self, recording_id: str, kind: str = "cut") -> None:
+        """Make the next download of ``recording_id`` fail: ``"cut"`` stops the body halfway (the
+        connection is closed early), ``"short"`` serves fewer bytes than ``size_in_bytes`` says."""
+        if kind not in MEDIA_FAULTS:
+            raise ValueError(f"kind: unknown media fault {kind!r}; expected one of {MEDIA_FAULTS}")
+        if self.recordings.get(recording_id) is None:
+            raise ValueError(f"recording_id: no recording {recording_id!r}")
+        self.media_faults[recording_id] = kind
+
+    def set_recording_size(self, recording_id: str, size: int) -> None:
+        """Make ``recording_id``'s file ``size`` bytes long (e.g. tens of MB for streaming tests)."""
+        count_arg("size", size)
+        rec = self.recordings.get(recording_id)
+        if rec is None:
+            raise ValueError(f"recording_id: no recording {recording_id!r}")
+        rec.size = size
 
     def session_sublist(self, session_id: str, kind: str) -> list[dict[str, Any]]:
         """A session's ``members`` or ``events`` (in order) or ``recordings`` (newest first); 404 if
@@ -396,9 +550,28 @@ class VideoBackend(Backend):
         )
         colors = {**COLORS, **{k: v for k, v in fields.items() if k in COLORS}}
         plain = {k: v for k, v in fields.items() if k not in COLORS and k != "name"}
-        return self.conferences.add(
-            Conference(created=now, updated=now, seq=self.seq(), name=name, colors=colors, **plain)
-        )
+        with self.lock:
+            conf = self.conferences.add(
+                Conference(created=now, updated=now, seq=self.seq(), name=name, colors=colors, **plain)
+            )
+            for token_name, scopes in (("Moderator", MODERATOR_SCOPES), ("Guest", GUEST_SCOPES)):
+                self.conference_tokens.add(
+                    ConferenceToken(
+                        created=now, seq=self.seq(), conference_id=conf.id, name=token_name, scopes=scopes
+                    )
+                )
+        return conf
+
+    def delete_conference(self, conference_id: str) -> None:
+        with self.lock:
+            self.conferences.pop_or_404(conference_id)
+            for token in self.conference_tokens.newest_first(lambda t: t.conference_id == conference_id):
+                self.conference_tokens.pop_or_404(token.id)
+
+    def reset_conference_token(self, token_id: str) -> ConferenceToken:
+        token = self.conference_tokens.get_or_404(token_id)
+        token.token = conference_token_value()
+        return token
 
     # ------------------------------------------------------------------- seeds
     def seed_rooms(self, n: int) -> list[Room]:

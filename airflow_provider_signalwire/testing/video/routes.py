@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from airflow_provider_signalwire.testing.auth import authenticate
 from airflow_provider_signalwire.testing.bodies import Field, json_body, validate
@@ -21,7 +21,12 @@ from airflow_provider_signalwire.testing.core import core_of
 from airflow_provider_signalwire.testing.errors import unprocessable
 from airflow_provider_signalwire.testing.paging import paginate
 from airflow_provider_signalwire.testing.util import ROOM_NAME, parse_when
-from airflow_provider_signalwire.testing.video.models import Conference, Room, VideoBackend, recording_bytes
+from airflow_provider_signalwire.testing.video.models import (
+    Conference,
+    Room,
+    VideoBackend,
+    recording_chunks,
+)
 
 router = APIRouter()
 media_router = APIRouter()
@@ -63,6 +68,38 @@ ROOM_FIELDS: dict[str, Field] = {
 ROOM_UPDATE_FIELDS = {k: v for k, v in ROOM_FIELDS.items() if k != "name"} | {
     "description": Field("str", 3000)
 }
+# Video.RoomTokenPermission
+PERMISSIONS = (
+    *(
+        f"room.member.{p}"
+        for p in (
+            *("audio_mute", "audio_unmute", "video_mute", "video_unmute", "deaf", "undeaf"),
+            *("set_input_volume", "set_output_volume", "set_input_sensitivity", "set_position"),
+            *("set_meta", "raisehand", "lowerhand", "remove", "promote", "demote"),
+        )
+    ),
+    *(
+        f"room.{p}"
+        for p in (
+            *("hide_video_muted", "list_available_layouts", "lock", "playback", "playback_seek"),
+            *("prioritize_handraise", "recording", "set_layout", "set_position", "set_meta"),
+            *("show_video_muted", "stream", "unlock"),
+        )
+    ),
+    *(
+        f"room.self.{p}"
+        for p in (
+            *("audio_mute", "audio_unmute", "video_mute", "video_unmute", "deaf", "undeaf"),
+            *("set_input_volume", "set_output_volume", "set_input_sensitivity", "set_position"),
+            *("set_meta", "raisehand", "lowerhand", "screenshare", "additional_source"),
+        )
+    ),
+)
+DEFAULT_PERMISSIONS = [
+    *("room.self.audio_mute", "room.self.audio_unmute", "room.self.video_mute", "room.self.video_unmute"),
+    *("room.self.deaf", "room.self.undeaf", "room.self.set_input_volume", "room.self.set_output_volume"),
+    *("room.self.set_input_sensitivity", "room.self.screenshare", "room.self.additional_source"),
+]
 ROOM_TOKEN_FIELDS: dict[str, Field] = {
     "room_name": NAME,
     "user_name": Field("str", 100),
@@ -70,7 +107,7 @@ ROOM_TOKEN_FIELDS: dict[str, Field] = {
     "join_from": Field("datetime"),
     "join_until": Field("datetime"),
     "remove_at": Field("datetime"),
-    "remove_after_seconds_elapsed": Field("int", maximum=200000),
+    "remove_after_seconds_elapsed": Field("int", minimum=1, maximum=200000),
     "join_audio_muted": Field("bool"),
     "join_video_muted": Field("bool"),
     "auto_create_room": Field("bool"),
@@ -104,9 +141,11 @@ CONFERENCE_FIELDS: dict[str, Field] = {
 
 
 def video(request: Request) -> VideoBackend:
-    """Authenticate (Video scope) and return the space's video backend."""
+    """Authenticate (Video scope) and return the space's video backend (sessions settled to now)."""
     authenticate(request, VIDEO)
-    return core_of(request).backend(VideoBackend)
+    backend = core_of(request).backend(VideoBackend)
+    backend.settle()
+    return backend
 
 
 def _truthy(value: str | None) -> bool:
@@ -199,10 +238,16 @@ async def create_room_token(request: Request) -> Any:
     backend = video(request)
     body = await json_body(request)
     validate(body, ROOM_TOKEN_FIELDS, ("room_name",))
+    unknown = [p for p in body.get("permissions", []) if p not in PERMISSIONS]
+    if unknown:
+        raise unprocessable("permissions", f"permissions has unknown values: {', '.join(map(str, unknown))}")
     room_name = body["room_name"]
-    if body.get("auto_create_room", True):
-        backend.ensure_room(room_name, body.get("room_display_name", room_name))
+    room = backend.find_room(room_name)
+    if room is None and body.get("auto_create_room", True):
+        room = backend.ensure_room(room_name, body.get("room_display_name", room_name))
     project_id = backend.core.project_id
+    join_as = body.get("join_as", "member")
+    user_name = body.get("user_name") or f"guest-{uuid.uuid4().hex[:8]}"
     claims = {
         "typ": "VRT",
         "ver": "2.0",
@@ -210,11 +255,34 @@ async def create_room_token(request: Request) -> Any:
         "iat": int(time.time()),
         "sub": project_id,
         "r": room_name,
-        "u": body.get("user_name", "guest"),
-        "s": body.get("permissions", []),
-        "ja": body.get("join_as", "member"),
+        "u": user_name,
+        # An audience member gets no permissions, whatever was asked (the spec's rule).
+        "s": [] if join_as == "audience" else body.get("permissions", DEFAULT_PERMISSIONS),
+        "ja": join_as,
         "ma": body.get("media_allowed", "all"),
+        "jam": body.get("join_audio_muted", False),
+        "jvm": body.get("join_video_muted", False),
+        "acr": body.get("auto_create_room", True),
+        "erp": body.get("enable_room_previews", False),
+        "esl": body.get("end_room_session_on_leave", False),
+        "sav": body.get("sync_audio_video", False),
+        **{
+            claim: body[key]
+            for claim, key in (
+                ("nbf", "join_from"),
+                ("exp", "join_until"),
+                ("rma", "remove_at"),
+                ("rmae", "remove_after_seconds_elapsed"),
+                ("rdn", "room_display_name"),
+                ("rm", "room_meta"),
+                ("m", "meta"),
+            )
+            if key in body
+        },
     }
+    if room is not None:
+        # The fake has no browsers: the token's user joins at once and leaves JOIN_SECONDS later.
+        backend.join(room, user_name)
     header = _b64(json.dumps({"typ": "VRT", "alg": "HS256"}).encode())
     payload = _b64(json.dumps(claims).encode())
     sig = hmac.new(project_id.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
@@ -275,6 +343,15 @@ async def get_room_recording(request: Request, recording_id: str) -> Any:
     return video(request).recordings.get_or_404(recording_id).render()
 
 
+@router.get("/api/video/room_recordings/{recording_id}/events")
+async def list_room_recording_events(request: Request, recording_id: str) -> Any:
+    backend = video(request)
+    backend.recordings.get_or_404(recording_id)
+    rows = backend.events.newest_first(lambda e: e.room_recording_id == recording_id)
+    rows.reverse()
+    return paginate(request, [e.render() for e in rows])
+
+
 @router.delete("/api/video/room_recordings/{recording_id}")
 async def delete_room_recording(request: Request, recording_id: str) -> Any:
     video(request).recordings.pop_or_404(recording_id)
@@ -283,12 +360,27 @@ async def delete_room_recording(request: Request, recording_id: str) -> Any:
 
 @media_router.get("/recordings/{name}")
 async def download_recording(request: Request, name: str) -> Response:
-    """The media host: a finished recording's bytes, without authentication."""
+    """The media host: a finished recording's bytes, streamed, without authentication."""
     rec_id = name.removesuffix(".mp4")
-    rec = core_of(request).backend(VideoBackend).recordings.get(rec_id)
+    backend = core_of(request).backend(VideoBackend)
+    backend.settle()
+    rec = backend.recordings.get(rec_id)
     if rec is None or not rec.downloadable:
         return Response(b"Not Found", status_code=404, media_type="text/plain")
-    return Response(recording_bytes(rec_id), media_type="video/mp4")
+    fault = backend.media_faults.pop(rec_id, None)
+    size = rec.size
+    served = size // 2 if fault else size
+
+    async def body() -> Any:
+        for chunk in recording_chunks(rec_id, served):
+            yield chunk
+        if fault == "cut":
+            # Content-Length promised ``size``: closing now is a download that breaks mid-way.
+            raise ConnectionAbortedError("injected media fault: cut")
+
+    return StreamingResponse(
+        body(), media_type="video/mp4", headers={"Content-Length": str(size if fault == "cut" else served)}
+    )
 
 
 # ------------------------------------------------------------- conferences
@@ -323,5 +415,25 @@ async def update_conference(request: Request, conference_id: str) -> Any:
 
 @router.delete("/api/video/conferences/{conference_id}")
 async def delete_conference(request: Request, conference_id: str) -> Any:
-    video(request).conferences.pop_or_404(conference_id)
+    video(request).delete_conference(conference_id)
     return Response(status_code=204)
+
+
+# ------------------------------------------------------- conference tokens
+@router.get("/api/video/conferences/{conference_id}/conference_tokens")
+async def list_conference_tokens(request: Request, conference_id: str) -> Any:
+    backend = video(request)
+    backend.conferences.get_or_404(conference_id)
+    rows = backend.conference_tokens.newest_first(lambda t: t.conference_id == conference_id)
+    rows.reverse()
+    return paginate(request, [t.render() for t in rows])
+
+
+@router.get("/api/video/conference_tokens/{token_id}")
+async def get_conference_token(request: Request, token_id: str) -> Any:
+    return video(request).conference_tokens.get_or_404(token_id).render()
+
+
+@router.post("/api/video/conference_tokens/{token_id}/reset")
+async def reset_conference_token(request: Request, token_id: str) -> Any:
+    return video(request).reset_conference_token(token_id).render()
