@@ -76,6 +76,22 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "SignalWire",
+                "python-modules": [
+                    "airflow_provider_signalwire.sensors.video",
+                    "airflow_provider_signalwire.sensors.messaging",
+                    "airflow_provider_signalwire.sensors.voice",
+                ],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "SignalWire",
+                "python-modules": ["airflow_provider_signalwire.triggers.status"],
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,

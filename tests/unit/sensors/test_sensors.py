@@ -301,3 +301,22 @@ def test_execute_complete_outcomes():
     for state in ("timeout", "failure", "error"):
         with pytest.raises(AirflowSkipException):
             task.execute_complete({}, {"status": state, "reason": "x"})
+
+
+def test_provider_info_lists_the_sensor_and_trigger_modules():
+    import importlib
+
+    from airflow_provider_signalwire.get_provider_info import get_provider_info
+
+    info = get_provider_info()
+    modules = {
+        m for group in ("sensors", "triggers") for entry in info[group] for m in entry["python-modules"]
+    }
+    assert {
+        "airflow_provider_signalwire.sensors.video",
+        "airflow_provider_signalwire.sensors.messaging",
+        "airflow_provider_signalwire.sensors.voice",
+        "airflow_provider_signalwire.triggers.status",
+    } <= modules
+    for module in modules:
+        importlib.import_module(module)
