@@ -73,9 +73,12 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_signalwire.operators.api",
                     "airflow_provider_signalwire.operators.video",
+                    "airflow_provider_signalwire.operators.messaging",
+                    "airflow_provider_signalwire.operators.voice",
                 ],
             }
         ],
+        "notifications": ["airflow_provider_signalwire.notifications.signalwire.SignalWireNotifier"],
         "sensors": [
             {
                 "integration-name": "SignalWire",

@@ -31,15 +31,16 @@ def _valid_address(value: Any) -> bool:
 
 @router.post(ACCOUNT + "/Calls")
 async def create_call(request: Request, account_sid: str) -> Any:
-    """Start a call: ``To``, ``From`` (E.164 or ``sip:``) and ``Url`` (or ``ApplicationSid``)."""
+    """Start a call: ``To``, ``From`` (E.164 or ``sip:``) and ``Url`` (or ``ApplicationSid``, or inline
+    cXML as ``Twiml``/``Laml``, which the spec's descriptions name as alternatives to ``Url``)."""
     backend = voice(request, account_sid)
     form = await form_body(request)
     if not _valid_address(form.get("To")):
         raise FakeHTTPError(422, code=21211, message=f"Invalid 'To' Phone Number: {form.get('To', '')}")
     if not _valid_address(form.get("From")):
         raise FakeHTTPError(422, code=21212, message=f"Invalid 'From' Phone Number: {form.get('From', '')}")
-    if not form.get("Url") and not form.get("ApplicationSid"):
-        raise FakeHTTPError(422, code=21205, message="Url or ApplicationSid is required.")
+    if not any(form.get(name) for name in ("Url", "ApplicationSid", "Twiml", "Laml")):
+        raise FakeHTTPError(422, code=21205, message="Url, ApplicationSid or Twiml is required.")
     return backend.create_call(form).render()
 
 

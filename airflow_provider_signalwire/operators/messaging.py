@@ -1,0 +1,507 @@
+"""Operators for SignalWire Messaging (Compatibility API Messages): send SMS/MMS, list and read messages.
+
+Every number is checked (E.164) before anything is sent. Sending to a list paces itself and backs off
+when SignalWire rate-limits, and a message POST is never repeated after an answer that leaves it unknown
+whether SignalWire sent it. See the README's "Messaging, calls and the SMS notifier" for the delivery
+semantics.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+
+COMPAT_API = "/api/laml/2010-04-01"
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+RATE_LIMIT_CODES = ("20429",)
+# Backoff after SignalWire refused a message for its rate (on top of the hook's own retries).
+RATE_LIMIT_BACKOFF_S = 2.0
+RATE_LIMIT_BACKOFF_MAX_S = 60.0
+RATE_LIMIT_ATTEMPTS = 6
+
+
+def compat_path(project_id: str, resource: str, sid: str | None = None) -> str:
+    """``/api/laml/2010-04-01/Accounts/{project}/{resource}[/{sid}]``; ids are quoted."""
+    path = f"{COMPAT_API}/Accounts/{quote(project_id, safe='')}/{resource}"
+    return f"{path}/{quote(sid, safe='')}" if sid is not None else path
+
+
+def e164(value: Any, name: str) -> str:
+    """``value`` as an E.164 number (``+`` and 2 to 15 digits); spaces, dashes, dots, parentheses dropped."""
+    text = re.sub(r"[\s\-().]", "", str(value)) if isinstance(value, (str, int)) else None
+    if not text or not E164.match(text):
+        raise SignalWireConfigError(
+            f"{name}: {value!r} is not an E.164 phone number: write it as + and the country code, then "
+            "the number, e.g. '+15551234567'. Nothing was sent."
+        )
+    return text
+
+
+def parse_numbers(value: Any, name: str) -> list[str]:
+    """One number, a list, or a rendered list (``"['+1555...', '+1555...']"`` or comma separated).
+
+    Every number is checked first; one bad number raises naming it, so nothing is sent. Repeats are
+    dropped (each recipient gets one message).
+    """
+    items: Iterable[Any]
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith(("[", "(")):
+            try:
+                parsed = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise SignalWireConfigError(f"{name}: {value!r} is not a list of phone numbers.") from None
+            items = parsed if isinstance(parsed, (list, tuple)) else [parsed]
+        else:
+            items = [part.strip() for part in re.split(r"[,;]", text)]
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = [value]
+    items = list(items)
+    numbers: list[str] = []
+    for i, item in enumerate(items):
+        number = e164(item, name if len(items) == 1 else f"{name}[{i}]")
+        if number not in numbers:
+            numbers.append(number)
+    if not numbers:
+        raise SignalWireConfigError(f"{name} is empty: give at least one E.164 phone number.")
+    return numbers
+
+
+def url_list(value: Any, name: str) -> list[str]:
+    """``media_url`` as a list of http(s) URLs (one URL, a list, or a rendered list)."""
+    if value is None or value == "" or value == []:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise SignalWireConfigError(f"{name}: {value!r} is not a list of URLs.") from None
+        else:
+            value = [text]
+    urls = [str(u).strip() for u in value]
+    bad = [u for u in urls if not re.match(r"^https?://[^\s/]+", u)]
+    if bad:
+        raise SignalWireConfigError(f"{name}: {bad[0]!r} is not an http(s) URL. Nothing was sent.")
+    return urls
+
+
+def parse_rfc2822(value: Any) -> datetime | None:
+    """A Compatibility API date (``Mon, 27 Nov 2026 10:00:00 +0000``) as an aware datetime, or None."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def as_utc(value: Any) -> datetime | None:
+    """A datetime (or ISO string, e.g. a rendered ``data_interval_start``) as aware UTC, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return None
+
+
+def day_filter(value: Any, name: str) -> str | None:
+    """A ``DateSent``/``StartTime`` filter value: the UTC day (``YYYY-MM-DD``) of a date or datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    try:
+        when = as_utc(value)
+    except ValueError:
+        when = None
+        if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value.strip()):
+            return value.strip()
+    if when is None:
+        raise SignalWireConfigError(f"{name} is {value!r}: give a date ('2026-11-27') or a datetime.")
+    return when.date().isoformat()
+
+
+def data_interval(context: Context) -> tuple[datetime, datetime] | None:
+    """The run's data interval, or None for runs without one (Airflow 3 manual and REST runs)."""
+    start = context.get("data_interval_start")
+    end = context.get("data_interval_end")
+    if start is None or end is None:
+        return None
+    return as_utc(start), as_utc(end)  # type: ignore[return-value]
+
+
+def is_rate_limited(err: SignalWireAPIError) -> bool:
+    return err.status_code == 429 or any(str(e.get("code")) in RATE_LIMIT_CODES for e in err.errors or [])
+
+
+def outcome_of(err: SignalWireAPIError) -> str:
+    """After a failed message POST: ``"not sent"`` (SignalWire certainly did not act) or ``"unknown"``.
+
+    4xx answers and 503 mean SignalWire refused the request; a transport failure before anything was
+    sent also means not sent. A 500/502/504, a read timeout or a connection dropped after sending
+    leave it unknown: the hook never repeats such a POST, and neither does this operator.
+    """
+    status = err.status_code
+    if status is None:
+        return "unknown" if "may have acted" in (err.hint or "") else "not sent"
+    if status < 500 or status == 503:
+        return "not sent"
+    return "unknown"
+
+
+class SignalWireSendError(AirflowException):
+    """Sending stopped: says which recipients were sent, which were not, and which are unknown.
+
+    :ivar sent: ``{number: message SID}`` of messages SignalWire accepted.
+    :ivar not_sent: numbers SignalWire certainly did not send to.
+    :ivar unknown: numbers SignalWire may or may not have sent to (check before sending again).
+    """
+
+    def __init__(self, message: str, sent: dict[str, str], not_sent: list[str], unknown: list[str]) -> None:
+        super().__init__(message)
+        self.sent = sent
+        self.not_sent = not_sent
+        self.unknown = unknown
+
+    def __reduce__(self):  # picklable despite the extra arguments
+        return (SignalWireSendError, (str(self), self.sent, self.not_sent, self.unknown))
+
+
+@dataclass
+class Pacer:
+    """Spaces sends ``1 / per_second`` apart (monotonic clock; ``sleep`` injectable for tests)."""
+
+    per_second: float
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    _last: float | None = field(default=None, init=False)
+
+    def wait(self) -> None:
+        if self._last is not None:
+            delay = self._last + 1.0 / self.per_second - self.clock()
+            if delay > 0:
+                self.sleep(delay)
+        self._last = self.clock()
+
+
+class SendMessageOperator(SignalWireBaseOperator):
+    """
+    Send an SMS or MMS to one number or a list (``POST .../Messages``, Compatibility API).
+
+    Every number is checked as E.164 before anything is sent: one bad number in a list means nothing is
+    sent, and the error names it. A list is sent one message at a time, ``messages_per_second`` apart;
+    when SignalWire refuses a message for its rate (HTTP 429 or error 20429) the operator waits and
+    sends that recipient again, so each recipient is sent exactly once when the task succeeds.
+
+    A message POST is never repeated after an answer that leaves its outcome unknown (HTTP 500, a read
+    timeout, a connection dropped after sending): the task fails with :class:`SignalWireSendError`,
+    saying which recipients were sent, which were not and which are unknown. Any other failure also
+    stops the list there. An Airflow retry of the task sends the list again, unless ``deduplicate=True``:
+    then a message with the same to, from and body created since the DAG run started is returned
+    instead of sending another.
+
+    :param to: One E.164 number or a list (templated; a rendered list such as ``"['+1...', '+1...']"``
+        or ``"+1..., +1..."`` works too).
+    :param from_: The sending number, E.164 (templated).
+    :param body: The text (templated). ``body`` or ``media_url`` is required.
+    :param media_url: One URL or a list of URLs of media to send as MMS (templated).
+    :param status_callback: A URL SignalWire calls on each status change (templated).
+    :param messages_per_second: Pace of a list (default 1, a long code's rate; more for toll-free or
+        short codes).
+    :param deduplicate: Return an identical message created since the DAG run started instead of sending
+        again (for task retries).
+    :param signalwire_conn_id: The SignalWire connection to use.
+    :return: One dict per recipient, in order: ``{"to", "sid", "status", "deduplicated"}``.
+    :raises SignalWireConfigError: before sending, for a bad number, URL or missing body.
+    :raises SignalWireSendError: when a message could not be sent (see above).
+    """
+
+    template_fields: Sequence[str] = ("to", "from_", "body", "media_url", "status_callback")
+
+    def __init__(
+        self,
+        *,
+        to: str | list[str],
+        from_: str,
+        body: str | None = None,
+        media_url: str | list[str] | None = None,
+        status_callback: str | None = None,
+        messages_per_second: float = 1.0,
+        deduplicate: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if isinstance(messages_per_second, bool) or not isinstance(messages_per_second, (int, float)):
+            raise SignalWireConfigError(f"{self.task_id}: messages_per_second must be a number above 0.")
+        if not messages_per_second > 0:
+            raise SignalWireConfigError(f"{self.task_id}: messages_per_second must be above 0.")
+        if not body and not media_url:
+            raise SignalWireConfigError(f"{self.task_id}: give body or media_url (or both).")
+        self.to = to
+        self.from_ = from_
+        self.body = body
+        self.media_url = media_url
+        self.status_callback = status_callback
+        self.messages_per_second = float(messages_per_second)
+        self.deduplicate = bool(deduplicate)
+        self._sleep: Callable[[float], None] = time.sleep
+        self._clock: Callable[[], float] = time.monotonic
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        recipients = parse_numbers(self.to, "to")
+        sender = e164(self.from_, "from_")
+        media = url_list(self.media_url, "media_url")
+        body = self.body or None
+        if not body and not media:
+            raise SignalWireConfigError("body and media_url rendered empty: nothing to send.")
+        form: dict[str, Any] = {"From": sender}
+        if body:
+            form["Body"] = body
+        if media:
+            form["MediaUrl"] = media
+        if self.status_callback:
+            form["StatusCallback"] = self.status_callback
+
+        results: dict[str, dict[str, Any]] = {}
+        if self.deduplicate:
+            since = run_started(context)
+            for number in recipients:
+                found = find_identical(self.hook, number, sender, body, since)
+                if found is not None:
+                    self.log.info(
+                        "%s: message %s to %s (%s) already created in this DAG run; not sending again.",
+                        self.task_id,
+                        found["sid"],
+                        number,
+                        found.get("status"),
+                    )
+                    results[number] = _result(number, found, deduplicated=True)
+        pending = [n for n in recipients if n not in results]
+        sent = send_each(
+            self.hook, pending, form, Pacer(self.messages_per_second, self._sleep, self._clock), self.log
+        )
+        results.update({n: _result(n, m, deduplicated=False) for n, m in sent.items()})
+        self.log.info(
+            "Sent %d messages (%d found already sent in this run).", len(sent), len(results) - len(sent)
+        )
+        return [results[n] for n in recipients]
+
+
+def _result(number: str, message: dict[str, Any], *, deduplicated: bool) -> dict[str, Any]:
+    return {
+        "to": number,
+        "sid": message.get("sid"),
+        "status": message.get("status"),
+        "deduplicated": deduplicated,
+    }
+
+
+def run_started(context: Context) -> datetime:
+    """When the DAG run started (whole seconds: SignalWire's dates have no fractions)."""
+    dag_run = context.get("dag_run")
+    started = as_utc(getattr(dag_run, "start_date", None)) or datetime.now(timezone.utc)
+    return started.replace(microsecond=0)
+
+
+def find_identical(
+    hook: SignalWireHook, to: str, from_: str, body: str | None, since: datetime
+) -> dict[str, Any] | None:
+    """The newest message to ``to`` from ``from_`` with this body created at or after ``since``."""
+    path = compat_path(hook.settings.project_id, "Messages")
+    for message in hook.paginate(path, params={"To": to, "From": from_}, page_size=50):
+        created = parse_rfc2822(message.get("date_created"))
+        if created is not None and created < since:
+            return None  # newest first: everything after this is older
+        if created is not None and (message.get("body") or None) == body:
+            return message
+    return None
+
+
+def send_each(
+    hook: SignalWireHook, recipients: list[str], form: dict[str, Any], pacer: Pacer, log: Any
+) -> dict[str, dict[str, Any]]:
+    """POST one message per recipient, paced; back off and re-send only a rate-limited recipient.
+
+    Returns ``{number: message}``; raises :class:`SignalWireSendError` at the first other failure.
+    """
+    path = compat_path(hook.settings.project_id, "Messages")
+    sent: dict[str, dict[str, Any]] = {}
+    for index, number in enumerate(recipients):
+        backoff = max(RATE_LIMIT_BACKOFF_S, 1.0 / pacer.per_second)
+        for attempt in range(1, RATE_LIMIT_ATTEMPTS + 1):
+            pacer.wait()
+            try:
+                sent[number] = hook.request("POST", path, data={**form, "To": number})
+                break
+            except SignalWireAPIError as err:
+                if is_rate_limited(err) and attempt < RATE_LIMIT_ATTEMPTS:
+                    log.warning(
+                        "SignalWire refused the message to %s for its rate; sending it again in %.1fs.",
+                        number,
+                        backoff,
+                    )
+                    pacer.sleep(backoff)
+                    backoff = min(backoff * 2, RATE_LIMIT_BACKOFF_MAX_S)
+                    continue
+                raise _stopped(err, number, recipients[index + 1 :], sent) from err
+    return sent
+
+
+def _stopped(
+    err: SignalWireAPIError, number: str, rest: list[str], sent: dict[str, dict[str, Any]]
+) -> SignalWireSendError:
+    outcome = outcome_of(err)
+    unknown = [number] if outcome == "unknown" else []
+    not_sent = ([] if unknown else [number]) + rest
+    sids = {n: str(m.get("sid")) for n, m in sent.items()}
+    parts = [f"Sending stopped at {number}: {err}"]
+    parts.append("Sent: " + (", ".join(f"{n} ({s})" for n, s in sids.items()) or "none"))
+    parts.append("Not sent: " + (", ".join(not_sent) or "none"))
+    if unknown:
+        parts.append(
+            f"Unknown: {number} (SignalWire may have sent it; check its Messages before sending again, "
+            "or use deduplicate=True so a task retry finds it)"
+        )
+    return SignalWireSendError(". ".join(parts), sids, not_sent, unknown)
+
+
+class ListMessagesOperator(SignalWireBaseOperator):
+    """
+    List the project's messages (``GET .../Messages``, Compatibility API), newest first, every page.
+
+    The spec's ``DateSent`` filters take UTC days. Without any of ``date_sent``, ``date_sent_after`` and
+    ``date_sent_before``, a run with a data interval lists the messages sent within it (exactly: the
+    days are asked of SignalWire, then each message's ``date_sent`` is checked); a run without one
+    (Airflow 3's manual and REST runs) lists all messages, up to ``max_items``.
+
+    :param to: Only messages to this number (templated).
+    :param from_: Only messages from this number (templated).
+    :param status: Only messages with this status, e.g. ``"delivered"`` (templated).
+    :param date_sent: Only messages sent on this UTC day (``DateSent``; templated).
+    :param date_sent_after: Only messages sent on or after this day (``DateSent>``; templated).
+    :param date_sent_before: Only messages sent on or before this day (``DateSent<``; templated).
+    :param page_size: Messages per page, 1 to 1000.
+    :param max_items: Stop after this many messages.
+    :param signalwire_conn_id: The SignalWire connection to use.
+    :return: A list of message dicts, as SignalWire returns them.
+    """
+
+    template_fields: Sequence[str] = (
+        "to",
+        "from_",
+        "status",
+        "date_sent",
+        "date_sent_after",
+        "date_sent_before",
+    )
+
+    def __init__(
+        self,
+        *,
+        to: str | None = None,
+        from_: str | None = None,
+        status: str | None = None,
+        date_sent: str | date | datetime | None = None,
+        date_sent_after: str | date | datetime | None = None,
+        date_sent_before: str | date | datetime | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.check_paging(page_size, max_items)
+        self.to = to
+        self.from_ = from_
+        self.status = status
+        self.date_sent = date_sent
+        self.date_sent_after = date_sent_after
+        self.date_sent_before = date_sent_before
+        self.page_size = page_size
+        self.max_items = max_items
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {
+            "To": e164(self.to, "to") if self.to else None,
+            "From": e164(self.from_, "from_") if self.from_ else None,
+            "Status": self.status or None,
+            "DateSent": day_filter(self.date_sent, "date_sent"),
+            "DateSent>": day_filter(self.date_sent_after, "date_sent_after"),
+            "DateSent<": day_filter(self.date_sent_before, "date_sent_before"),
+        }
+        return list_window(self, context, "Messages", params, "DateSent", "date_sent")
+
+
+def list_window(
+    op: Any, context: Context, resource: str, params: dict[str, Any], filter_name: str, moment_key: str
+) -> list[dict[str, Any]]:
+    """List ``resource`` with ``params``; with no date filter given, the run's data interval (if any)."""
+    window = None
+    if not any(params.get(filter_name + s) for s in ("", ">", "<")):
+        window = data_interval(context)
+        if window is not None:
+            params[filter_name + ">"] = window[0].date().isoformat()
+            params[filter_name + "<"] = (window[1] - timedelta(microseconds=1)).date().isoformat()
+    path = compat_path(op.hook.settings.project_id, resource)
+    items = list(op.hook.paginate(path, params=params, page_size=op.page_size, max_items=op.max_items))
+    if window is not None:
+        start, end = window
+
+        def inside(item: dict[str, Any]) -> bool:
+            moment = parse_rfc2822(item.get(moment_key) or item.get("date_created"))
+            return moment is not None and start <= moment < end
+
+        items = [item for item in items if inside(item)]
+        op.log.info("Listed %d %s of the data interval %s to %s.", len(items), resource.lower(), start, end)
+    else:
+        op.log.info("Listed %d %s.", len(items), resource.lower())
+    return items
+
+
+class GetMessageOperator(SignalWireBaseOperator):
+    """
+    Read one message (``GET .../Messages/{sid}``, Compatibility API): its status, error code, price ...
+
+    :param message_sid: The message SID (templated).
+    :param signalwire_conn_id: The SignalWire connection to use.
+    :return: The message dict, as SignalWire returns it.
+    """
+
+    template_fields: Sequence[str] = ("message_sid",)
+
+    def __init__(self, *, message_sid: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.message_sid = message_sid
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        sid = str(self.message_sid or "").strip()
+        if not sid:
+            raise SignalWireConfigError("message_sid rendered empty.")
+        message = self.hook.request("GET", compat_path(self.hook.settings.project_id, "Messages", sid))
+        self.log.info("Message %s is %s.", sid, message.get("status"))
+        return message
