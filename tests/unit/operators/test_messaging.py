@@ -19,6 +19,7 @@ from airflow_provider_signalwire.operators.messaging import (
     SignalWireSendError,
     outcome_of,
     parse_numbers,
+    parse_rfc2822,
 )
 
 FROM = "+15557650000"
@@ -265,8 +266,8 @@ def test_list_messages_default_window_is_the_data_interval(signalwire_space):
 
 
 def test_list_messages_filters(signalwire_space):
-    signalwire_space.seed_messages(3)
-    day = signalwire_space.clock.now().date().isoformat()
+    seeded = signalwire_space.seed_messages(3)
+    day = parse_rfc2822(seeded[1]["date_sent"]).date().isoformat()  # the UTC day message 1 was sent
     op = ListMessagesOperator(task_id="list", to="+15551230001", date_sent=day, status="delivered")
     assert [m["to"] for m in op.execute({})] == ["+15551230001"]
     query = signalwire_space.requests[-1].query
