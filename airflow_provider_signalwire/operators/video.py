@@ -1,17 +1,62 @@
-"""Operators for SignalWire Video: rooms, room tokens, sessions and recordings."""
+"""Operators for SignalWire Video: rooms, room tokens, sessions, recordings and conferences.
+
+Every argument is checked when the DAG is parsed and again, rendered, before any request: a bad value
+fails naming the field and the fix, and nothing is sent. Paths, fields and filters are those of the video
+section of SignalWire's OpenAPI spec.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, mask_secret
+
+from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.operators._video_fields import (
+    CONFERENCE_SETTINGS,
+    NAME,
+    ROOM_SETTINGS,
+    ROOM_TOKEN,
+    SESSION_STATUSES,
+    Spec,
+    check_field,
+    check_fields,
+    is_pending,
+    rfc3339,
+    shown,
+)
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator, rendered_bool
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+IF_EXISTS = ("error", "reuse", "update")
+ROOMS = "/api/video/rooms"
+CONFERENCES = "/api/video/conferences"
+
+
+class _IfExistsMixin:
+    """``if_exists`` for the create operators: what a rerun does when the name is already in use."""
+
+    task_id: str
+
+    def _check_if_exists(self, if_exists: str) -> str:
+        _check_choice(self.task_id, "if_exists", if_exists, IF_EXISTS)
+        return if_exists
+
+    def _exists_error(self, kind: str, name: str, err: SignalWireAPIError) -> AirflowFailException:
+        return AirflowFailException(
+            f"{self.task_id}: a video {kind} named {name!r} already exists ({err}). Pass "
+            "if_exists='reuse' to use it as it is, or if_exists='update' to apply this task's settings "
+            "to it, so reruns of the task succeed."
+        )
 
 
 class ListVideoRoomsOperator(SignalWireBaseOperator):
@@ -64,36 +109,975 @@ class ListVideoRoomsOperator(SignalWireBaseOperator):
         return rooms
 
 
-def _rfc3339(value: Any, name: str) -> str | None:
-    """A date filter as SignalWire expects it: an RFC 3339 date (``2026-11-27``) or datetime.
-
-    Datetimes without an offset are taken as UTC, as Airflow's own dates are.
+class GetVideoRoomOperator(SignalWireBaseOperator):
     """
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return _utc_iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    if _DATE_ONLY.match(text):
-        return text
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        parsed = None
-    if parsed is None or ("T" not in text.upper() and " " not in text):
-        raise SignalWireConfigError(
-            f"{name} is {value!r}: give an RFC 3339 date or datetime, e.g. '2026-11-27' or "
-            "'2026-11-27T00:00:00Z'."
+    Get one video room (``GET /api/video/rooms/{id}`` or ``/{name}``), with its active session if any.
+
+    :param room_id: The room's id (templated); either this or ``room_name``.
+    :param room_name: The room's unique name (templated).
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: The room dict, as SignalWire returns it.
+    :raises SignalWireAPIError: 404 when there is no such room.
+    """
+
+    template_fields: Sequence[str] = ("room_id", "room_name", "signalwire_conn_id")
+
+    def __init__(self, *, room_id: str | None = None, room_name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.room_id = room_id
+        self.room_name = room_name
+        _one_of(self.task_id, room_id=room_id, room_name=room_name)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        key = _room_key(self.task_id, self.room_id, self.room_name)
+        room = self.hook.request("GET", f"{ROOMS}/{_segment(key)}")
+        self.log.info("Video room %s (%s).", room.get("name"), room.get("id"))
+        return room
+
+
+class CreateVideoRoomOperator(_IfExistsMixin, SignalWireBaseOperator):
+    """
+    Create a video room (``POST /api/video/rooms``) with any of the spec's settings.
+
+    Room names are unique in a space: ``if_exists`` says what happens when ``room_name`` is taken, so a
+    rerun of the task neither fails nor makes a second room.
+
+    :param room_name: Unique name, 1 to 100 of ``A-Za-z0-9_-`` (templated; the API's ``name``).
+    :param display_name: Display name, up to 200 characters (templated; default: the name).
+    :param description: Up to 3000 characters (templated).
+    :param max_members: 1 to 300 (templated; SignalWire's default 20).
+    :param quality: ``720p`` or ``1080p`` (templated).
+    :param join_from: No one joins before this RFC 3339 date/datetime (templated).
+    :param join_until: No one joins after this (templated).
+    :param remove_at: Members are removed at this time (templated).
+    :param remove_after_seconds_elapsed: Members are removed after this many seconds, 1 to 200000
+        (templated).
+    :param layout: Initial layout, e.g. ``grid-responsive``, ``2x2`` (templated).
+    :param record_on_start: Record each session from its start (templated).
+    :param enable_room_previews: Generate preview videos (templated).
+    :param meta: Your metadata, a dict (templated).
+    :param sync_audio_video: Jitter-buffer audio/video sync (templated).
+    :param if_exists: ``"error"`` (default) fails when the name is taken; ``"reuse"`` returns the
+        existing room unchanged; ``"update"`` applies the settings given here to it.
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: The room dict (created, reused or updated).
+    """
+
+    template_fields: Sequence[str] = ("room_name", *ROOM_SETTINGS, "signalwire_conn_id")
+    template_fields_renderers = {"meta": "json"}
+
+    def __init__(
+        self,
+        *,
+        room_name: str,
+        display_name: str | None = None,
+        description: str | None = None,
+        max_members: int | None = None,
+        quality: str | None = None,
+        join_from: str | date | datetime | None = None,
+        join_until: str | date | datetime | None = None,
+        remove_at: str | date | datetime | None = None,
+        remove_after_seconds_elapsed: int | None = None,
+        layout: str | None = None,
+        record_on_start: bool | None = None,
+        enable_room_previews: bool | None = None,
+        meta: dict[str, Any] | None = None,
+        sync_audio_video: bool | None = None,
+        if_exists: str = "error",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.room_name = room_name
+        self.display_name = display_name
+        self.description = description
+        self.max_members = max_members
+        self.quality = quality
+        self.join_from = join_from
+        self.join_until = join_until
+        self.remove_at = remove_at
+        self.remove_after_seconds_elapsed = remove_after_seconds_elapsed
+        self.layout = layout
+        self.record_on_start = record_on_start
+        self.enable_room_previews = enable_room_previews
+        self.meta = meta
+        self.sync_audio_video = sync_audio_video
+        self.if_exists = self._check_if_exists(if_exists)
+        self._body(rendered=False)
+
+    def _body(self, *, rendered: bool) -> tuple[str, dict[str, Any]]:
+        name = self.room_name
+        if rendered or not is_pending(name):
+            name = check_field(self.task_id, "room_name", name, NAME)
+        settings = check_fields(self.task_id, _values(self, ROOM_SETTINGS), ROOM_SETTINGS, rendered=rendered)
+        return name, settings
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        name, settings = self._body(rendered=True)
+        try:
+            room = self.hook.request("POST", ROOMS, json={"name": name, **settings})
+        except SignalWireAPIError as err:
+            if not _name_taken(err):
+                raise
+            if self.if_exists == "error":
+                raise self._exists_error("room", name, err) from err
+            room = self.hook.request("GET", f"{ROOMS}/{_segment(name)}")
+            if self.if_exists == "update" and settings:
+                room = self.hook.request("PUT", f"{ROOMS}/{_segment(room['id'])}", json=settings)
+                self.log.info("Video room %s (%s) existed; updated it.", name, room.get("id"))
+            else:
+                self.log.info("Video room %s (%s) exists; reusing it.", name, room.get("id"))
+            return room
+        self.log.info("Created video room %s (%s).", name, room.get("id"))
+        return room
+
+
+class UpdateVideoRoomOperator(SignalWireBaseOperator):
+    """
+    Change a video room's settings (``PUT /api/video/rooms/{id}``); settings left ``None`` are kept.
+
+    :param room_id: The room's id (templated).
+    :param settings: The same settings as :class:`CreateVideoRoomOperator` takes, as keyword arguments
+        (``display_name``, ``max_members``, ``layout`` ... each templated). A room's name cannot change.
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: The updated room dict.
+    """
+
+    template_fields: Sequence[str] = ("room_id", *ROOM_SETTINGS, "signalwire_conn_id")
+    template_fields_renderers = {"meta": "json"}
+
+    def __init__(self, *, room_id: str, **kwargs: Any) -> None:
+        settings = {name: kwargs.pop(name, None) for name in ROOM_SETTINGS}
+        super().__init__(**kwargs)
+        self.room_id = room_id
+        for name, value in settings.items():
+            setattr(self, name, value)
+        if not any(v is not None for v in settings.values()):
+            raise SignalWireConfigError(
+                f"{self.task_id}: give at least one setting to change: {', '.join(ROOM_SETTINGS)}."
+            )
+        check_fields(self.task_id, settings, ROOM_SETTINGS, rendered=False)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        room_id = _resource_id(self.task_id, "room_id", self.room_id)
+        settings = check_fields(self.task_id, _values(self, ROOM_SETTINGS), ROOM_SETTINGS, rendered=True)
+        room = self.hook.request("PUT", f"{ROOMS}/{_segment(room_id)}", json=settings)
+        self.log.info("Updated video room %s (%s): %s.", room.get("name"), room_id, ", ".join(settings))
+        return room
+
+
+class DeleteVideoRoomOperator(SignalWireBaseOperator):
+    """
+    Delete a video room (``DELETE /api/video/rooms/{id}``), by id or by name.
+
+    :param room_id: The room's id (templated); either this or ``room_name``.
+    :param room_name: The room's name (templated); looked up first.
+    :param missing_ok: A room that is already gone is success (default), so reruns succeed.
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: ``{"id": ..., "name": ..., "deleted": True}``, or ``"deleted": False`` when it was gone.
+    """
+
+    template_fields: Sequence[str] = ("room_id", "room_name", "signalwire_conn_id")
+
+    def __init__(
+        self,
+        *,
+        room_id: str | None = None,
+        room_name: str | None = None,
+        missing_ok: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.room_id = room_id
+        self.room_name = room_name
+        self.missing_ok = missing_ok
+        _one_of(self.task_id, room_id=room_id, room_name=room_name)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        key = _room_key(self.task_id, self.room_id, self.room_name)
+        room_id, name = (key, None) if self.room_id is not None else (None, key)
+        try:
+            if room_id is None:
+                room_id = str(self.hook.request("GET", f"{ROOMS}/{_segment(key)}")["id"])
+            self.hook.request("DELETE", f"{ROOMS}/{_segment(room_id)}")
+        except SignalWireAPIError as err:
+            if not (self.missing_ok and _is_missing(err)):
+                raise
+            self.log.info("Video room %s is already gone.", key)
+            return {"id": room_id, "name": name, "deleted": False}
+        self.log.info("Deleted video room %s.", key)
+        return {"id": room_id, "name": name, "deleted": True}
+
+
+class CreateVideoRoomTokenOperator(SignalWireBaseOperator):
+    """
+    Mint a room token (``POST /api/video/room_tokens``): what a browser or SDK client joins a room with.
+
+    The token is a credential: it is registered with Airflow's secrets masker at once and never logged.
+    XCom (stored in Airflow's metadata database, shown in the UI) gets the token's settings, not the
+    token, unless ``return_token=True``.
+
+    :param room_name: The room's name (templated). It need not exist yet (see ``auto_create_room``).
+    :param user_name: The member's display name, up to 100 characters (templated).
+    :param permissions: Room permissions, e.g. ``["room.self.audio_mute", "room.recording"]``
+        (templated; SignalWire's default: the ``room.self.*`` ones).
+    :param join_from: The token works from this RFC 3339 date/datetime (templated).
+    :param join_until: ... and until this one (templated).
+    :param remove_at: The member is removed at this time (templated).
+    :param remove_after_seconds_elapsed: ... or after this many seconds, 1 to 200000 (templated).
+    :param join_audio_muted: Join with audio muted (templated).
+    :param join_video_muted: Join with video muted (templated).
+    :param auto_create_room: Create the room on join if it does not exist (templated; default true).
+    :param enable_room_previews: For an auto-created room (templated).
+    :param room_display_name: For an auto-created room, up to 200 characters (templated).
+    :param end_room_session_on_leave: End the session when this member leaves (templated).
+    :param join_as: ``member`` or ``audience`` (templated; an audience gets no permissions).
+    :param media_allowed: ``all``, ``video-only`` or ``audio-only`` (templated).
+    :param room_meta: Metadata for the room, a dict (templated).
+    :param meta: Metadata for the member, a dict (templated).
+    :param sync_audio_video: Jitter-buffer audio/video sync (templated).
+    :param return_token: Also return the token itself (it is then stored in XCom in clear).
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: The request's settings (``room_name``, ``user_name``, ``permissions`` ...), and ``token``
+        only with ``return_token=True``.
+    """
+
+    template_fields: Sequence[str] = (*ROOM_TOKEN, "signalwire_conn_id")
+    template_fields_renderers = {"room_meta": "json", "meta": "json"}
+
+    def __init__(self, *, room_name: str, return_token: bool = False, **kwargs: Any) -> None:
+        fields = {name: kwargs.pop(name, None) for name in ROOM_TOKEN if name != "room_name"}
+        if "token" in kwargs:
+            raise SignalWireConfigError(
+                f"{kwargs.get('task_id')}: token is not an argument: SignalWire mints the token."
+            )
+        super().__init__(**kwargs)
+        self.room_name = room_name
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.return_token = return_token
+        check_fields(self.task_id, _values(self, ROOM_TOKEN), ROOM_TOKEN, rendered=False)
+        if room_name is None:
+            raise SignalWireConfigError(f"{self.task_id}: room_name is None: give the room's name.")
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        body = check_fields(self.task_id, _values(self, ROOM_TOKEN), ROOM_TOKEN, rendered=True)
+        answer = self.hook.request("POST", "/api/video/room_tokens", json=body)
+        token = answer.get("token") if isinstance(answer, Mapping) else None
+        if not isinstance(token, str) or not token:
+            raise AirflowFailException(f"{self.task_id}: SignalWire's answer held no token.")
+        mask_secret(token)
+        self.log.info(
+            "Minted a room token for room %s, user %s (%s).",
+            body["room_name"],
+            body.get("user_name", "(random)"),
+            "returned in XCom" if self.return_token else "not returned; return_token=True returns it",
         )
-    return _utc_iso(parsed)
+        result = dict(body)
+        if self.return_token:
+            result["token"] = token
+        return result
 
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+class ListVideoRoomSessionsOperator(SignalWireBaseOperator):
+    """
+    List room sessions, newest first (``GET /api/video/room_sessions``), following every page.
+
+    :param room_id: Only sessions of this room (templated).
+    :param room_name: Only sessions of the room with this name (templated).
+    :param room_name_matches: Only sessions whose room name contains this (templated).
+    :param status: ``in-progress`` or ``completed`` (templated).
+    :param page_size: Sessions per page, 1 to 1000.
+    :param max_items: Stop after this many sessions (``max_items=1``: the latest one).
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: A list of session dicts.
+    """
+
+    template_fields: Sequence[str] = (
+        "room_id",
+        "room_name",
+        "room_name_matches",
+        "status",
+        "signalwire_conn_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        room_id: str | None = None,
+        room_name: str | None = None,
+        room_name_matches: str | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.check_paging(page_size, max_items)
+        self.room_id = room_id
+        self.room_name = room_name
+        self.room_name_matches = room_name_matches
+        self.status = status
+        self.page_size = page_size
+        self.max_items = max_items
+        if status is not None and not is_pending(status):
+            _check_choice(self.task_id, "status", status, SESSION_STATUSES)
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        if self.status not in (None, ""):
+            _check_choice(self.task_id, "status", self.status, SESSION_STATUSES)
+        params = {
+            "room_id": self.room_id or None,
+            "room_name": self.room_name or None,
+            "room_name_matches": self.room_name_matches or None,
+            "status": self.status or None,
+        }
+        sessions = list(
+            self.hook.paginate(
+                "/api/video/room_sessions", params=params, page_size=self.page_size, max_items=self.max_items
+            )
+        )
+        self.log.info("Listed %d room sessions.", len(sessions))
+        return sessions
 
 
-def _utc_iso(value: datetime) -> str:
-    if value.tzinfo is None:
-        return value.isoformat() + "Z"
-    return value.isoformat()
+class GetVideoRoomSessionOperator(SignalWireBaseOperator):
+    """
+    Get one room session (``GET /api/video/room_sessions/{id}``), optionally with its members and events.
+
+    :param session_id: The session's id (templated).
+    :param include_members: Add ``members`` (``.../members``, every page).
+    :param include_events: Add ``events`` (``.../events``, every page).
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: The session dict, with ``members`` / ``events`` lists when asked.
+    """
+
+    template_fields: Sequence[str] = ("session_id", "signalwire_conn_id")
+
+    def __init__(
+        self, *, session_id: str, include_members: bool = False, include_events: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.session_id = session_id
+        self.include_members = include_members
+        self.include_events = include_events
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        session_id = _resource_id(self.task_id, "session_id", self.session_id)
+        path = f"/api/video/room_sessions/{_segment(session_id)}"
+        session = dict(self.hook.request("GET", path))
+        for part, wanted in (("members", self.include_members), ("events", self.include_events)):
+            if wanted:
+                session[part] = list(self.hook.paginate(f"{path}/{part}", page_size=1000))
+        self.log.info("Room session %s is %s.", session_id, session.get("status"))
+        return session
+
+
+class ListVideoRoomRecordingsOperator(SignalWireBaseOperator):
+    """
+    List room recordings, newest first: the space's (``GET /api/video/room_recordings``) or one
+    session's (``GET /api/video/room_sessions/{id}/recordings``), following every page.
+
+    :param session_id: Only this session's recordings (templated).
+    :param media_ttl: Seconds the ``uri`` download links stay valid (templated; SignalWire's default
+        900). :class:`DownloadVideoRoomRecordingOperator` fetches a fresh link anyway.
+    :param page_size: Recordings per page, 1 to 1000.
+    :param max_items: Stop after this many recordings.
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: A list of recording dicts (``id``, ``status``, ``size_in_bytes``, ``uri`` ...).
+    """
+
+    template_fields: Sequence[str] = ("session_id", "media_ttl", "signalwire_conn_id")
+
+    def __init__(
+        self,
+        *,
+        session_id: str | None = None,
+        media_ttl: int | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.check_paging(page_size, max_items)
+        self.session_id = session_id
+        self.media_ttl = media_ttl
+        self.page_size = page_size
+        self.max_items = max_items
+        check_fields(self.task_id, {"media_ttl": media_ttl}, _MEDIA_TTL, rendered=False)
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        params = check_fields(self.task_id, {"media_ttl": self.media_ttl}, _MEDIA_TTL, rendered=True)
+        path = "/api/video/room_recordings"
+        if self.session_id is not None:
+            session_id = _resource_id(self.task_id, "session_id", self.session_id)
+            path = f"/api/video/room_sessions/{_segment(session_id)}/recordings"
+        recordings = list(
+            self.hook.paginate(path, params=params, page_size=self.page_size, max_items=self.max_items)
+        )
+        for recording in recordings:
+            _mask_uri(recording)
+        self.log.info("Listed %d room recordings.", len(recordings))
+        return recordings
+
+
+_MEDIA_TTL = {"media_ttl": Spec("int", minimum=0, maximum=2**31 - 1)}
+
+
+def _mask_uri(recording: Mapping[str, Any]) -> None:
+    """A recording's ``uri`` is a signed link that lets anyone download the file while it lasts."""
+    uri = recording.get("uri")
+    if isinstance(uri, str) and uri:
+        mask_secret(uri)
+
+
+class DeleteVideoRoomRecordingOperator(SignalWireBaseOperator):
+    """
+    Delete a room recording (``DELETE /api/video/room_recordings/{id}``).
+
+    :param recording_id: The recording's id (templated).
+    :param missing_ok: A recording that is already gone is success (default), so reruns succeed.
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: ``{"id": ..., "deleted": True}``, or ``"deleted": False`` when it was gone.
+    """
+
+    template_fields: Sequence[str] = ("recording_id", "signalwire_conn_id")
+
+    def __init__(self, *, recording_id: str, missing_ok: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.recording_id = recording_id
+        self.missing_ok = missing_ok
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        recording_id = _resource_id(self.task_id, "recording_id", self.recording_id)
+        try:
+            self.hook.request("DELETE", f"/api/video/room_recordings/{_segment(recording_id)}")
+        except SignalWireAPIError as err:
+            if not (self.missing_ok and _is_missing(err)):
+                raise
+            self.log.info("Room recording %s is already gone.", recording_id)
+            return {"id": recording_id, "deleted": False}
+        self.log.info("Deleted room recording %s.", recording_id)
+        return {"id": recording_id, "deleted": True}
+
+
+class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
+    """
+    Download a room recording's file to a local path or any Airflow ``ObjectStoragePath`` (``file://``,
+    ``s3://``, ``gs://`` ...).
+
+    Right before downloading, it asks SignalWire for the recording again (``GET
+    /api/video/room_recordings/{id}``): the ``uri`` link expires (about 15 minutes), so one listed hours
+    earlier may be dead. The file is streamed in chunks (memory stays flat whatever its size) from the
+    file host, which is never sent the space's credentials, into a temporary name beside the
+    destination, then renamed over it: a failed download leaves nothing under the final name, and a
+    rerun replaces the file. The byte count is checked against ``size_in_bytes`` (or the announced
+    length), and a SHA-256 is computed on the way.
+
+    :param recording_id: The recording's id (templated). Map it over a list with
+        ``.partial(...).expand(recording_id=...)``.
+    :param destination: Where to write (templated): a file path or URL such as
+        ``file:///data/recordings/{{ ds }}/standup.mp4`` / ``s3://bucket/rec.mp4``, or a folder ending
+        in ``/`` (the file is then named ``<recording id>.<format>``). An ``ObjectStoragePath`` works
+        too. Paths without a scheme are local.
+    :param chunk_size: Bytes read at a time (default 1 MiB, at most 64 MiB).
+    :param progress_interval: Seconds between progress log lines (bytes, percentage, rate); default 10.
+    :param asset_alias: Name of an asset alias to declare the written file on (an ``AssetAlias``
+        outlet on Airflow 3, a ``DatasetAlias`` on 2.x): DAGs scheduled on the alias run after it.
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: ``{"recording_id", "room_session_id", "path", "size", "sha256", "content_type",
+        "seconds"}``.
+    :raises AirflowFailException: when the recording has no download link yet (not ``completed``).
+    :raises AirflowException: when the file is shorter or longer than SignalWire said (retryable).
+    """
+
+    template_fields: Sequence[str] = ("recording_id", "destination", "signalwire_conn_id")
+
+    def __init__(
+        self,
+        *,
+        recording_id: str,
+        destination: Any,
+        chunk_size: int = 1024 * 1024,
+        progress_interval: float = 10.0,
+        asset_alias: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if asset_alias is not None:
+            if not isinstance(asset_alias, str) or not asset_alias.strip():
+                raise SignalWireConfigError(
+                    f"{kwargs.get('task_id')}: asset_alias is {shown(asset_alias)}: give the alias name."
+                )
+            kwargs["outlets"] = [*(kwargs.get("outlets") or []), _asset_classes()[1](asset_alias)]
+        super().__init__(**kwargs)
+        self.recording_id = recording_id
+        self.destination = destination
+        self.chunk_size = chunk_size
+        self.progress_interval = progress_interval
+        self.asset_alias = asset_alias
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= 64 << 20:
+            raise SignalWireConfigError(
+                f"{self.task_id}: chunk_size is {shown(chunk_size)}: use a whole number of bytes from 1 to "
+                f"{64 << 20} (64 MiB)."
+            )
+        if isinstance(progress_interval, bool) or not isinstance(progress_interval, (int, float)):
+            raise SignalWireConfigError(
+                f"{self.task_id}: progress_interval is {shown(progress_interval)}: give seconds, e.g. 10."
+            )
+        if destination is None or (isinstance(destination, str) and not destination.strip()):
+            raise SignalWireConfigError(
+                f"{self.task_id}: destination is {shown(destination)}: give a path, a URL such as "
+                "'s3://bucket/recordings/' or an ObjectStoragePath."
+            )
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        recording_id = _resource_id(self.task_id, "recording_id", self.recording_id)
+        if self.destination is None or (isinstance(self.destination, str) and not self.destination.strip()):
+            raise SignalWireConfigError(f"{self.task_id}: destination rendered empty: check its template.")
+        recording = self.hook.request("GET", f"/api/video/room_recordings/{_segment(recording_id)}")
+        _mask_uri(recording)
+        uri = recording.get("uri")
+        if not isinstance(uri, str) or not uri:
+            raise AirflowFailException(
+                f"{self.task_id}: room recording {recording_id} is {recording.get('status')!r} and has no "
+                "download link (uri) yet: wait for it with VideoRoomRecordingSensor first."
+            )
+        target = _target_path(self.destination, recording_id, recording.get("format"))
+        expected = recording.get("size_in_bytes")
+        if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+            expected = None
+        started = time.monotonic()
+        size, sha256, content_type = self._stream(uri, target, expected)
+        seconds = time.monotonic() - started
+        self.log.info(
+            "Downloaded room recording %s to %s: %d bytes in %.1f s (%s), sha256 %s.",
+            recording_id,
+            target,
+            size,
+            seconds,
+            _rate(size, seconds),
+            sha256,
+        )
+        if self.asset_alias:
+            asset_cls, alias_cls = _asset_classes()
+            context["outlet_events"][alias_cls(self.asset_alias)].add(
+                asset_cls(uri=str(target)), extra={"recording_id": recording_id, "sha256": sha256}
+            )
+        return {
+            "recording_id": recording_id,
+            "room_session_id": recording.get("room_session_id"),
+            "path": str(target),
+            "size": size,
+            "sha256": sha256,
+            "content_type": content_type,
+            "seconds": round(seconds, 3),
+        }
+
+    def _stream(self, uri: str, target: Any, expected: int | None) -> tuple[int, str, str | None]:
+        """Write the file under a temporary name beside ``target``, check it, then rename it over
+        ``target``. Any failure removes the temporary file and leaves ``target`` as it was."""
+        local = _is_local(target)
+        if local:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.part"
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with self.hook.open_download(uri, chunk_size=self.chunk_size) as download:
+                total = expected if expected is not None else download.size
+                started = last_log = time.monotonic()
+                with temporary.open("wb") as out:
+                    for chunk in download.chunks:
+                        out.write(chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+                        now = time.monotonic()
+                        if now - last_log >= self.progress_interval:
+                            last_log = now
+                            self.log.info(
+                                "Downloaded %s (%s).", _progress(size, total), _rate(size, now - started)
+                            )
+                if total is not None and size != total:
+                    raise AirflowException(
+                        f"{self.task_id}: the recording's file has {size} bytes but SignalWire announced "
+                        f"{total}: the download is incomplete or the file changed; nothing was written "
+                        f"to {target}. Retrying the task downloads it again."
+                    )
+                content_type = download.content_type
+            if local:
+                os.replace(temporary.path, target.path)
+            else:
+                temporary.rename(target)
+        except BaseException:
+            try:
+                temporary.unlink(missing_ok=True)
+            except Exception:  # the original error matters more than the cleanup's
+                self.log.warning("Could not remove the temporary file %s.", temporary)
+            raise
+        return size, digest.hexdigest(), content_type
+
+
+def _asset_classes() -> tuple[Any, Any]:
+    """(Asset, AssetAlias) on Airflow 3; (Dataset, DatasetAlias) on 2.x."""
+    try:
+        from airflow.sdk import Asset, AssetAlias
+    except ImportError:  # Airflow 2
+        from airflow.datasets import Dataset as Asset  # type: ignore[no-redef]
+        from airflow.datasets import DatasetAlias as AssetAlias  # type: ignore[no-redef]
+    return Asset, AssetAlias
+
+
+def _object_storage_path(value: Any) -> Any:
+    try:
+        from airflow.sdk import ObjectStoragePath
+    except ImportError:  # Airflow 2
+        from airflow.io.path import ObjectStoragePath  # type: ignore[no-redef]
+    return ObjectStoragePath(value)
+
+
+def _target_path(destination: Any, recording_id: str, fmt: Any) -> Any:
+    """The file to write: ``destination`` itself, or ``<recording id>.<ext>`` inside it when it is a
+    folder (a string ending in ``/``, or an existing directory)."""
+    text = str(destination).strip() if isinstance(destination, str) else None
+    if text is not None:
+        folder = text.endswith("/") or text.endswith(os.sep)
+        url = text if "://" in text else "file://" + os.path.abspath(os.path.expanduser(text))
+        path = _object_storage_path(url)
+    else:
+        path = destination
+        folder = str(path).endswith("/") or (_is_local(path) and path.is_dir())
+    if folder:
+        return path / f"{recording_id}.{_extension(fmt)}"
+    return path
+
+
+def _extension(fmt: Any) -> str:
+    """``mp4`` from ``mp4`` or ``video/mp4`` (the spec calls ``format`` a MIME type); default mp4."""
+    text = str(fmt or "").strip().lower().rsplit("/", 1)[-1]
+    text = "".join(c for c in text if c.isalnum())
+    return text[:10] or "mp4"
+
+
+def _is_local(path: Any) -> bool:
+    return getattr(path, "protocol", "file") in ("file", "local", "")
+
+
+def _progress(size: int, total: int | None) -> str:
+    if total:
+        return f"{size / 1e6:.1f} MB of {total / 1e6:.1f} MB ({100 * size / total:.0f}%)"
+    return f"{size / 1e6:.1f} MB"
+
+
+def _rate(size: int, seconds: float) -> str:
+    return f"{size / 1e6 / seconds:.1f} MB/s" if seconds > 0 else "instant"
+
+
+class ListVideoConferencesOperator(SignalWireBaseOperator):
+    """
+    List the space's video conferences (``GET /api/video/conferences``), following every page.
+
+    :param include_active_session: Include each conference's active session, if any (templated).
+    :param starts_after: Only conferences whose ``join_from`` is on or after this RFC 3339 date or
+        datetime (templated).
+    :param ends_before: Only conferences whose ``join_until`` is on or before this (templated).
+    :param page_size: Conferences per page, 1 to 1000.
+    :param max_items: Stop after this many conferences.
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: A list of conference dicts.
+    """
+
+    template_fields: Sequence[str] = (
+        "include_active_session",
+        "starts_after",
+        "ends_before",
+        "signalwire_conn_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        include_active_session: bool | None = None,
+        starts_after: str | date | datetime | None = None,
+        ends_before: str | date | datetime | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.check_paging(page_size, max_items)
+        self.include_active_session = include_active_session
+        self.starts_after = starts_after
+        self.ends_before = ends_before
+        self.page_size = page_size
+        self.max_items = max_items
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        params = {
+            "include_active_session": rendered_bool(self.include_active_session, "include_active_session"),
+            "starts_after": rfc3339(self.starts_after, "starts_after"),
+            "ends_before": rfc3339(self.ends_before, "ends_before"),
+        }
+        conferences = list(
+            self.hook.paginate(CONFERENCES, params=params, page_size=self.page_size, max_items=self.max_items)
+        )
+        self.log.info("Listed %d video conferences.", len(conferences))
+        return conferences
+
+
+class CreateVideoConferenceOperator(_IfExistsMixin, SignalWireBaseOperator):
+    """
+    Create a video conference (``POST /api/video/conferences``): a room with SignalWire's ready-made UI.
+    SignalWire gives it its conference tokens (see :class:`ListVideoConferenceTokensOperator`).
+
+    :param display_name: Display name, up to 200 characters (templated; required).
+    :param conference_name: Unique name, 1 to 100 of ``A-Za-z0-9_-`` (templated; the API's ``name``).
+        Needed for ``if_exists="reuse"``/``"update"``: it is how a rerun finds the conference.
+    :param description: Up to 3000 characters (templated).
+    :param join_from: No one joins before this RFC 3339 date/datetime (templated).
+    :param join_until: No one joins after this (templated).
+    :param quality: ``720p`` or ``1080p`` (templated).
+    :param layout: Initial layout, e.g. ``grid-responsive`` (templated).
+    :param size: ``small``, ``medium`` or ``large`` (templated).
+    :param record_on_start: Record from the start (templated).
+    :param enable_room_previews: Generate preview videos (templated).
+    :param enable_chat: Group chat (templated).
+    :param dark_primary: Theme colors as ``#RRGGBB`` (templated), also ``dark_background``,
+        ``dark_foreground``, ``dark_success``, ``dark_negative`` and the same five ``light_*``.
+    :param if_exists: ``"error"`` (default), ``"reuse"`` or ``"update"``, as for rooms.
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: The conference dict.
+    """
+
+    template_fields: Sequence[str] = ("conference_name", *CONFERENCE_SETTINGS, "signalwire_conn_id")
+
+    def __init__(
+        self,
+        *,
+        display_name: str,
+        conference_name: str | None = None,
+        if_exists: str = "error",
+        **kwargs: Any,
+    ) -> None:
+        settings = {name: kwargs.pop(name, None) for name in CONFERENCE_SETTINGS if name != "display_name"}
+        super().__init__(**kwargs)
+        self.display_name = display_name
+        self.conference_name = conference_name
+        for name, value in settings.items():
+            setattr(self, name, value)
+        self.if_exists = self._check_if_exists(if_exists)
+        if if_exists != "error" and conference_name is None:
+            raise SignalWireConfigError(
+                f"{self.task_id}: if_exists={if_exists!r} needs conference_name: the unique name a rerun "
+                "finds the conference by."
+            )
+        if display_name is None:
+            raise SignalWireConfigError(f"{self.task_id}: display_name is None: give the conference a name.")
+        self._body(rendered=False)
+
+    def _body(self, *, rendered: bool) -> dict[str, Any]:
+        body = check_fields(
+            self.task_id, _values(self, CONFERENCE_SETTINGS), CONFERENCE_SETTINGS, rendered=rendered
+        )
+        name = self.conference_name
+        if name is not None and (rendered or not is_pending(name)):
+            body["name"] = check_field(self.task_id, "conference_name", name, NAME)
+        elif name is not None:
+            body["name"] = name
+        return body
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        body = self._body(rendered=True)
+        try:
+            conference = self.hook.request("POST", CONFERENCES, json=body)
+        except SignalWireAPIError as err:
+            name = body.get("name")
+            if not _name_taken(err) or name is None:
+                raise
+            if self.if_exists == "error":
+                raise self._exists_error("conference", name, err) from err
+            conference = next(
+                (c for c in self.hook.paginate(CONFERENCES, page_size=1000) if c.get("name") == name), None
+            )
+            if conference is None:
+                raise
+            if self.if_exists == "update":
+                settings = {k: v for k, v in body.items() if k != "name"}
+                conference = self.hook.request(
+                    "PUT", f"{CONFERENCES}/{_segment(conference['id'])}", json=settings
+                )
+                self.log.info("Video conference %s (%s) existed; updated it.", name, conference.get("id"))
+            else:
+                self.log.info("Video conference %s (%s) exists; reusing it.", name, conference.get("id"))
+            return conference
+        self.log.info("Created video conference %s (%s).", conference.get("name"), conference.get("id"))
+        return conference
+
+
+class DeleteVideoConferenceOperator(SignalWireBaseOperator):
+    """
+    Delete a video conference (``DELETE /api/video/conferences/{id}``), and with it its tokens.
+
+    :param conference_id: The conference's id (templated).
+    :param missing_ok: A conference that is already gone is success (default), so reruns succeed.
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: ``{"id": ..., "deleted": True}``, or ``"deleted": False`` when it was gone.
+    """
+
+    template_fields: Sequence[str] = ("conference_id", "signalwire_conn_id")
+
+    def __init__(self, *, conference_id: str, missing_ok: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conference_id = conference_id
+        self.missing_ok = missing_ok
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        conference_id = _resource_id(self.task_id, "conference_id", self.conference_id)
+        try:
+            self.hook.request("DELETE", f"{CONFERENCES}/{_segment(conference_id)}")
+        except SignalWireAPIError as err:
+            if not (self.missing_ok and _is_missing(err)):
+                raise
+            self.log.info("Video conference %s is already gone.", conference_id)
+            return {"id": conference_id, "deleted": False}
+        self.log.info("Deleted video conference %s.", conference_id)
+        return {"id": conference_id, "deleted": True}
+
+
+class ListVideoConferenceTokensOperator(SignalWireBaseOperator):
+    """
+    List a conference's tokens (``GET /api/video/conferences/{id}/conference_tokens``), e.g. its
+    moderator and guest tokens. SignalWire creates them with the conference (its API has no call that
+    creates one); :class:`ResetVideoConferenceTokenOperator` mints a new value for one.
+
+    Every token is registered with Airflow's secrets masker and never logged; XCom gets each token's
+    ``id``, ``name`` and ``scopes``, and the token itself only with ``return_tokens=True``.
+
+    :param conference_id: The conference's id (templated).
+    :param token_name: Only the token with this name, e.g. ``"Guest"`` (templated).
+    :param return_tokens: Also return the tokens themselves (stored in XCom in clear).
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: A list of ``{"id", "name", "scopes"}`` (plus ``"token"`` with ``return_tokens``).
+    """
+
+    template_fields: Sequence[str] = ("conference_id", "token_name", "signalwire_conn_id")
+
+    def __init__(
+        self, *, conference_id: str, token_name: str | None = None, return_tokens: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.conference_id = conference_id
+        self.token_name = token_name
+        self.return_tokens = return_tokens
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        conference_id = _resource_id(self.task_id, "conference_id", self.conference_id)
+        path = f"{CONFERENCES}/{_segment(conference_id)}/conference_tokens"
+        tokens = [_token_view(t, self.return_tokens) for t in self.hook.paginate(path, page_size=1000)]
+        if self.token_name:
+            tokens = [t for t in tokens if t.get("name") == self.token_name]
+            if not tokens:
+                raise AirflowFailException(
+                    f"{self.task_id}: conference {conference_id} has no token named {self.token_name!r}."
+                )
+        self.log.info(
+            "Conference %s: %d tokens (%s).",
+            conference_id,
+            len(tokens),
+            ", ".join(str(t.get("name")) for t in tokens),
+        )
+        return tokens
+
+
+class ResetVideoConferenceTokenOperator(SignalWireBaseOperator):
+    """
+    Give a conference token a new value (``POST /api/video/conference_tokens/{id}/reset``); the old value
+    stops working. Masked and returned like :class:`ListVideoConferenceTokensOperator`'s tokens.
+
+    :param token_id: The conference token's id (templated).
+    :param return_token: Also return the new token itself (stored in XCom in clear).
+    :param signalwire_conn_id: The SignalWire connection to use (templated).
+    :return: ``{"id", "name", "scopes"}`` (plus ``"token"`` with ``return_token``).
+    """
+
+    template_fields: Sequence[str] = ("token_id", "signalwire_conn_id")
+
+    def __init__(self, *, token_id: str, return_token: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.token_id = token_id
+        self.return_token = return_token
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        token_id = _resource_id(self.task_id, "token_id", self.token_id)
+        answer = self.hook.request("POST", f"/api/video/conference_tokens/{_segment(token_id)}/reset")
+        view = _token_view(answer, self.return_token)
+        self.log.info("Reset conference token %s (%s).", token_id, view.get("name"))
+        return view
+
+
+def _token_view(token: Mapping[str, Any], with_token: bool) -> dict[str, Any]:
+    """A conference token for XCom: masked at once; its value only when asked."""
+    value = token.get("token")
+    if isinstance(value, str) and value:
+        mask_secret(value)
+    view = {"id": token.get("id"), "name": token.get("name"), "scopes": list(token.get("scopes") or [])}
+    if with_token:
+        view["token"] = value
+    return view
+
+
+def _values(operator: Any, specs: Mapping[str, Spec]) -> dict[str, Any]:
+    """The operator's attributes named after the spec's fields."""
+    return {name: getattr(operator, name, None) for name in specs}
+
+
+def _one_of(task_id: str, **given: Any) -> None:
+    names = [k for k, v in given.items() if v is not None]
+    if len(names) != 1:
+        raise SignalWireConfigError(
+            f"{task_id}: give exactly one of {' or '.join(given)} (got {len(names)})."
+        )
+
+
+def _room_key(task_id: str, room_id: Any, room_name: Any) -> str:
+    if room_id is not None:
+        return _resource_id(task_id, "room_id", room_id)
+    return str(check_field(task_id, "room_name", room_name, NAME))
+
+
+# ------------------------------------------------------------------------------------------- helpers
+_rfc3339 = rfc3339
+
+
+def _resource_id(task_id: str, name: str, value: Any) -> str:
+    """A rendered id: refused when empty or the text of a missing XCom (``None``)."""
+    text = "" if value is None else str(value).strip()
+    if not text or text in ("None", "null"):
+        raise SignalWireConfigError(
+            f"{task_id}: {name} is {shown(value)}: give the id (check the template or the XCom it pulls)."
+        )
+    return text
+
+
+def _segment(value: str) -> str:
+    """One path segment: quoted, so an id can never change the path."""
+    return quote(value, safe="")
+
+
+def _check_choice(task_id: str, name: str, value: Any, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise SignalWireConfigError(
+            f"{task_id}: {name} is {shown(value)}: use one of {', '.join(map(repr, choices))}."
+        )
+
+
+def _is_missing(err: SignalWireAPIError) -> bool:
+    return err.status_code == 404
+
+
+def _name_taken(err: SignalWireAPIError) -> bool:
+    """SignalWire's 422 for a name already in use (``code: name_taken`` on ``attribute: name``)."""
+    if err.status_code != 422:
+        return False
+    return any(
+        isinstance(e, Mapping) and (e.get("code") == "name_taken" or "taken" in str(e.get("message", "")))
+        for e in err.errors
+    )

@@ -383,11 +383,18 @@ class VideoBackend(Backend):
 
     # ----------------------------------------------------------------- sessions
     def create_session(
-        self, room: Room, *, recordings: int = 1, members: int = 2, in_progress: bool = False
+        self,
+        room: Room,
+        *,
+        recordings: int = 1,
+        members: int = 2,
+        in_progress: bool = False,
+        ended_at: datetime | None = None,
     ) -> RoomSession:
         """A session of ``room`` that started 30 minutes ago (and ran 20 minutes unless in progress),
-        with ``members`` members, their events and ``recordings`` recordings."""
-        start = self.now() - timedelta(minutes=30)
+        with ``members`` members, their events and ``recordings`` recordings.  ``ended_at``: the
+        session (and its recordings) ended then instead, after running 20 minutes."""
+        start = self.now() - timedelta(minutes=30) if ended_at is None else ended_at - timedelta(minutes=20)
         end = None if in_progress else start + timedelta(minutes=20)
         with self.lock:
             sess = self.sessions.add(
@@ -543,11 +550,19 @@ class VideoBackend(Backend):
 
     # ------------------------------------------------------------- conferences
     def create_conference(self, fields: dict[str, Any]) -> Conference:
+        """A new conference with its moderator and guest tokens (422 ``name_taken`` if ``name`` is in
+        use; a name derived from ``display_name`` gets a suffix instead)."""
         now = self.now()
-        name = (
-            fields.get("name")
-            or "".join(c if c.isalnum() or c in "-_" else "-" for c in fields["display_name"])[:100]
-        )
+        name = fields.get("name")
+        taken = {c.name for c in self.conferences}
+        if name is not None and name in taken:
+            raise unprocessable("name", "name has already been taken", "name_taken")
+        if name is None:
+            base = "".join(c if c.isalnum() or c in "-_" else "-" for c in fields["display_name"])[:90]
+            name, k = base, 1
+            while name in taken:
+                k += 1
+                name = f"{base}-{k}"
         colors = {**COLORS, **{k: v for k, v in fields.items() if k in COLORS}}
         plain = {k: v for k, v in fields.items() if k not in COLORS and k != "name"}
         with self.lock:

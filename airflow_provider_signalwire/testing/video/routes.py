@@ -53,6 +53,7 @@ NAME = Field("str", 100, ROOM_NAME)
 ROOM_FIELDS: dict[str, Field] = {
     "name": NAME,
     "display_name": Field("str", 200),
+    "description": Field("str", 3000),
     "max_members": Field("int", minimum=1, maximum=300),
     "quality": Field("str", enum=("720p", "1080p")),
     "join_from": Field("datetime"),
@@ -65,9 +66,7 @@ ROOM_FIELDS: dict[str, Field] = {
     "meta": Field("object"),
     "sync_audio_video": Field("bool"),
 }
-ROOM_UPDATE_FIELDS = {k: v for k, v in ROOM_FIELDS.items() if k != "name"} | {
-    "description": Field("str", 3000)
-}
+ROOM_UPDATE_FIELDS = {k: v for k, v in ROOM_FIELDS.items() if k != "name"}
 # Video.RoomTokenPermission
 PERMISSIONS = (
     *(

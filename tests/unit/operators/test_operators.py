@@ -140,7 +140,7 @@ def test_list_video_rooms_bad_arguments(kwargs, message):
 
 def test_operator_modules_are_cheap_to_import():
     """DAG files are parsed constantly: operators, sensors and the status trigger import no HTTP client,
-    aiohttp or fake space at import time."""
+    aiohttp, fsspec (object storage) or fake space at import time."""
     import subprocess
     import sys
 
@@ -151,7 +151,7 @@ def test_operator_modules_are_cheap_to_import():
         "import airflow_provider_signalwire.operators.api, airflow_provider_signalwire.operators.video\n"
         "import airflow_provider_signalwire.sensors.video, airflow_provider_signalwire.sensors.messaging\n"
         "import airflow_provider_signalwire.sensors.voice, airflow_provider_signalwire.triggers.status\n"
-        "heavy = [m for m in ('aiohttp', 'requests', 'fastapi', 'uvicorn', "
+        "heavy = [m for m in ('aiohttp', 'requests', 'fastapi', 'uvicorn', 'fsspec', 'upath', "
         "'airflow_provider_signalwire.hooks.signalwire', "
         "'airflow_provider_signalwire.hooks.signalwire_async') if m in sys.modules and m not in before]\n"
         "print(heavy)\n"

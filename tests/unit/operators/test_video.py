@@ -1,0 +1,413 @@
+"""Video operators against the offline fake space: idempotent reruns, checks before any request,
+secrets kept out of XCom and logs, downloads that are atomic, checked and never send credentials."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+
+from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.operators import video as video_module
+from airflow_provider_signalwire.operators.video import (
+    CreateVideoConferenceOperator,
+    CreateVideoRoomOperator,
+    CreateVideoRoomTokenOperator,
+    DeleteVideoConferenceOperator,
+    DeleteVideoRoomOperator,
+    DeleteVideoRoomRecordingOperator,
+    DownloadVideoRoomRecordingOperator,
+    GetVideoRoomOperator,
+    GetVideoRoomSessionOperator,
+    ListVideoConferencesOperator,
+    ListVideoConferenceTokensOperator,
+    ListVideoRoomRecordingsOperator,
+    ListVideoRoomSessionsOperator,
+    ResetVideoConferenceTokenOperator,
+    UpdateVideoRoomOperator,
+)
+from airflow_provider_signalwire.testing.video.models import JOIN_SECONDS, VideoBackend
+
+
+@pytest.fixture
+def masked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the operators register with Airflow's secrets masker."""
+    seen: list[str] = []
+    monkeypatch.setattr(video_module, "mask_secret", seen.append)
+    return seen
+
+
+def video(space: Any) -> VideoBackend:
+    backend = space.backends["video"]
+    assert isinstance(backend, VideoBackend)
+    return backend
+
+
+def api_calls(space: Any) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in space.requests]
+
+
+# ------------------------------------------------------------------------------------------ rooms
+def test_create_room_reruns_per_if_exists(signalwire_space):
+    create = CreateVideoRoomOperator(
+        task_id="create", room_name="standup", max_members=10, layout="2x2", record_on_start=True
+    )
+    room = create.execute({})
+    assert (room["name"], room["max_members"], room["layout"], room["record_on_start"]) == (
+        "standup",
+        10,
+        "2x2",
+        True,
+    )
+    json.dumps(room)
+
+    with pytest.raises(AirflowFailException, match="if_exists='reuse'"):
+        create.execute({})
+
+    reuse = CreateVideoRoomOperator(task_id="reuse", room_name="standup", max_members=3, if_exists="reuse")
+    assert reuse.execute({})["id"] == room["id"]
+    assert reuse.execute({})["max_members"] == 10  # reused unchanged
+
+    update = CreateVideoRoomOperator(task_id="update", room_name="standup", max_members=3, if_exists="update")
+    updated = update.execute({})
+    assert (updated["id"], updated["max_members"]) == (room["id"], 3)
+    assert len(signalwire_space.state.rooms) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "fix"),
+    [
+        ({"room_name": "daily standup"}, "room_name", "letters, digits"),
+        ({"room_name": "x" * 101}, "room_name", "1 to 100"),
+        ({"room_name": "ok", "max_members": 0}, "max_members", "from 1 to 300"),
+        ({"room_name": "ok", "max_members": 301}, "max_members", "from 1 to 300"),
+        ({"room_name": "ok", "quality": "4k"}, "quality", "720p, 1080p"),
+        ({"room_name": "ok", "layout": "3x2"}, "layout", "grid-responsive"),
+        ({"room_name": "ok", "join_from": "tomorrow"}, "join_from", "RFC 3339"),
+        ({"room_name": "ok", "record_on_start": "sometimes"}, "record_on_start", "true or false"),
+        ({"room_name": "ok", "meta": "x"}, "meta", "dict"),
+        ({"room_name": "ok", "if_exists": "replace"}, "if_exists", "'reuse'"),
+    ],
+)
+def test_create_room_refuses_bad_arguments_when_parsed(signalwire_space, kwargs, field, fix):
+    with pytest.raises(SignalWireConfigError, match=rf"create: {field} is .*{fix}"):
+        CreateVideoRoomOperator(task_id="create", **kwargs)
+    assert signalwire_space.requests == []
+
+
+def test_rendered_values_are_checked_before_any_request(signalwire_space):
+    create = CreateVideoRoomOperator(
+        task_id="create", room_name="{{ params.name }}", max_members="{{ params.size }}"
+    )
+    create.room_name, create.max_members = "bad name!", "12"  # as rendered
+    with pytest.raises(SignalWireConfigError, match="room_name is 'bad name!'"):
+        create.execute({})
+    create.room_name, create.max_members = "fine", "500"
+    with pytest.raises(SignalWireConfigError, match="max_members is '500'"):
+        create.execute({})
+    assert signalwire_space.requests == []
+    create.max_members = "12"
+    assert create.execute({})["max_members"] == 12
+
+
+def test_get_update_delete_room_and_reruns(signalwire_space):
+    room = CreateVideoRoomOperator(task_id="c", room_name="weekly").execute({})
+    assert GetVideoRoomOperator(task_id="g", room_name="weekly").execute({})["id"] == room["id"]
+    assert GetVideoRoomOperator(task_id="g", room_id=room["id"]).execute({})["name"] == "weekly"
+    updated = UpdateVideoRoomOperator(
+        task_id="u", room_id=room["id"], description="Weekly sync", max_members=50
+    ).execute({})
+    assert (updated["description"], updated["max_members"]) == ("Weekly sync", 50)
+
+    delete = DeleteVideoRoomOperator(task_id="d", room_name="weekly")
+    assert delete.execute({}) == {"id": room["id"], "name": "weekly", "deleted": True}
+    assert delete.execute({})["deleted"] is False  # a rerun succeeds
+    with pytest.raises(SignalWireAPIError, match="404"):
+        DeleteVideoRoomOperator(task_id="d", room_id=room["id"], missing_ok=False).execute({})
+    with pytest.raises(SignalWireAPIError, match="404"):
+        GetVideoRoomOperator(task_id="g", room_name="weekly").execute({})
+
+
+@pytest.mark.parametrize(
+    ("operator", "kwargs", "message"),
+    [
+        (GetVideoRoomOperator, {}, "exactly one of room_id or room_name"),
+        (DeleteVideoRoomOperator, {"room_id": "a", "room_name": "b"}, "exactly one"),
+        (UpdateVideoRoomOperator, {"room_id": "a"}, "at least one setting"),
+        (UpdateVideoRoomOperator, {"room_id": "a", "layout": "big"}, "layout is 'big'"),
+        (ListVideoRoomSessionsOperator, {"status": "done"}, "status is 'done'"),
+        (ListVideoRoomRecordingsOperator, {"media_ttl": -1}, "media_ttl"),
+        (CreateVideoConferenceOperator, {"display_name": "x", "if_exists": "reuse"}, "needs conference_name"),
+        (CreateVideoConferenceOperator, {"display_name": "x", "dark_primary": "blue"}, "#RRGGBB"),
+        (DownloadVideoRoomRecordingOperator, {"recording_id": "r", "destination": ""}, "destination"),
+        (
+            DownloadVideoRoomRecordingOperator,
+            {"recording_id": "r", "destination": "/x", "chunk_size": 0},
+            "chunk_size",
+        ),
+    ],
+)
+def test_other_operators_refuse_bad_arguments_when_parsed(signalwire_space, operator, kwargs, message):
+    with pytest.raises(SignalWireConfigError, match=message):
+        operator(task_id="t", **kwargs)
+    assert signalwire_space.requests == []
+
+
+def test_empty_ids_are_refused_before_any_request(signalwire_space):
+    for op in (
+        DeleteVideoRoomRecordingOperator(task_id="t", recording_id="None"),
+        GetVideoRoomSessionOperator(task_id="t", session_id=""),
+        DeleteVideoConferenceOperator(task_id="t", conference_id=None),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(SignalWireConfigError, match="give the id"):
+            op.execute({})
+    assert signalwire_space.requests == []
+
+
+# ------------------------------------------------------------------------------------ room tokens
+def test_room_token_is_masked_and_kept_out_of_xcom_by_default(signalwire_space, masked, capfd):
+    mint = CreateVideoRoomTokenOperator(
+        task_id="mint",
+        room_name="standup",
+        user_name="airflow",
+        permissions=["room.self.audio_mute", "room.recording"],
+        join_as="member",
+        media_allowed="audio-only",
+        remove_after_seconds_elapsed=600,
+        join_video_muted=True,
+        room_meta={"team": "data"},
+    )
+    result = mint.execute({})
+    assert "token" not in result
+    assert result["room_name"] == "standup" and result["permissions"] == [
+        "room.self.audio_mute",
+        "room.recording",
+    ]
+    (token,) = masked
+    assert token.count(".") == 2
+    assert token not in json.dumps(result)
+    assert token not in capfd.readouterr().out
+
+    body = json.loads(signalwire_space.requests[-1].body)
+    assert body["media_allowed"] == "audio-only" and body["join_video_muted"] is True
+
+    with_token = CreateVideoRoomTokenOperator(task_id="mint", room_name="standup", return_token=True)
+    assert with_token.execute({})["token"] == masked[-1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"permissions": ["room.self.fly"]}, "not a room permission"),
+        ({"join_as": "speaker"}, "audience, member"),
+        ({"media_allowed": "none"}, "video-only"),
+        ({"remove_after_seconds_elapsed": 0}, "from 1 to 200000"),
+        ({"user_name": "u" * 101}, "the most is 100"),
+        ({"token": "abc"}, "SignalWire mints the token"),
+    ],
+)
+def test_room_token_refuses_bad_fields(signalwire_space, kwargs, message):
+    with pytest.raises(SignalWireConfigError, match=message):
+        CreateVideoRoomTokenOperator(task_id="mint", room_name="standup", **kwargs)
+    assert signalwire_space.requests == []
+
+
+# ------------------------------------------------------------------------------- sessions & recordings
+def test_a_minted_token_starts_a_session_the_fake_clock_ends(signalwire_space):
+    clock = signalwire_space.clock
+    clock.freeze()
+    CreateVideoRoomOperator(task_id="c", room_name="standup", record_on_start=True).execute({})
+    CreateVideoRoomTokenOperator(task_id="m", room_name="standup", user_name="bot").execute({})
+
+    listing = ListVideoRoomSessionsOperator(task_id="l", room_name="standup", max_items=1)
+    (session,) = listing.execute({})
+    assert session["status"] == "in-progress"
+    clock.advance(JOIN_SECONDS + 1)
+    (session,) = listing.execute({})
+    assert session["status"] == "completed"
+    assert ListVideoRoomSessionsOperator(task_id="l", status="in-progress").execute({}) == []
+
+    full = GetVideoRoomSessionOperator(
+        task_id="g", session_id=session["id"], include_members=True, include_events=True
+    ).execute({})
+    assert [m["name"] for m in full["members"]] == ["bot"]
+    names = [e["name"] for e in full["events"]]
+    assert names[0] == "session.started" and names[-1] == "session.ended"
+    assert "recording.started" in names and "recording.ended" in names
+
+    (recording,) = ListVideoRoomRecordingsOperator(task_id="r", session_id=session["id"]).execute({})
+    assert recording["status"] == "completed" and recording["uri"]
+    events = list(_hook().paginate(f"/api/video/room_recordings/{recording['id']}/events"))
+    assert [e["name"] for e in events] == ["recording.started", "recording.ended"]
+
+
+def _hook():
+    from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+
+    return SignalWireHook()
+
+
+def test_delete_recording_twice(signalwire_space):
+    signalwire_space.seed_sessions(1, recordings_per_session=2)
+    recordings = ListVideoRoomRecordingsOperator(task_id="l").execute({})
+    assert len(recordings) == 2
+    delete = DeleteVideoRoomRecordingOperator(task_id="d", recording_id=recordings[0]["id"])
+    assert delete.execute({})["deleted"] is True
+    assert delete.execute({})["deleted"] is False
+    assert len(ListVideoRoomRecordingsOperator(task_id="l").execute({})) == 1
+
+
+# ------------------------------------------------------------------------------------- downloads
+@pytest.fixture
+def recording(signalwire_space) -> dict[str, Any]:
+    signalwire_space.seed_sessions(1, recordings_per_session=1)
+    (rec,) = signalwire_space.state.recordings.values()
+    return rec
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_download_to_a_folder_url_without_credentials(signalwire_space, recording, tmp_path, masked):
+    op = DownloadVideoRoomRecordingOperator(
+        task_id="dl", recording_id=recording["id"], destination=f"file://{tmp_path}/2026-11-27/"
+    )
+    result = op.execute({})
+    target = tmp_path / "2026-11-27" / f"{recording['id']}.mp4"
+    data = target.read_bytes()
+    assert result["path"] == f"file://{target}"
+    assert result["size"] == len(data) == recording["size_in_bytes"]
+    assert result["sha256"] == hashlib.sha256(data).hexdigest()
+    json.dumps(result)
+    assert _files(tmp_path) == [f"2026-11-27/{recording['id']}.mp4"]  # no temporary file left
+    (fetched,) = signalwire_space.media_requests
+    assert not fetched.has_auth and "cookie" not in fetched.headers
+    # The link was fetched fresh, right before the download, and masked (it is a signed link).
+    assert api_calls(signalwire_space)[-1] == ("GET", f"/api/video/room_recordings/{recording['id']}")
+    assert any(m.startswith(signalwire_space.media_base_url) for m in masked)
+
+    target.write_bytes(b"stale")
+    assert op.execute({})["size"] == len(data)  # a rerun replaces the file
+    assert target.read_bytes() == data
+
+
+def test_download_to_a_local_file_path(signalwire_space, recording, tmp_path):
+    dest = tmp_path / "deep" / "standup.mp4"
+    result = DownloadVideoRoomRecordingOperator(
+        task_id="dl", recording_id=recording["id"], destination=str(dest)
+    ).execute({})
+    assert dest.stat().st_size == result["size"] > 0
+
+
+def test_a_download_cut_mid_way_leaves_no_file(signalwire_space, recording, tmp_path):
+    dest = tmp_path / "rec.mp4"
+    video(signalwire_space).break_download(recording["id"], "cut")
+    op = DownloadVideoRoomRecordingOperator(task_id="dl", recording_id=recording["id"], destination=str(dest))
+    with pytest.raises(SignalWireAPIError, match="connection was dropped"):
+        op.execute({})
+    assert _files(tmp_path) == []
+    assert len(signalwire_space.media_requests) == 1  # not retried after the first byte
+
+
+def test_a_size_mismatch_fails_and_keeps_the_previous_file(signalwire_space, recording, tmp_path):
+    dest = tmp_path / "rec.mp4"
+    dest.write_bytes(b"yesterday's file")
+    video(signalwire_space).break_download(recording["id"], "short")
+    op = DownloadVideoRoomRecordingOperator(task_id="dl", recording_id=recording["id"], destination=str(dest))
+    with pytest.raises(
+        AirflowException, match=rf"has {recording['size_in_bytes'] // 2} bytes but SignalWire"
+    ):
+        op.execute({})
+    assert _files(tmp_path) == ["rec.mp4"] and dest.read_bytes() == b"yesterday's file"
+    assert op.execute({})["size"] == recording["size_in_bytes"]  # the retry succeeds
+
+
+def test_a_recording_still_in_progress_is_refused(signalwire_space, tmp_path):
+    CreateVideoRoomOperator(task_id="c", room_name="live", record_on_start=True).execute({})
+    CreateVideoRoomTokenOperator(task_id="m", room_name="live").execute({})
+    (rec,) = ListVideoRoomRecordingsOperator(task_id="l").execute({})
+    op = DownloadVideoRoomRecordingOperator(task_id="dl", recording_id=rec["id"], destination=f"{tmp_path}/")
+    with pytest.raises(AirflowFailException, match="VideoRoomRecordingSensor"):
+        op.execute({})
+    assert signalwire_space.media_requests == []
+
+
+def test_a_large_recording_is_streamed_with_progress(signalwire_space, recording, tmp_path, caplog, capfd):
+    size = 30 * 1024 * 1024
+    video(signalwire_space).set_recording_size(recording["id"], size)
+    op = DownloadVideoRoomRecordingOperator(
+        task_id="dl",
+        recording_id=recording["id"],
+        destination=f"{tmp_path}/",
+        chunk_size=256 * 1024,
+        progress_interval=0,
+    )
+    result = op.execute({})
+    assert result["size"] == size == (tmp_path / f"{recording['id']}.mp4").stat().st_size
+    out = capfd.readouterr().out + caplog.text
+    assert "MB of 31.5 MB" in out
+
+
+def test_download_declares_an_asset_event_on_the_alias(signalwire_space, recording, tmp_path):
+    op = DownloadVideoRoomRecordingOperator(
+        task_id="dl", recording_id=recording["id"], destination=f"{tmp_path}/", asset_alias="recordings"
+    )
+    _, alias_cls = video_module._asset_classes()
+    assert alias_cls("recordings") in op.outlets
+
+    class Events:
+        def __init__(self) -> None:
+            self.added: list[tuple[Any, dict[str, Any]]] = []
+
+        def add(self, asset: Any, extra: dict[str, Any]) -> None:
+            self.added.append((asset, extra))
+
+    events: dict[Any, Events] = {}
+
+    class OutletEvents(dict):
+        def __missing__(self, key: Any) -> Events:
+            events[key] = Events()
+            return events[key]
+
+    result = op.execute({"outlet_events": OutletEvents()})
+    ((asset, extra),) = events[alias_cls("recordings")].added
+    assert asset.uri == result["path"] and extra["sha256"] == result["sha256"]
+
+
+# ----------------------------------------------------------------------------------- conferences
+def test_conferences_and_their_tokens(signalwire_space, masked):
+    create = CreateVideoConferenceOperator(
+        task_id="c", display_name="All hands", conference_name="all_hands", size="large", if_exists="reuse"
+    )
+    conference = create.execute({})
+    assert create.execute({})["id"] == conference["id"]  # a rerun reuses it
+    update = CreateVideoConferenceOperator(
+        task_id="c", display_name="All hands", conference_name="all_hands", size="small", if_exists="update"
+    )
+    assert update.execute({})["size"] == "small"
+    with pytest.raises(AirflowFailException, match="if_exists"):
+        CreateVideoConferenceOperator(task_id="c", display_name="x", conference_name="all_hands").execute({})
+    assert [c["id"] for c in ListVideoConferencesOperator(task_id="l").execute({})] == [conference["id"]]
+
+    tokens = ListVideoConferenceTokensOperator(task_id="t", conference_id=conference["id"]).execute({})
+    assert {t["name"] for t in tokens} == {"Moderator", "Guest"}
+    assert all("token" not in t for t in tokens)
+    assert len(masked) == 2 and all(m.startswith("vpt_") for m in masked)
+    (guest,) = ListVideoConferenceTokensOperator(
+        task_id="t", conference_id=conference["id"], token_name="Guest", return_tokens=True
+    ).execute({})
+    assert guest["token"] in masked
+
+    reset = ResetVideoConferenceTokenOperator(task_id="r", token_id=guest["id"], return_token=True).execute(
+        {}
+    )
+    assert reset["token"] != guest["token"] and reset["token"] == masked[-1]
+
+    delete = DeleteVideoConferenceOperator(task_id="d", conference_id=conference["id"])
+    assert delete.execute({})["deleted"] is True
+    assert delete.execute({})["deleted"] is False
