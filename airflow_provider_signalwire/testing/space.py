@@ -295,6 +295,25 @@ class FakeSignalWireSpace:
         sessions = self._core.backend(VideoBackend).seed_sessions(n, recordings_per_session)
         return [s.render() for s in sessions]
 
+    def add_completed_recording(self, finished_at: datetime | None = None) -> dict[str, Any]:
+        """Record a 20-minute room session whose recording completes at ``finished_at`` (default: now,
+        on the fake clock) and return the recording (API shape).  One room is created if none exist."""
+        video = self._core.backend(VideoBackend)
+        with video.lock:
+            rooms = sorted(video.rooms, key=lambda r: r.order) or video.seed_rooms(1)
+            when = finished_at or self.clock.now()
+            session = video.create_session(rooms[0], ended_at=when)
+            recording = video.recordings.find(lambda r: r.room_session_id == session.id)
+        assert recording is not None
+        return recording.render()
+
+    def receive_message(
+        self, from_: str = "+15557650000", to: str = "+15551230000", body: str = "Hello"
+    ) -> dict[str, Any]:
+        """Deliver an inbound message from ``from_`` to the space's number ``to`` (status ``received``,
+        sent now on the fake clock) and return it (Compatibility API shape)."""
+        return self._core.backend(MessagingBackend).receive_message(from_, to, body).render()
+
     def seed_messages(
         self, n: int, start: datetime | None = None, end: datetime | None = None
     ) -> list[dict[str, Any]]:

@@ -40,9 +40,12 @@ class Message(Record):
     messaging_service_sid: str | None
     failure: Failure | None
     clock: FakeClock = field(repr=False, compare=False)
+    direction: str = "outbound-api"  # or "inbound": received by one of the space's numbers
 
     def status(self) -> tuple[str, datetime | None]:
         """(status, date_sent) at the fake clock's current time."""
+        if self.direction == "inbound":
+            return "received", self.created
         age = (self.clock.now() - self.created).total_seconds()
         sent_at = self.created + timedelta(seconds=MESSAGE_SENT_AFTER)
         if age < MESSAGE_SENT_AFTER:
@@ -70,7 +73,7 @@ class Message(Record):
             "date_created": rfc2822(self.created),
             "date_sent": rfc2822(sent),
             "date_updated": rfc2822(updated),
-            "direction": "outbound-api",
+            "direction": self.direction,
             "error_code": (failure.error_code or "30008") if failed else None,
             "error_message": (failure.error_message or "Unknown error") if failed else None,
             "from": self.from_,
@@ -98,7 +101,7 @@ class MessageLog(Record):
             "from": self.message.from_,
             "to": self.message.to,
             "status": view["status"],
-            "direction": "outbound-api",
+            "direction": self.message.direction,
             "kind": "mms" if self.message.media else "sms",
             "source": "laml",
             "type": "laml_message",
@@ -148,6 +151,25 @@ class MessagingBackend(Backend):
                     messaging_service_sid=fields.get("MessagingServiceSid"),
                     failure=failure,
                     clock=self.core.clock,
+                )
+            )
+
+    def receive_message(self, from_: str, to: str, body: str, received_at: datetime | None = None) -> Message:
+        """An inbound message (``received``) sent by ``from_`` to one of the space's numbers, ``to``."""
+        with self.lock:
+            return self.messages.add(
+                Message(
+                    created=received_at or self.now(),
+                    seq=self.seq(),
+                    account_sid=self.core.project_id,
+                    to=to,
+                    from_=from_,
+                    body=body,
+                    media=[],
+                    messaging_service_sid=None,
+                    failure=None,
+                    clock=self.core.clock,
+                    direction="inbound",
                 )
             )
 
