@@ -117,6 +117,7 @@ def test_message_delivered(signalwire_space, mode):
 @pytest.mark.parametrize("mode", MODES)
 def test_already_done_returns_at_the_first_poke_without_deferring(signalwire_space, mode):
     space = signalwire_space
+    space.clock.freeze()
     sid = send_message(space)
     space.clock.advance(1.5)
     task = sensor(MessageStatusSensor, mode, message_sid=sid, success_statuses=("sent", "delivered"))
