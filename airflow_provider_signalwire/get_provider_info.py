@@ -92,7 +92,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "SignalWire",
-                "python-modules": ["airflow_provider_signalwire.triggers.status"],
+                "python-modules": [
+                    "airflow_provider_signalwire.triggers.status",
+                    "airflow_provider_signalwire.triggers.events",
+                ],
             }
         ],
         "connection-types": [
