@@ -367,6 +367,19 @@ class SignalWireHook(SignalWireBaseHook):
         session.mount("http://", adapter)
         return session
 
+    @cached_property
+    def _send_settings(self) -> dict[str, Any]:
+        """Proxies, CA bundle and streaming for every request, resolved from the environment once.
+
+        requests re-reads them (proxy variables, ``REQUESTS_CA_BUNDLE``) on every request otherwise;
+        every request goes to the one space, so once per hook is enough. ``verify`` is explicit, so a
+        CA bundle in the connection's ``verify`` extra wins over ``REQUESTS_CA_BUNDLE``.
+        """
+        settings = self.settings
+        return self.session.merge_environment_settings(
+            settings.base_url + "/", {}, True, settings.verify, None
+        )
+
     def get_conn(self) -> requests.Session:
         return self.session
 
@@ -660,10 +673,7 @@ class SignalWireHook(SignalWireBaseHook):
             )
             check_origin(prepared.url or "", self.base_url)
             check_headers(prepared.headers)
-            # Per request: REQUESTS_CA_BUNDLE would otherwise override a session-level value.
-            send_kwargs = self.session.merge_environment_settings(
-                prepared.url, {}, True, settings.verify, None
-            )
+            send_kwargs = self._send_settings
         except UnsafeURLError as err:
             raise SignalWireConfigError(str(err)) from None
         except (requests.exceptions.RequestException, ValueError, UnicodeError) as err:

@@ -50,18 +50,27 @@ READ_CHUNK = 64 * 1024
 
 # One ClientSession per space (and TLS setting) and event loop, shared by every hook and trigger on
 # that loop, so a triggerer's polls reuse connections instead of paying a TLS handshake each.
-_SESSIONS: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[str, str], aiohttp.ClientSession]
-] = weakref.WeakKeyDictionary()
+_SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], _Shared]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-async def _close_when_the_loop_ends(sessions: dict[tuple[str, str], aiohttp.ClientSession]) -> None:
+class _Shared:
+    """A session and the proxy the environment names for its space (both resolved once)."""
+
+    __slots__ = ("proxy", "session")
+
+    def __init__(self, session: aiohttp.ClientSession, proxy: str | None) -> None:
+        self.session, self.proxy = session, proxy
+
+
+async def _close_when_the_loop_ends(sessions: dict[tuple[str, str], _Shared]) -> None:
     """Waits forever; ``asyncio.run`` (and Airflow's triggerer) cancel it at the end, closing the sessions."""
     try:
         await asyncio.Event().wait()
     finally:
-        for session in list(sessions.values()):
-            await session.close()
+        for shared in list(sessions.values()):
+            await shared.session.close()
         sessions.clear()
 
 
@@ -83,7 +92,8 @@ def ca_bundle_for(verify: bool | str) -> str | None:
     return certifi.where()
 
 
-async def shared_session(settings: SpaceSettings) -> aiohttp.ClientSession:
+async def shared_session(settings: SpaceSettings) -> _Shared:
+    """The session for this space on the running loop (created on first use, closed with the loop)."""
     loop = asyncio.get_running_loop()
     sessions = _SESSIONS.get(loop)
     if sessions is None:
@@ -92,25 +102,37 @@ async def shared_session(settings: SpaceSettings) -> aiohttp.ClientSession:
         sessions_closers.add(closer)
         closer.add_done_callback(sessions_closers.discard)
     key = (settings.base_url, str(settings.verify))
-    session = sessions.get(key)
-    if session is None or session.closed:
+    shared = sessions.get(key)
+    if shared is None or shared.session.closed:
         cafile = ca_bundle_for(settings.verify)
         tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=cafile) if cafile else False
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=tls, limit_per_host=16),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            trust_env=True,  # proxies from the environment, as requests does; never netrc auth
+            # Not trust_env: it looks up netrc and proxies in a thread on every request. The proxy is
+            # read from the environment once per session (env_proxy) and passed explicitly.
+            trust_env=False,
             auto_decompress=True,
         )
         # aiohttp silently re-sends an idempotent request once when a kept-alive connection drops;
         # retries are RetryPolicy's alone (counted, budgeted, logged), as on the sync hook.
         if hasattr(session, "_retry_connection"):
             session._retry_connection = False
-        sessions[key] = session
-    return session
+        shared = sessions[key] = _Shared(session, env_proxy(settings.base_url))
+    return shared
 
 
 sessions_closers: set[asyncio.Task[None]] = set()  # strong references, so the closers are not collected
+
+
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (HTTPS_PROXY, NO_PROXY ...), as requests reads it."""
+    import urllib.request
+
+    host = yarl.URL(url).host or ""
+    if urllib.request.proxy_bypass_environment(host):  # type: ignore[attr-defined]
+        return None
+    return urllib.request.getproxies_environment().get(yarl.URL(url).scheme)
 
 
 def classify_aiohttp_error(exc: BaseException) -> Failure:
@@ -283,7 +305,8 @@ class SignalWireAsyncHook(SignalWireBaseHook):
         except (ValueError, TypeError, UnicodeError) as err:
             invalid = Failure("invalid", sent=False, detail=str(err))
             raise self._transport_error(settings, method, url, invalid, 1) from None
-        session = await shared_session(settings)
+        shared = await shared_session(settings)
+        session, proxy = shared.session, shared.proxy
         timeout = aiohttp.ClientTimeout(total=settings.timeout, connect=min(10.0, settings.timeout))
         while True:
             try:
@@ -294,6 +317,7 @@ class SignalWireAsyncHook(SignalWireBaseHook):
                     headers=headers,
                     allow_redirects=False,
                     timeout=timeout,
+                    proxy=proxy,
                 ) as response:
                     no_body = response.status == 204 or method == "HEAD"
                     content = b"" if no_body else await _read_capped(response, self.max_response_bytes)
