@@ -376,9 +376,10 @@ class SignalWireHook(SignalWireBaseHook):
         CA bundle in the connection's ``verify`` extra wins over ``REQUESTS_CA_BUNDLE``.
         """
         settings = self.settings
-        return self.session.merge_environment_settings(
+        merged = self.session.merge_environment_settings(
             settings.base_url + "/", {}, True, settings.verify, None
         )
+        return dict(merged)
 
     def get_conn(self) -> requests.Session:
         return self.session
