@@ -12,8 +12,12 @@ from datetime import datetime
 
 from airflow.providers.common.compat.sdk import DAG, TriggerRule
 
-from airflow_provider_signalwire.operators.api import SignalWireAPIOperator
-from airflow_provider_signalwire.operators.video import ListVideoRoomsOperator
+from airflow_provider_signalwire.operators.video import (
+    CreateVideoRoomOperator,
+    CreateVideoRoomTokenOperator,
+    DeleteVideoRoomOperator,
+    ListVideoRoomsOperator,
+)
 
 # Runs triggered from the Airflow 3 UI/REST API have no logical date (and no ts_nodash): fall back to
 # the time the run was due.
@@ -29,28 +33,27 @@ with DAG(
     catchup=False,
     tags=["signalwire", "example"],
 ):
-    create_room = SignalWireAPIOperator(
+    create_room = CreateVideoRoomOperator(
         task_id="create_room",
-        method="POST",
-        path="/api/video/rooms",
-        json={"name": ROOM_NAME, "display_name": "Airflow demo room", "max_members": 5},
+        room_name=ROOM_NAME,
+        display_name="Airflow demo room",
+        max_members=5,
+        # A retry or rerun of this task finds the room it made and uses it, instead of failing.
+        if_exists="reuse",
     )
-    mint_token = SignalWireAPIOperator(
+    # The token is a credential: it is masked in task logs, and XCom (kept in Airflow's database, shown
+    # in the UI) gets only its settings. Pass return_token=True where a downstream task must hand it on.
+    mint_token = CreateVideoRoomTokenOperator(
         task_id="mint_room_token",
-        method="POST",
-        path="/api/video/room_tokens",
-        json={
-            "room_name": "{{ ti.xcom_pull(task_ids='create_room')['name'] }}",
-            "user_name": "airflow",
-            "permissions": ["room.self.audio_mute", "room.self.audio_unmute"],
-        },
+        room_name="{{ ti.xcom_pull(task_ids='create_room')['name'] }}",
+        user_name="airflow",
+        permissions=["room.self.audio_mute", "room.self.audio_unmute"],
     )
     list_rooms = ListVideoRoomsOperator(task_id="list_rooms", page_size=100)
-    delete_room = SignalWireAPIOperator(
+    delete_room = DeleteVideoRoomOperator(
         task_id="delete_room",
-        method="DELETE",
-        path="/api/video/rooms/{{ ti.xcom_pull(task_ids='create_room')['id'] }}",
-        # Clean up even when minting or listing failed.
+        room_id="{{ ti.xcom_pull(task_ids='create_room')['id'] }}",
+        # Clean up even when minting or listing failed; a room already gone is fine.
         trigger_rule=TriggerRule.ALL_DONE,
     )
 
