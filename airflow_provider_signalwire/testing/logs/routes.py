@@ -3,8 +3,9 @@ and ``/api/logs/conferences``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast, overload
 
 from fastapi import APIRouter, Request
 
@@ -53,6 +54,27 @@ def filter_logs(request: Request, logs: list[Record]) -> list[Record]:
     return out
 
 
+class Rendered(Sequence[dict[str, Any]]):
+    """Records rendered only when a page takes them (long listings stay cheap to page through)."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self._records = records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [r.render() for r in self._records[index]]
+        return self._records[index].render()
+
+
 def _add_routes(kind: str, path: str, scopes: tuple[str, ...], forbidden: int, by_id: bool) -> None:
     def backend(request: Request) -> LogsBackend:
         authenticate(request, scopes, forbidden=forbidden)
@@ -60,7 +82,8 @@ def _add_routes(kind: str, path: str, scopes: tuple[str, ...], forbidden: int, b
 
     async def list_logs(request: Request) -> Any:
         logs = filter_logs(request, backend(request).listing(kind))
-        return paginate(request, [log.render() for log in logs])
+        # paginate() only takes len() and a slice: a Rendered sequence does both.
+        return paginate(request, cast("list[dict[str, Any]]", Rendered(logs)))
 
     list_logs.__name__ = f"list_{kind}_logs"
     router.add_api_route(path, list_logs, methods=["GET"])
