@@ -30,6 +30,7 @@ from airflow_provider_signalwire.protocol import (
     failure_reason,
     parse_error_body,
     request_id_from,
+    shorten,
     status_hint,
 )
 
@@ -187,6 +188,18 @@ class SignalWireBaseHook(BaseHook):
             hint="Raise max_response_bytes if the answer is expected to be this large, or page it",
             redact=settings.redact,
         )
+
+    def _connection_test_failure(self, err: Exception, settings: SpaceSettings | None) -> tuple[bool, str]:
+        """``test_connection()``'s answer for a failure: never the random test id, never a secret."""
+        if isinstance(err, SignalWireConfigError):
+            text = str(err).replace(f"SignalWire connection '{self.signalwire_conn_id}': ", "", 1)
+            return False, f"SignalWire connection test: {text}"
+        if isinstance(err, SignalWireAPIError):
+            return False, str(err)
+        text = shorten(str(err), 300)
+        if settings is not None:
+            text = settings.redact(text)
+        return False, f"SignalWire connection test failed: {type(err).__name__}: {text}"
 
     def _connection_test_message(self, settings: SpaceSettings, account: Any) -> str:
         name = account.get("friendly_name") if isinstance(account, dict) else None

@@ -23,7 +23,6 @@ import urllib3.connection
 import urllib3.exceptions
 
 from airflow_provider_signalwire.exceptions import (
-    SignalWireAPIError,
     SignalWireConfigError,
     SignalWirePaginationError,
 )
@@ -49,7 +48,6 @@ from airflow_provider_signalwire.protocol import (
     encode_fields,
     failure_reason,
     parse_json_answer,
-    shorten,
     validate_path,
 )
 
@@ -571,16 +569,8 @@ class SignalWireHook(SignalWireBaseHook):
         try:
             settings = self.settings
             account = self.request("GET", f"/api/laml/2010-04-01/Accounts/{settings.project_id}")
-        except SignalWireConfigError as err:
-            text = str(err).replace(f"SignalWire connection '{self.signalwire_conn_id}': ", "", 1)
-            return False, f"SignalWire connection test: {text}"
-        except SignalWireAPIError as err:
-            return False, str(err)
-        except Exception as err:  # anything else, still without secrets
-            text = shorten(str(err), 300)
-            if "settings" in self.__dict__:
-                text = self.settings.redact(text)
-            return False, f"SignalWire connection test failed: {type(err).__name__}: {text}"
+        except Exception as err:  # anything at all, worded without secrets
+            return self._connection_test_failure(err, self.__dict__.get("settings"))
         finally:
             self._where = "this worker"
         message = self._connection_test_message(settings, account)

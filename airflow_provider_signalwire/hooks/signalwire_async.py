@@ -22,7 +22,6 @@ import aiohttp
 import yarl
 
 from airflow_provider_signalwire.exceptions import (
-    SignalWireAPIError,
     SignalWireConfigError,
     SignalWirePaginationError,
 )
@@ -42,7 +41,6 @@ from airflow_provider_signalwire.protocol import (
     encode_fields,
     failure_reason,
     parse_json_answer,
-    shorten,
     validate_path,
 )
 
@@ -267,16 +265,8 @@ class SignalWireAsyncHook(SignalWireBaseHook):
         try:
             settings = await self.get_settings()
             account = await self.request("GET", f"/api/laml/2010-04-01/Accounts/{settings.project_id}")
-        except SignalWireConfigError as err:
-            text = str(err).replace(f"SignalWire connection '{self.signalwire_conn_id}': ", "", 1)
-            return False, f"SignalWire connection test: {text}"
-        except SignalWireAPIError as err:
-            return False, str(err)
-        except Exception as err:  # anything else, still without secrets
-            text = shorten(str(err), 300)
-            if self._settings is not None:
-                text = self._settings.redact(text)
-            return False, f"SignalWire connection test failed: {type(err).__name__}: {text}"
+        except Exception as err:  # anything at all, worded without secrets
+            return self._connection_test_failure(err, self._settings)
         finally:
             self._where = "this worker"
         message = self._connection_test_message(settings, account)

@@ -105,6 +105,28 @@ def _trickle(head: bytes, body_byte: bytes | None, every: float, count: int = 60
     return script
 
 
+def _keep_alive(answers: list[int] | None = None) -> Callable[[ssl.SSLSocket], None]:
+    """A script answering every request on one connection with an empty list (HTTP/1.1 keep-alive)."""
+
+    def script(conn: ssl.SSLSocket) -> None:
+        body = b'{"data": []}'
+        while True:
+            if answers is not None:
+                answers.append(1)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                % (len(body), body)
+            )
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+
+    return script
+
+
 @pytest.mark.parametrize(
     "script",
     [
@@ -240,22 +262,7 @@ def test_keep_alive_survives_the_deadline_reader(raw_server, make_client, ca_bun
     """The deadline and size checks read whole answers, so the connection goes back to the pool."""
     answers = []
 
-    def keep_alive(conn: ssl.SSLSocket) -> None:
-        body = b'{"data": []}'
-        while True:
-            answers.append(1)
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                % (len(body), body)
-            )
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                buf += chunk
-
-    server = raw_server(keep_alive)
+    server = raw_server(_keep_alive(answers))
     hook = _hook_on(make_client, ca_bundle, server.port)
     for _ in range(5):
         assert hook.request("GET", ROOMS) == {"data": []}
@@ -284,21 +291,7 @@ def test_a_paging_loop_on_a_real_server_stops(make_client, httpsserver, ca_bundl
 def test_async_hooks_on_one_loop_share_one_connection(raw_server, make_client, ca_bundle, transport):
     """Triggers in one triggerer share the session: one TLS handshake, not one per poll or per hook."""
 
-    def keep_alive(conn: ssl.SSLSocket) -> None:
-        body = b'{"data": []}'
-        while True:
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                % (len(body), body)
-            )
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                buf += chunk
-
-    server = raw_server(keep_alive)
+    server = raw_server(_keep_alive())
     hooks = [_hook_on(make_client, ca_bundle, server.port) for _ in range(3)]
     for _ in range(4):
         for hook in hooks:
