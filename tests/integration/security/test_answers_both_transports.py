@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 
 import pytest
 import trustme
 from werkzeug import Response
 
-from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWirePaginationError
+from airflow_provider_signalwire.exceptions import (
+    SignalWireAPIError,
+    SignalWireConfigError,
+    SignalWirePaginationError,
+)
 from tests.fixtures import TOKEN
 from tests.unit.security.test_echoed_secrets import BASIC, ECHOES
+from tests.unit.security.test_malformed_answers import SPACE_URL_TYPOS
+from tests.unit.security.test_origin import HOSTILE_LINKS
 
 ROOMS = "/api/video/rooms"
 
@@ -117,3 +124,34 @@ def test_verify_true_trusts_what_requests_trusts(make_client, httpsserver, ca_bu
     httpsserver.expect_request(ROOMS).respond_with_json({"data": []})
     conn = {"host": f"https://127.0.0.1:{httpsserver.port}", "extra": {"max_retries": 0}}
     assert make_client(conn=conn).request("GET", ROOMS) == {"data": []}
+
+
+@pytest.mark.parametrize("link", HOSTILE_LINKS)
+def test_every_hostile_next_link_stays_on_the_space(client, httpsserver, link):
+    """The unit table of hostile links, on both transports: a refusal, or a request to this server only."""
+    served = []
+
+    def handler(request):
+        served.append(request.full_path)
+        if len(served) == 1:
+            return Response(
+                json.dumps({"data": [{"id": "r0"}], "links": {"next": link}}), content_type="application/json"
+            )
+        return Response(
+            json.dumps({"data": [{"id": f"r{len(served)}"}], "links": {}}), content_type="application/json"
+        )
+
+    httpsserver.expect_request(re.compile("/.*")).respond_with_handler(handler)
+    try:
+        client().listing(ROOMS)
+    except SignalWirePaginationError:
+        pass  # the link was refused: nothing was sent for it
+    # Otherwise the second page came from this server: no connection was tried anywhere else (that
+    # would have been a transport error: DNS, refused, TLS).
+    assert 1 <= len(served) <= 2
+
+
+@pytest.mark.parametrize(("host", "match"), SPACE_URL_TYPOS)
+def test_space_url_typos_are_refused_on_both_transports(make_client, host, match):
+    with pytest.raises(SignalWireConfigError, match=match):
+        make_client(conn={"host": host}).request("GET", ROOMS)

@@ -218,31 +218,31 @@ def test_run_drops_credential_headers_whatever_their_case_and_blanks(make_hook, 
 # ---- Space URL typos and odd hosts
 
 
-@pytest.mark.parametrize(
-    ("host", "match"),
-    [
-        ("https//acme.signalwire.com", "malformed scheme"),
-        ("http//acme.signalwire.com", "malformed scheme"),
-        ("https:/acme.signalwire.com", "malformed scheme"),
-        ("https:acme.signalwire.com", "malformed scheme"),
-        ("htps://acme.signalwire.com", "scheme 'htps'"),
-        ("hxxps://acme.signalwire.com", "scheme 'hxxps'"),
-        ("ftp://acme.signalwire.com", "scheme 'ftp'"),
-        ("https:///acme.signalwire.com", "no host"),
-        ("[::1", "unbalanced"),
-        ("https://[::1/x", "unbalanced"),
-        ("https://::1]", "Space URL"),
-        ("acme\u3002signalwire\u3002com", "non-ASCII"),
-        ("https\uff1a//acme.signalwire.com", "non-ASCII"),
-        ("acme\u2024signalwire.com", "non-ASCII"),
-        ("https://acme.signalwire.com\u2215x", "non-ASCII"),
-        ("acme.signalwire.com:99999", "invalid port"),
-        ("acme.signalwire.com:-1", "Space URL"),
-        ("acme .signalwire.com", "spaces"),
-        ("acme.signalwire.com\x00", "control"),
-        (f"{PROJECT}:{TOKEN}@acme.signalwire.com", "credentials"),
-    ],
-)
+SPACE_URL_TYPOS = [
+    ("https//acme.signalwire.com", "malformed scheme"),
+    ("http//acme.signalwire.com", "malformed scheme"),
+    ("https:/acme.signalwire.com", "malformed scheme"),
+    ("https:acme.signalwire.com", "malformed scheme"),
+    ("htps://acme.signalwire.com", "scheme 'htps'"),
+    ("hxxps://acme.signalwire.com", "scheme 'hxxps'"),
+    ("ftp://acme.signalwire.com", "scheme 'ftp'"),
+    ("https:///acme.signalwire.com", "no host"),
+    ("[::1", "unbalanced"),
+    ("https://[::1/x", "unbalanced"),
+    ("https://::1]", "Space URL"),
+    ("acme\u3002signalwire\u3002com", "non-ASCII"),
+    ("https\uff1a//acme.signalwire.com", "non-ASCII"),
+    ("acme\u2024signalwire.com", "non-ASCII"),
+    ("https://acme.signalwire.com\u2215x", "non-ASCII"),
+    ("acme.signalwire.com:99999", "invalid port"),
+    ("acme.signalwire.com:-1", "Space URL"),
+    ("acme .signalwire.com", "spaces"),
+    ("acme.signalwire.com\x00", "control"),
+    (f"{PROJECT}:{TOKEN}@acme.signalwire.com", "credentials"),
+]
+
+
+@pytest.mark.parametrize(("host", "match"), SPACE_URL_TYPOS)
 def test_space_url_typos_are_refused_naming_the_field(make_hook, mock, host, match):
     hook = make_hook(host=host)
     with pytest.raises(SignalWireConfigError, match=match) as caught:
