@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 import re
@@ -142,10 +143,8 @@ def test_every_hostile_next_link_stays_on_the_space(client, httpsserver, link):
         )
 
     httpsserver.expect_request(re.compile("/.*")).respond_with_handler(handler)
-    try:
+    with contextlib.suppress(SignalWirePaginationError):  # the link was refused: nothing sent for it
         client().listing(ROOMS)
-    except SignalWirePaginationError:
-        pass  # the link was refused: nothing was sent for it
     # Otherwise the second page came from this server: no connection was tried anywhere else (that
     # would have been a transport error: DNS, refused, TLS).
     assert 1 <= len(served) <= 2
