@@ -5,7 +5,7 @@ AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STARTED := $(shell date +%s)
 
-.PHONY: venv test lint unit demo e2e test-airflow2 wheel-check clean
+.PHONY: bench bench-tiny venv test lint unit demo e2e test-airflow2 wheel-check clean
 
 # pip is quiet (-q), so say what the first, silent minute is.
 $(BIN)/.installed: setup.cfg setup.py pyproject.toml
@@ -48,6 +48,14 @@ test-airflow2:
 # then the wheel in a clean venv outside the checkout: airflow providers list and the demo.
 wheel-check: venv
 	bash tests/e2e/run_wheel_check.sh
+
+# Benchmarks: one table of ratios against baselines measured in the same run (benchmarks/).
+bench: venv
+	$(BIN)/python -m benchmarks.run
+
+# Every benchmark at a tiny size: proves they still run (CI).
+bench-tiny: venv
+	$(BIN)/python -m benchmarks.run --tiny
 
 clean:
 	rm -rf $(VENV) .venv-airflow2 build dist *.egg-info
