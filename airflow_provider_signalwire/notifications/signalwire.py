@@ -131,8 +131,15 @@ class SignalWireNotifier(BaseNotifier):
         """The form of each message to send (``To``, ``From``, ``Body``): built once for both transports."""
         recipients = parse_numbers(self.to, "to")
         sender = e164(self.from_, "from_")
-        text = self.body if self.body else default_text(context)
-        text, segments = fit_sms(str(text), self.max_segments)
+        if self.body:
+            text = str(self.body)
+        else:
+            text = default_text(context)
+            # The log link only when it fits whole: a cut link is no link (Airflow 2's are ~250 long).
+            url = log_url(context)
+            if url and sms_segments(f"{text} Log: {url}") <= self.max_segments:
+                text = f"{text} Log: {url}"
+        text, segments = fit_sms(text, self.max_segments)
         self.log.info(
             "SMS notification: %d characters, %d segment(s), to %d number(s).",
             len(text),
@@ -215,18 +222,20 @@ def default_text(context: Any) -> str:
     if try_number:
         parts.append(f"try {try_number}")
     text = ", ".join(parts) + "."
-    log_url = None
-    if ti is not None:
-        try:
-            log_url = ti.log_url
-        except Exception:  # a context without a full task instance (DAG-level callbacks)
-            log_url = None
-    # The log URL before the error: a long error is what the segment limit cuts, not the link.
-    if log_url:
-        text += f" Log: {log_url}"
     if exception is not None:
         first_line = (str(exception).strip().splitlines() or [type(exception).__name__])[0]
         text += f" {type(exception).__name__}: {first_line}"
     elif reason:
         text += f" {reason}"
     return text
+
+
+def log_url(context: Any) -> str | None:
+    """The task instance's log URL, when the context has a task instance that knows it."""
+    ti = context.get("ti") or context.get("task_instance")
+    if ti is None:
+        return None
+    try:
+        return str(ti.log_url) or None
+    except Exception:  # a context without a full task instance (DAG-level callbacks)
+        return None

@@ -71,11 +71,18 @@ def test_templated_body_and_recipients(signalwire_space):
 
 def test_default_text_says_what_failed():
     text = default_text(failure_context())
-    assert text.startswith(
-        "Airflow: nightly_orders.load_orders failed, run manual__2026-11-27T10:00:00+00:00, try 2."
+    assert text == (
+        "Airflow: nightly_orders.load_orders failed, run manual__2026-11-27T10:00:00+00:00, try 2. "
+        "ValueError: orders feed is empty"  # the first line of the error only
     )
-    assert "Log: http://airflow.example.com/" in text
-    assert text.endswith("ValueError: orders feed is empty")  # first line of the error only
+
+
+def test_default_message_has_the_log_link_only_when_it_fits_whole(signalwire_space):
+    SignalWireNotifier(to="+15551230001", from_=FROM)(failure_context())
+    SignalWireNotifier(to="+15551230001", from_=FROM, max_segments=1)(failure_context())
+    two, one = (p["Body"][0] for p in sms_posts(signalwire_space))
+    assert two.endswith(" Log: " + ti().log_url) and "ValueError: orders feed is empty" in two
+    assert "Log:" not in one and one.endswith("ValueError: orders feed is empty")
 
 
 def test_default_text_for_dag_and_deadline_callbacks():
