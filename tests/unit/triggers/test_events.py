@@ -89,6 +89,10 @@ async def first_poll_done(space: FakeSignalWireSpace, path: str, store: FakeStat
     await until(lambda: gets(space, path) >= 1 and (store is None or store.writes >= 1))
 
 
+def stored_seen(store: FakeStateStore, key: str = "signalwire.new_items.recordings") -> dict[str, Any]:
+    return dict((store.values.get(key) or {}).get("seen") or {})
+
+
 def recordings_trigger(store: FakeStateStore | None, **kwargs: Any) -> SignalWireNewItemsTrigger:
     trigger = SignalWireNewItemsTrigger(
         kind="recordings", poll_interval=kwargs.pop("poll_interval", FAST), **kwargs
@@ -179,6 +183,8 @@ async def test_watermark_survives_a_restart_nothing_missed_or_repeated(
     await first_poll_done(space, RECORDINGS, store)
     before = [space.add_completed_recording() for _ in range(2)]
     await until(lambda: len(watcher.events) == 2)
+    # The watermark is written once the events are handed over (persist_delay later): then stop.
+    await until(lambda: set(stored_seen(store)) >= {r["id"] for r in before})
     await watcher.stop()  # the triggerer stops
 
     while_down = [space.add_completed_recording() for _ in range(2)]
@@ -457,7 +463,7 @@ async def test_a_restart_catches_up_on_what_the_shared_poll_no_longer_lists(
     watcher = Watcher(recordings_trigger(store, overlap=0))
     await first_poll_done(space, RECORDINGS, store)
     later = space.add_completed_recording(finished_at=now + timedelta(seconds=2))
-    await until(lambda: len(watcher.events) == 1)
+    await until(lambda: len(watcher.events) == 1 and later["id"] in stored_seen(store))
     await watcher.stop()
     down = [space.add_completed_recording(finished_at=now + timedelta(seconds=3)) for _ in range(2)]
     await asyncio.sleep(4.1 - (space.clock.now() - now).total_seconds())  # the restart comes later
@@ -468,3 +474,23 @@ async def test_a_restart_catches_up_on_what_the_shared_poll_no_longer_lists(
     assert watcher.ids == [later["id"]]
     assert sorted(again.ids) == sorted(r["id"] for r in down)
     assert gets(space, RECORDINGS) - before >= 2  # the shared poll, then the catch-up poll
+
+
+async def test_stopped_before_the_watermark_is_written_it_repeats_rather_than_loses(
+    signalwire_space: FakeSignalWireSpace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between handing events over and writing their watermark: the items come again."""
+    monkeypatch.setattr(SignalWireNewItemsTrigger, "persist_delay", 30.0)
+    space = signalwire_space
+    store = FakeStateStore()
+    watcher = Watcher(recordings_trigger(store))
+    await first_poll_done(space, RECORDINGS, store)
+    new = space.add_completed_recording()
+    await until(lambda: len(watcher.events) == 1)
+    await watcher.stop()  # within persist_delay
+    assert new["id"] not in stored_seen(store)
+    monkeypatch.setattr(SignalWireNewItemsTrigger, "persist_delay", 0.0)
+    again = Watcher(recordings_trigger(store))
+    await until(lambda: len(again.events) == 1)
+    await again.stop()
+    assert again.ids == [new["id"]]
