@@ -202,7 +202,9 @@ def as_utc(value: Any, name: str) -> datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        m = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        # A plain datetime (Airflow passes pendulum's, whose arithmetic differs).
+        return datetime(m.year, m.month, m.day, m.hour, m.minute, m.second, m.microsecond, tzinfo=UTC)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, str) and _ISO.fullmatch(value.strip()):
