@@ -90,6 +90,32 @@ def dag_ids_in_file(path: Path) -> list[str]:
     return found
 
 
+FAILS_ON_PURPOSE_TAG = "fails-on-purpose"
+
+
+def _tags_of_call(call: ast.Call) -> list[str]:
+    for kw in call.keywords:
+        if kw.arg == "tags" and isinstance(kw.value, ast.List | ast.Tuple | ast.Set):
+            return [t for t in (_const_str(e) for e in kw.value.elts) if t]
+    return []
+
+
+def dags_failing_on_purpose(folder: Path = DAGS_FOLDER) -> set[str]:
+    """Example DAGs tagged ``fails-on-purpose`` (a task fails to show a failure callback): their runs
+    must end ``failed``; tests/e2e/test_e2e_messaging.py checks what their callbacks did."""
+    found: set[str] = set()
+    for path in sorted(folder.rglob("*.py")):
+        if path.name.startswith("_") or "__pycache__" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            is_dag = isinstance(node, ast.Call) and _call_name(node) in ("DAG", "dag")
+            if is_dag and FAILS_ON_PURPOSE_TAG in _tags_of_call(node):  # type: ignore[arg-type]
+                dag_id = _dag_id_of_call(node)  # type: ignore[arg-type]
+                if dag_id:
+                    found.add(dag_id)
+    return found
+
+
 def example_dag_ids(folder: Path = DAGS_FOLDER) -> list[str]:
     """
     Every DAG id defined in ``dags_examples/`` -- the one list all e2e stages iterate over.

@@ -15,6 +15,7 @@ from e2e_support import (
     DAGS_FOLDER,
     airflow,
     airflow_version,
+    dags_failing_on_purpose,
     example_dag_ids,
     one_line,
     parse_json_output,
@@ -104,7 +105,7 @@ def test_connections_test_wrong_token(cli_env: dict[str, str], conn_json: str, f
     assert fake_space.api_token not in result.output
 
 
-@pytest.mark.parametrize("dag_id", DAG_IDS)
+@pytest.mark.parametrize("dag_id", [d for d in DAG_IDS if d not in dags_failing_on_purpose()])
 def test_dags_test(
     dag_id: str, cli_env: dict[str, str], conn_json: str, fake_space: Any, tmp_path: Path
 ) -> None:
