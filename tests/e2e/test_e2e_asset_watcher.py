@@ -196,8 +196,11 @@ def test_one_run_per_new_recording_across_a_triggerer_restart(
         components.wait_for_dag(DAG_ID)
         components.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
     with timed("asset watcher: the triggerer polls"):
+        started = "Watching SignalWire recordings from its first poll"
+        wait_until(lambda: started in components.triggerer_log(), "the watcher starts", components)
+        # Three polls: at least two are this triggerer's (other e2e modules' watchers poll every 60 s).
         before = recording_polls(fake_space)
-        wait_until(lambda: recording_polls(fake_space) >= before + 2, "the watcher polls", components)
+        wait_until(lambda: recording_polls(fake_space) >= before + 3, "the watcher polls", components)
 
     def finished_run_for(recording_id: str) -> Callable[[], Any]:
         def check() -> Any:
