@@ -98,6 +98,14 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "transfers": [
+            {
+                # Writes through Airflow's ObjectStoragePath (file://, s3://, gs://, ...).
+                "source-integration-name": "SignalWire",
+                "target-integration-name": "Common IO",
+                "python-module": "airflow_provider_signalwire.transfers.logs",
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,
