@@ -55,7 +55,8 @@ def _summarise(value: Any) -> str:
             token = str(value["token"])
             return f"room token {token[:16]}... ({token.count('.') + 1}-part JWT, {len(token)} chars)"
         if "room_name" in value:  # CreateVideoRoomTokenOperator without return_token: the settings only
-            return f"room token for {value['room_name']!r} minted; not in XCom (return_token=True puts it there)"
+            room = value["room_name"]
+            return f"room token for {room!r} minted; not in XCom (return_token=True puts it there)"
         if "name" in value and "id" in value:
             return f"room {value['name']!r} (id {value['id']})"
     return json.dumps(value)[:80]

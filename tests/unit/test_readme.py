@@ -43,7 +43,9 @@ DAG_FILE = textwrap.dedent(
     _source = Path(os.environ["README_BLOCK_FILE"]).read_text(encoding="utf-8")
     _code = compile(_padding + _source, "README.md", "exec")
     _namespace = {"__name__": "readme_block"}
-    with DAG("readme_block", schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as readme_block:
+    # One DAG id per block: Airflow 2.11's dag.test() replaces an earlier block's run of the same id.
+    _dag_id = "readme_block_" + os.environ["README_BLOCK_LINE"]
+    with DAG(_dag_id, schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as readme_block:
         exec(_code, _namespace)
     DAGS = [v for v in _namespace.values() if isinstance(v, DAG)]
     if DAGS:
