@@ -35,6 +35,8 @@ class SignalWireAPIError(AirflowException):
     :ivar errors: the error body parsed into dicts (``code``, ``message``, ``attribute`` ...).
     :ivar request_id: a request id from the response headers, when SignalWire sent one.
     :ivar hint: what to check or do next, when we can tell.
+    :ivar failure_kind: when no answer came, why: ``dns``, ``refused``, ``connect``, ``tls``,
+        ``timeout``, ``dropped`` or ``invalid`` (see ``protocol.FAILURE_WORDS``); None for an answer.
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class SignalWireAPIError(AirflowException):
         request_id: str | None = None,
         hint: str | None = None,
         attempts: int = 1,
+        failure_kind: str | None = None,
         redact: Callable[[Any], Any] | None = None,
     ) -> None:
         # Everything a server sent is redacted here, before it can reach str(), repr(), a pickle or a log:
@@ -63,6 +66,7 @@ class SignalWireAPIError(AirflowException):
         self.request_id = redact(request_id) if request_id else request_id
         self.hint = redact(hint) if hint else hint
         self.attempts = attempts
+        self.failure_kind = failure_kind
         super().__init__(self._line())
 
     def _line(self) -> str:

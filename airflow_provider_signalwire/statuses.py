@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
-from airflow_provider_signalwire.protocol import FAILURE_WORDS, RETRYABLE_STATUSES, shorten
+from airflow_provider_signalwire.protocol import RETRYABLE_STATUSES, shorten
 
 WAITING = "waiting"
 SUCCESS = "success"
@@ -223,8 +223,6 @@ def poll_error(err: BaseException) -> str | None:
         status = err.status_code
         if status in RETRYABLE_STATUSES:
             return None
-        if status is None:
-            reason = str(getattr(err, "reason", "") or "")
-            if not reason.startswith((FAILURE_WORDS["tls"], FAILURE_WORDS["invalid"])):
-                return None
+        if status is None and err.failure_kind not in ("tls", "invalid"):
+            return None
     return str(err)

@@ -154,6 +154,7 @@ class SignalWireBaseHook(BaseHook):
             reason=failure_reason(failure, settings.host, settings.timeout),
             hint=hint,
             attempts=attempts,
+            failure_kind=failure.kind,
             redact=settings.redact,
         )
 

@@ -118,9 +118,13 @@ def test_resource_id_refuses_empty_and_missing_xcom(value):
     assert check_resource_id(" SM1 ", "message_sid") == "SM1"
 
 
-def _err(status=None, reason=None):
+def _err(status=None, reason=None, kind=None):
     return SignalWireAPIError(
-        method="GET", url="https://x.signalwire.com/api/video", status_code=status, reason=reason
+        method="GET",
+        url="https://x.signalwire.com/api/video",
+        status_code=status,
+        reason=reason,
+        failure_kind=kind,
     )
 
 
@@ -129,9 +133,9 @@ def test_retryable_statuses_keep_polling(status):
     assert poll_error(_err(status)) is None
 
 
-@pytest.mark.parametrize("reason", ["the connection was dropped", "timed out: no complete answer", None])
-def test_network_failures_keep_polling(reason):
-    assert poll_error(_err(None, reason)) is None
+@pytest.mark.parametrize("kind", ["dropped", "timeout", "dns", "refused", "connect"])
+def test_network_failures_keep_polling(kind):
+    assert poll_error(_err(None, FAILURE_WORDS[kind], kind)) is None
 
 
 @pytest.mark.parametrize(
@@ -141,8 +145,8 @@ def test_network_failures_keep_polling(reason):
         _err(403),
         _err(404),
         _err(422),
-        _err(None, FAILURE_WORDS["tls"]),
-        _err(None, FAILURE_WORDS["invalid"]),
+        _err(None, FAILURE_WORDS["tls"], "tls"),
+        _err(None, FAILURE_WORDS["invalid"], "invalid"),
         SignalWireConfigError("SignalWire connection 'x': Space URL is empty"),
     ],
 )

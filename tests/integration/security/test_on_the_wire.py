@@ -232,15 +232,17 @@ def test_a_second_host_named_by_next_links_never_sees_a_request(make_client, htt
 
 def test_a_host_that_does_not_resolve_says_so(make_client):
     hook = make_client(conn={"host": "no-such-space.invalid", "extra": {"max_retries": 0, "timeout": 5}})
-    with pytest.raises(SignalWireAPIError, match="no-such-space.invalid does not resolve"):
+    with pytest.raises(SignalWireAPIError, match="no-such-space.invalid does not resolve") as caught:
         hook.request("GET", ROOMS)
+    assert caught.value.failure_kind == "dns" and caught.value.status_code is None
 
 
 def test_a_refused_connection_says_so(make_client):
     port = closed_port()
     hook = make_client(conn={"host": f"https://127.0.0.1:{port}", "extra": {"max_retries": 0}})
-    with pytest.raises(SignalWireAPIError, match=f"127.0.0.1:{port} refused the connection"):
+    with pytest.raises(SignalWireAPIError, match=f"127.0.0.1:{port} refused the connection") as caught:
         hook.request("GET", ROOMS)
+    assert caught.value.failure_kind == "refused"
 
 
 def test_a_certificate_from_another_ca_says_tls(make_client, httpsserver, tmp_path):
@@ -255,7 +257,7 @@ def test_a_certificate_from_another_ca_says_tls(make_client, httpsserver, tmp_pa
     )
     with pytest.raises(SignalWireAPIError, match="TLS/certificate verification failed") as caught:
         hook.request("GET", ROOMS)
-    assert caught.value.attempts == 1 and hook.slept == []
+    assert caught.value.attempts == 1 and hook.slept == [] and caught.value.failure_kind == "tls"
 
 
 def test_keep_alive_survives_the_deadline_reader(raw_server, make_client, ca_bundle):
