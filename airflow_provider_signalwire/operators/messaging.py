@@ -169,7 +169,10 @@ def outcome_of(err: SignalWireAPIError) -> str:
     """
     status = err.status_code
     if status is None:
-        return "unknown" if "may have acted" in (err.hint or "") else "not sent"
+        sent = "may have acted" in (err.hint or "")
+        return (
+            "unknown" if sent or getattr(err, "failure_kind", None) in ("timeout", "dropped") else "not sent"
+        )
     if status < 500 or status == 503:
         return "not sent"
     return "unknown"
