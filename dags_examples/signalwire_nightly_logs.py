@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import airflow
 from airflow.providers.common.compat.sdk import DAG, AssetAlias
 from airflow.timetables.interval import CronDataIntervalTimetable
 
@@ -34,6 +35,9 @@ DAY = (
     "else macros.ds_add(dag_run.run_after | ds, -1) }}"
 )
 EXPORTS = AssetAlias("signalwire-log-exports")
+# Airflow 2.11's `airflow dags test` / dag.test() cannot record events on an alias (the DAG processor,
+# which they skip, registers it), so there the example announces nothing; scheduled 2.11 runs could.
+OUTLETS = [EXPORTS] if int(airflow.__version__.split(".")[0]) >= 3 else []
 
 with DAG(
     dag_id="signalwire_nightly_logs",
@@ -50,5 +54,5 @@ with DAG(
             log_type=log_type,
             destination=f"{ROOT}/{DAY}/{log_type}.jsonl",
             parallel_windows=4,
-            outlets=[EXPORTS],
+            outlets=OUTLETS,
         )

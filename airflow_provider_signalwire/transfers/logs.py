@@ -69,7 +69,8 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         window that ends before it starts, or a destination that is not a file path or URL.
 
     Outlets: an ``AssetAlias`` outlet receives an asset for the file actually written, with ``extra``
-    ``{"records", "window"}``; an ``Asset`` outlet's event gets the same ``extra``.
+    ``{"records": n, "window": "<start>/<end>"}`` (an ISO 8601 interval); an ``Asset`` outlet's event gets
+    the same ``extra``.
     """
 
     template_fields: Sequence[str] = ("destination", "created_after", "created_before")
@@ -174,7 +175,8 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
             uri,
         )
         self._written = result
-        self._announce(context, uri, {"records": stats.records, "window": result["window"]})
+        # The window as one ISO 8601 interval string: Airflow 2.11 needs hashable extra values.
+        self._announce(context, uri, {"records": stats.records, "window": f"{iso_z(start)}/{iso_z(end)}"})
         return result
 
     def window(self, context: Context) -> tuple[datetime, datetime]:

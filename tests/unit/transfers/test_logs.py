@@ -374,3 +374,26 @@ def test_memory_stays_flat_whatever_the_record_count(signalwire_space, tmp_path,
         assert large < small * 1.25 + 512_000 and large < size / 5, (small, large, size)
     else:  # a page per concurrent window; the slices are spooled to disk
         assert large < small * 2 and large < size / 2, (small, large, size)
+
+
+# ------------------------------------------------------------------------------------ assets
+
+
+def test_the_file_written_is_announced_on_asset_outlets(signalwire_space, tmp_path):
+    from collections import defaultdict
+
+    from airflow.providers.common.compat.sdk import Asset, AssetAlias
+
+    signalwire_space.seed_logs("voice", 2, DAY0, DAY0 + DAY)
+    alias, fixed = AssetAlias("signalwire-log-exports"), Asset("signalwire-voice")
+    added: list[tuple[Any, dict[str, Any]]] = []
+    events: Any = defaultdict(
+        lambda: SimpleNamespace(extra={}, add=lambda a, extra: added.append((a, extra)))
+    )
+    op = SignalWireLogsToStorageOperator(
+        task_id="t", log_type="voice", destination=f"{tmp_path}/v.jsonl", outlets=[alias, fixed]
+    )
+    op.execute({**interval(DAY0, DAY0 + DAY), "outlet_events": events})
+    extra = {"records": 2, "window": "2026-11-01T00:00:00Z/2026-11-02T00:00:00Z"}
+    assert [(a.uri, e) for a, e in added] == [(f"file://{tmp_path}/v.jsonl", extra)]
+    assert events[fixed].extra == extra
