@@ -8,7 +8,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_provider_signalwire.protocol import MAX_ERROR_ENTRIES, describe_errors, shorten
+from airflow_provider_signalwire.protocol import (
+    MAX_ERROR_ENTRIES,
+    Failure,
+    describe_errors,
+    may_have_acted,
+    shorten,
+)
 
 
 def _safe_url(url: str) -> str:
@@ -37,6 +43,8 @@ class SignalWireAPIError(AirflowException):
     :ivar hint: what to check or do next, when we can tell.
     :ivar failure_kind: when no answer came, why: ``dns``, ``refused``, ``connect``, ``tls``,
         ``timeout``, ``dropped`` or ``invalid`` (see ``protocol.FAILURE_WORDS``); None for an answer.
+    :ivar may_have_acted: True when SignalWire may have acted on the request although it failed (a
+        500/502/504, or a timeout or dropped connection after sending): check before sending again.
     """
 
     def __init__(
@@ -51,6 +59,7 @@ class SignalWireAPIError(AirflowException):
         hint: str | None = None,
         attempts: int = 1,
         failure_kind: str | None = None,
+        sent: bool = True,
         redact: Callable[[Any], Any] | None = None,
     ) -> None:
         # Everything a server sent is redacted here, before it can reach str(), repr(), a pickle or a log:
@@ -67,6 +76,9 @@ class SignalWireAPIError(AirflowException):
         self.hint = redact(hint) if hint else hint
         self.attempts = attempts
         self.failure_kind = failure_kind
+        self.may_have_acted = may_have_acted(
+            status=status_code, failure=Failure(failure_kind, sent=sent) if failure_kind else None
+        )
         super().__init__(self._line())
 
     def _line(self) -> str:

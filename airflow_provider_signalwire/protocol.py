@@ -548,6 +548,15 @@ def should_retry(method: str, *, status: int | None = None, failure: Failure | N
     return False
 
 
+def may_have_acted(*, status: int | None = None, failure: Failure | None = None) -> bool:
+    """Whether SignalWire may have acted on a request that failed: a 500/502/504 answer, or a request
+    that reached the server before the connection failed (read timeout, dropped). False for 4xx,
+    429 and 503 (refused) and for failures before anything was sent."""
+    if status is not None:
+        return status >= 500 and status not in NOT_ACTED_STATUSES
+    return failure is not None and failure.sent and failure.kind != "invalid"
+
+
 class RetryPolicy:
     """The retry loop's rules for one call, without I/O: both transports ask it after each failure.
 

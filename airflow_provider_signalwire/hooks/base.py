@@ -155,6 +155,7 @@ class SignalWireBaseHook(BaseHook):
             hint=hint,
             attempts=attempts,
             failure_kind=failure.kind,
+            sent=failure.sent,
             redact=settings.redact,
         )
 

@@ -167,15 +167,7 @@ def outcome_of(err: SignalWireAPIError) -> str:
     sent also means not sent. A 500/502/504, a read timeout or a connection dropped after sending
     leave it unknown: the hook never repeats such a POST, and neither does this operator.
     """
-    status = err.status_code
-    if status is None:
-        sent = "may have acted" in (err.hint or "")
-        return (
-            "unknown" if sent or getattr(err, "failure_kind", None) in ("timeout", "dropped") else "not sent"
-        )
-    if status < 500 or status == 503:
-        return "not sent"
-    return "unknown"
+    return "unknown" if err.may_have_acted else "not sent"
 
 
 class SignalWireSendError(AirflowException):

@@ -45,8 +45,15 @@ def test_post_is_never_repeated_after_an_ambiguous_failure(signalwire_space, mak
         client.request("POST", ROOMS, json={"name": "maybe"})
     assert len([r for r in signalwire_space.requests if r.method == "POST"]) == 1
     assert caught.value.attempts == 1 and client.slept == []
+    assert caught.value.may_have_acted is True
     if kind == "drop":
-        assert "may have acted" in str(caught.value)
+        assert "may have acted" in str(caught.value) and caught.value.failure_kind == "dropped"
+
+
+def test_a_refused_post_did_not_act(signalwire_space, make_client):
+    with pytest.raises(SignalWireAPIError) as caught:
+        make_client().request("POST", ROOMS, json={"name": "no spaces allowed!"})
+    assert caught.value.status_code == 422 and caught.value.may_have_acted is False
 
 
 def test_retry_after_is_honoured(signalwire_space, make_client):

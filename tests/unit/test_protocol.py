@@ -278,3 +278,25 @@ def test_paths_are_made_absolute_and_must_be_api_paths():
     assert p.validate_path("api/video/rooms") == "/api/video/rooms"
     with pytest.raises(ValueError, match="/api/"):
         p.validate_path("/video/rooms")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "acted"),
+    [
+        ({"status": 500}, True),
+        ({"status": 502}, True),
+        ({"status": 504}, True),
+        ({"status": 503}, False),
+        ({"status": 429}, False),
+        ({"status": 422}, False),
+        ({"status": 401}, False),
+        ({"failure": Failure("timeout", sent=True)}, True),
+        ({"failure": Failure("dropped", sent=True)}, True),
+        ({"failure": Failure("refused", sent=False)}, False),
+        ({"failure": Failure("dns", sent=False)}, False),
+        ({"failure": Failure("invalid", sent=False)}, False),
+        ({"failure": Failure("tls", sent=False)}, False),
+    ],
+)
+def test_may_have_acted(kwargs, acted):
+    assert p.may_have_acted(**kwargs) is acted

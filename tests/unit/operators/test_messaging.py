@@ -195,15 +195,19 @@ def test_dropped_connection_is_unknown_and_refused_is_not_sent(signalwire_space)
 def test_outcome_of_errors():
     from airflow_provider_signalwire.exceptions import SignalWireAPIError
 
-    def err(status: int | None, hint: str | None = None) -> SignalWireAPIError:
-        return SignalWireAPIError(method="POST", url="https://x/api/laml", status_code=status, hint=hint)
+    def err(status: int | None, kind: str | None = None, sent: bool = True) -> SignalWireAPIError:
+        return SignalWireAPIError(
+            method="POST", url="https://x/api/laml", status_code=status, failure_kind=kind, sent=sent
+        )
 
     assert outcome_of(err(422)) == "not sent"
     assert outcome_of(err(503)) == "not sent"
     assert outcome_of(err(500)) == "unknown"
     assert outcome_of(err(504)) == "unknown"
-    assert outcome_of(err(None, "POST was not retried because SignalWire may have acted on it")) == "unknown"
-    assert outcome_of(err(None, "Check the Space URL")) == "not sent"
+    assert outcome_of(err(None, "dropped")) == "unknown"
+    assert outcome_of(err(None, "timeout")) == "unknown"
+    assert outcome_of(err(None, "refused", sent=False)) == "not sent"
+    assert outcome_of(err(None, "dns", sent=False)) == "not sent"
 
 
 def test_a_refused_message_stops_the_list_as_not_sent(signalwire_space):
