@@ -748,13 +748,16 @@ def _page_token(url: str) -> str | None:
     return None
 
 
-def _fingerprint(items: list[Any]) -> str:
+def _digest(text: str) -> int:
+    """A 64-bit digest: what the pager remembers of each page (a few dozen bytes, not the page)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def _fingerprint(items: list[Any]) -> int:
     ids = [item.get("id") or item.get("sid") if isinstance(item, dict) else None for item in items]
     if all(isinstance(i, str) for i in ids):
-        material = "\x1f".join(ids)  # type: ignore[arg-type]
-    else:
-        material = json.dumps(items, sort_keys=True, default=str)
-    return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
+        return _digest("\x1f".join(ids))  # type: ignore[arg-type]
+    return _digest(json.dumps(items, sort_keys=True, default=str))
 
 
 @dataclass
@@ -811,9 +814,10 @@ class Pager:
         self.pages = 0
         self.items = 0
         self._empty_run = 0
-        self._seen_pages: set[tuple[tuple[str, str], ...]] = set()
-        self._seen_tokens: set[str] = set()
-        self._seen_fingerprints: set[str] = set()
+        # Digests only, so a listing of many thousand pages costs kilobytes to watch for loops.
+        self._seen_pages: set[int] = set()
+        self._seen_tokens: set[int] = set()
+        self._seen_fingerprints: set[int] = set()
 
     @property
     def finished_before_start(self) -> bool:
@@ -821,10 +825,10 @@ class Pager:
 
     def feed(self, url: str, body: Any) -> Page:
         """Take the parsed answer to a GET of ``url`` (the URL as sent, query included)."""
-        self._seen_pages.add(page_key(url))
+        self._seen_pages.add(_digest(repr(page_key(url))))
         token = _page_token(url)
         if token:
-            self._seen_tokens.add(token)
+            self._seen_tokens.add(_digest(token))
         try:
             items = page_items(body, self.path)
         except ValueError as err:
@@ -856,7 +860,9 @@ class Pager:
             )
         next_url, moved = rebase_link(link, self.base_url, url)
         next_token = _page_token(next_url)
-        if page_key(next_url) in self._seen_pages or (next_token and next_token in self._seen_tokens):
+        if _digest(repr(page_key(next_url))) in self._seen_pages or (
+            next_token and _digest(next_token) in self._seen_tokens
+        ):
             raise PagingError(
                 f"the next-page link repeats a page already fetched (after {self.pages} pages): the "
                 "listing is going round in a loop, so it was stopped instead of fetching forever"

@@ -529,6 +529,19 @@ class SignalWireHook(SignalWireBaseHook):
         :param page_size: Items per page (1 to 1000); sent as ``page_size`` or ``PageSize``.
         :param max_items: Stop after this many items.
         """
+        for items in self.paginate_pages(path, params=params, page_size=page_size, max_items=max_items):
+            yield from items
+
+    def paginate_pages(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
+    ) -> Iterator[list[Any]]:
+        """As :meth:`paginate`, but yield each page's items as one list (possibly empty), one page held
+        at a time: for callers that count or write page by page (log exports)."""
         pager = Pager(path, self.base_url, params=params, page_size=page_size, max_items=max_items)
         if pager.finished_before_start:
             return
@@ -542,7 +555,7 @@ class SignalWireHook(SignalWireBaseHook):
                 raise SignalWirePaginationError(
                     method="GET", url=response.url, reason=str(err), redact=self.settings.redact
                 ) from None
-            yield from page.items
+            yield page.items
             if page.done:
                 self.log.info(
                     "Listed %d items of %s in %d pages (max_items reached).", pager.items, path, pager.pages

@@ -345,7 +345,7 @@ def export_window(
     into that many slices listed concurrently, each spooled to a local temporary file, and the slices
     are copied to ``out`` newest first: the bytes are those of a sequential export.
     """
-    from airflow_provider_signalwire.transfers.paging import Cancelled, iter_pages, run_windows
+    from airflow_provider_signalwire.transfers.paging import Cancelled, run_windows
 
     stats = ExportStats()
     path = family.list_path(hook.settings.project_id)
@@ -360,7 +360,7 @@ def export_window(
 
     write(encoder.header())
     if parallel_windows <= 1:
-        for items in iter_pages(hook, path, params=family.server_params(start, end), page_size=page_size):
+        for items in hook.paginate_pages(path, params=family.server_params(start, end), page_size=page_size):
             stats.pages += 1
             for item in _keep(family, start, end, items):
                 write(encoder.encode(item))
@@ -378,7 +378,7 @@ def export_window(
         records = pages = 0
         spooled: IO[bytes] = tempfile.TemporaryFile(prefix="signalwire-window-")  # noqa: SIM115  # returned open
         try:
-            for items in iter_pages(hook, path, params=family.server_params(lo, hi), page_size=page_size):
+            for items in hook.paginate_pages(path, params=family.server_params(lo, hi), page_size=page_size):
                 if cancelled.is_set():
                     raise Cancelled()
                 pages += 1
