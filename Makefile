@@ -27,7 +27,7 @@ lint: venv
 
 # -rs: one line per skip with its reason (e.g. conformance tests without SignalWire's specs).
 unit: venv
-	$(BIN)/pytest -q -rs -m "not e2e"
+	$(BIN)/pytest -q -rs -m "not e2e" -n 2
 
 # The README's test command: lint, type-check and the whole offline test suite.
 test: lint unit

@@ -3,7 +3,7 @@
 #   1. .venv-airflow2: apache-airflow==2.11.2 + providers http/common-compat + this package -e .[test]
 #      (airflow pinned in the same pip command so nothing upgrades it), rebuilt when setup.cfg, setup.py
 #      or pyproject.toml change.
-#   2. pytest -q -m "not e2e"      (unit + integration tests)
+#   2. pytest -q -m "not e2e" -n 2 (unit + integration tests, two workers)
 #   3. pytest tests/e2e/test_e2e_cli.py tests/e2e/test_e2e_ui.py -m e2e   (providers list, import errors,
 #      connections test, `airflow dags test` of every example DAG against the fake space, in a throwaway
 #      AIRFLOW_HOME with `airflow db migrate` first -- the same code make e2e runs on Airflow 3; and the
@@ -50,7 +50,7 @@ fi
 
 export PATH="$PWD/$VENV/bin:$PATH"
 t0=$(date +%s)
-"$VENV/bin/python" -m pytest -q -m "not e2e" -p no:cacheprovider
+"$VENV/bin/python" -m pytest -q -m "not e2e" -n 2 -p no:cacheprovider
 unit_rc=$?
 unit_s=$(( $(date +%s) - t0 ))
 
