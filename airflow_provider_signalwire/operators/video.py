@@ -549,15 +549,8 @@ class DeleteVideoRoomRecordingOperator(SignalWireBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         recording_id = _resource_id(self.task_id, "recording_id", self.recording_id)
-        try:
-            self.hook.request("DELETE", f"/api/video/room_recordings/{_segment(recording_id)}")
-        except SignalWireAPIError as err:
-            if not (self.missing_ok and _is_missing(err)):
-                raise
-            self.log.info("Room recording %s is already gone.", recording_id)
-            return {"id": recording_id, "deleted": False}
-        self.log.info("Deleted room recording %s.", recording_id)
-        return {"id": recording_id, "deleted": True}
+        path = f"/api/video/room_recordings/{_segment(recording_id)}"
+        return _delete(self, path, "room recording", recording_id, self.missing_ok)
 
 
 class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
@@ -931,15 +924,8 @@ class DeleteVideoConferenceOperator(SignalWireBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         conference_id = _resource_id(self.task_id, "conference_id", self.conference_id)
-        try:
-            self.hook.request("DELETE", f"{CONFERENCES}/{_segment(conference_id)}")
-        except SignalWireAPIError as err:
-            if not (self.missing_ok and _is_missing(err)):
-                raise
-            self.log.info("Video conference %s is already gone.", conference_id)
-            return {"id": conference_id, "deleted": False}
-        self.log.info("Deleted video conference %s.", conference_id)
-        return {"id": conference_id, "deleted": True}
+        path = f"{CONFERENCES}/{_segment(conference_id)}"
+        return _delete(self, path, "video conference", conference_id, self.missing_ok)
 
 
 class ListVideoConferenceTokensOperator(SignalWireBaseOperator):
@@ -1071,6 +1057,21 @@ def _check_choice(task_id: str, name: str, value: Any, choices: Sequence[str]) -
 
 def _is_missing(err: SignalWireAPIError) -> bool:
     return err.status_code == 404
+
+
+def _delete(
+    op: SignalWireBaseOperator, path: str, noun: str, resource_id: str, missing_ok: bool
+) -> dict[str, Any]:
+    """DELETE ``path``; with ``missing_ok`` a 404 is success (a rerun), reported as ``deleted: False``."""
+    try:
+        op.hook.request("DELETE", path)
+    except SignalWireAPIError as err:
+        if not (missing_ok and _is_missing(err)):
+            raise
+        op.log.info("%s %s is already gone.", noun.capitalize(), resource_id)
+        return {"id": resource_id, "deleted": False}
+    op.log.info("Deleted %s %s.", noun, resource_id)
+    return {"id": resource_id, "deleted": True}
 
 
 def _name_taken(err: SignalWireAPIError) -> bool:
