@@ -38,7 +38,8 @@ def _seconds(modules: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def run(repeats: int = 9) -> list[dict[str, Any]]:
+def run(tiny: bool = False, repeats: int = 9) -> list[dict[str, Any]]:
+    repeats = 1 if tiny else repeats
     ours = [m for m in OURS if _importable(m)]
     variants = {
         "airflow.sdk alone": [],

@@ -34,7 +34,9 @@ def _interleaved(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, t
     return {name: (statistics.median(times[name]), results[name]) for name in fns}
 
 
-def run(pages: int = 200, per_page: int = 50, repeats: int = 7) -> list[dict[str, Any]]:
+def run(tiny: bool = False, pages: int = 200, per_page: int = 50, repeats: int = 7) -> list[dict[str, Any]]:
+    if tiny:
+        pages, per_page, repeats = 3, 5, 1
     server = ServerProcess(pages, per_page)
     os.environ["AIRFLOW_CONN_SIGNALWIRE_BENCH"] = json.dumps(
         {

@@ -2,14 +2,28 @@
 
 Ratios compare against a baseline measured in the same run (medians, interleaved), because machines
 here are shared and noisy; absolute seconds are shown for context only.
+
+Every module in ``BENCHMARKS`` has ``run(tiny: bool) -> list[dict]``; a row dict has ``row``, ``what``,
+``seconds``, ``ratio`` (to the row's baseline), ``note``, and optionally ``points`` (a scaling series:
+``[{"series": name, "size": n, "seconds": s, "peak_rss_mb": m}, ...]``, plotted by ``benchmarks.plot``).
+``--json PATH`` also writes the machine and every row as JSON (``RESULTS.md`` and the PNG come from it).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
 import platform
 import sys
+import time
 from typing import Any
+
+# One module per row family, in row order.
+BENCHMARKS = [
+    "benchmarks.bench_import",
+    "benchmarks.bench_paging",
+]
 
 
 def main() -> int:
@@ -17,33 +31,52 @@ def main() -> int:
     parser.add_argument(
         "--tiny", action="store_true", help="tiny sizes, one repeat: only proves each row runs"
     )
+    parser.add_argument("--only", action="append", default=[], help="run only these modules (repeatable)")
+    parser.add_argument("--json", help="also write the machine and rows to this JSON file")
     args = parser.parse_args()
     import logging
     import os
 
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     logging.disable(logging.INFO)
-    from benchmarks import bench_import, bench_paging
 
     rows: list[dict[str, Any]] = []
-    if args.tiny:
-        rows += bench_import.run(repeats=1)
-        rows += bench_paging.run(pages=3, per_page=5, repeats=1)
-    else:
-        rows += bench_import.run()
-        rows += bench_paging.run()
-    import airflow
-
+    started = time.monotonic()
+    for name in BENCHMARKS:
+        if args.only and not any(name.endswith(o) for o in args.only):
+            continue
+        module = importlib.import_module(name)
+        began = time.monotonic()
+        rows += module.run(tiny=args.tiny)
+        print(f"  ({name} took {time.monotonic() - began:.0f} s)", file=sys.stderr)
+    machine = machine_info()
     print(
-        f"Python {platform.python_version()}, Airflow {airflow.__version__}, {platform.machine()}, "
-        f"{_cpus()} CPUs: {platform.processor() or _cpu_model()}"
+        f"Python {machine['python']}, Airflow {machine['airflow']}, {machine['arch']}, "
+        f"{machine['cpus']} CPUs: {machine['cpu']}"
     )
-    print(f"{'row':>3}  {'what':<34} {'seconds':>9} {'ratio':>7}  note")
+    print(f"{'row':>3}  {'what':<44} {'seconds':>9} {'ratio':>7}  note")
     for row in rows:
         print(
-            f"{row['row']:>3}  {row['what']:<34} {row['seconds']:>9.3f} {row['ratio']:>7.2f}  {row['note']}"
+            f"{row['row']:>3}  {row['what']:<44} {row['seconds']:>9.3f} {row['ratio']:>7.2f}  {row['note']}"
         )
+    print(f"({time.monotonic() - started:.0f} s in all)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": machine, "tiny": args.tiny, "rows": rows}, f, indent=1)
     return 0
+
+
+def machine_info() -> dict[str, Any]:
+    import airflow
+
+    return {
+        "python": platform.python_version(),
+        "airflow": airflow.__version__,
+        "arch": platform.machine(),
+        "cpus": _cpus(),
+        "cpu": _cpu_model(),
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+    }
 
 
 def _cpus() -> int:
@@ -60,7 +93,7 @@ def _cpu_model() -> str:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return "unknown CPU"
+    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":
