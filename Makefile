@@ -49,13 +49,22 @@ test-airflow2:
 wheel-check: venv
 	bash tests/e2e/run_wheel_check.sh
 
-# Benchmarks: one table of ratios against baselines measured in the same run (benchmarks/).
-bench: venv
-	$(BIN)/python -m benchmarks.run
+# matplotlib for the scaling plot, in the same venv (only the benchmarks need it).
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/pip install -q -e ".[bench]"
+	touch $@
 
-# Every benchmark at a tiny size: proves they still run (CI).
-bench-tiny: venv
-	$(BIN)/python -m benchmarks.run --tiny
+# Benchmarks: one table of ratios against baselines measured in the same run (benchmarks/), the figures
+# as JSON and the scaling rows plotted; benchmarks/RESULTS.md discusses them.
+bench: $(BIN)/.bench-installed
+	$(BIN)/python -m benchmarks.run --json benchmarks/results.json
+	$(BIN)/python -m benchmarks.plot benchmarks/results.json benchmarks/scaling.png
+
+# Every benchmark (and the plot) at a tiny size: proves they still run (CI). Figures go to build/.
+bench-tiny: $(BIN)/.bench-installed
+	mkdir -p build
+	$(BIN)/python -m benchmarks.run --tiny --json build/bench-tiny.json
+	$(BIN)/python -m benchmarks.plot build/bench-tiny.json build/bench-tiny.png
 
 clean:
 	rm -rf $(VENV) .venv-airflow2 build dist *.egg-info
