@@ -59,12 +59,14 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 bench: $(BIN)/.bench-installed
 	$(BIN)/python -m benchmarks.run --json benchmarks/results.json
 	$(BIN)/python -m benchmarks.plot benchmarks/results.json benchmarks/scaling.png
+	$(BIN)/python -m benchmarks.report benchmarks/results.json
 
 # Every benchmark (and the plot) at a tiny size: proves they still run (CI). Figures go to build/.
 bench-tiny: $(BIN)/.bench-installed
 	mkdir -p build
 	$(BIN)/python -m benchmarks.run --tiny --json build/bench-tiny.json
 	$(BIN)/python -m benchmarks.plot build/bench-tiny.json build/bench-tiny.png
+	$(BIN)/python -m benchmarks.report build/bench-tiny.json > build/bench-tiny.md
 
 clean:
 	rm -rf $(VENV) .venv-airflow2 build dist *.egg-info
