@@ -1,0 +1,416 @@
+"""Row 7: a room recording's file (50 MB) downloaded to disk over loopback TLS.
+
+Four clients fetch the same bytes from the same server (its own process, HTTPS on 127.0.0.1):
+
+* **plain requests stream** (the baseline), as a user writes it: ``requests.Session().get(uri,
+  stream=True)``, ``iter_content(chunk_size=1 MiB)``, ``f.write(chunk)``; the link given, no API call.
+* **the same + hashlib.sha256** per chunk: the plain stream also hashing, to show what hashing costs.
+* **SignalWireHook.open_download**: the same link through our hook (no credentials, no redirects,
+  retries before the first byte), chunks (1 MiB, its default) written to a file: like for like.
+* **DownloadVideoRoomRecordingOperator**: what a task does: one extra small request for a fresh link
+  (``GET /api/video/room_recordings/{id}`` on the space, 127.0.0.1), then the file from the link on the
+  file host (``localhost``: another host name, so another TLS connection), written under a temporary
+  name, SHA-256 on the way, size checked, renamed over the destination. Its seconds include all that.
+
+Each client runs in fresh worker processes (one per client and size), driven round-robin, so machine
+noise hits them alike. A worker reports its RSS after its imports (the interpreter's); before every
+download it resets the kernel's high-water mark (``/proc/self/clear_refs``), so the peak it reports
+afterwards is that download's. Growth = peak - RSS after imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+CONN_ID = "signalwire_bench_download"
+PROJECT, TOKEN = "0a1b2c3d-0000-4000-8000-00000000abcd", "PTbenchtoken0123456789SECRET"
+MB = 1_000_000
+CHUNK = 1024 * 1024  # what the plain stream reads at a time; our hook's and operator's default too
+SERIES = {
+    "plain": "plain requests stream (1 MiB chunks)",
+    "plain_sha256": "the same + hashlib.sha256 per chunk",
+    "hook": "SignalWireHook.open_download",
+    "operator": "DownloadVideoRoomRecordingOperator",
+}
+
+
+def recording_id(size: int) -> str:
+    """The recording's id carries its size, so the server needs no state."""
+    return f"00000000-0000-4000-8000-{size:012d}"
+
+
+def media_url(file_base: str, size: int) -> str:
+    """The signed link the API answers with (the same one the plain stream and the hook are given)."""
+    return f"{file_base}/media/{recording_id(size)}.mp4?Expires=1893456000&Signature=bench"
+
+
+# ------------------------------------------------------------------ the server (its own process)
+
+
+def _serve(conn: Any) -> None:  # pragma: no cover - runs in the server process
+    import socket
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    import trustme
+
+    ca = trustme.CA()
+    folder = tempfile.TemporaryDirectory()
+    ca_bundle = str(Path(folder.name) / "ca.pem")
+    ca.cert_pem.write_to_path(ca_bundle)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    block = os.urandom(CHUNK)  # incompressible, like a video
+    counts = {"requests": 0, "api": 0, "media": 0}
+    bases: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().setup()
+
+        def do_GET(self) -> None:
+            counts["requests"] += 1
+            path = urlsplit(self.path).path
+            if path.startswith("/api/video/room_recordings/"):
+                counts["api"] += 1
+                rid = path.rsplit("/", 1)[1]
+                size = int(rid.rsplit("-", 1)[1])
+                body = json.dumps(
+                    {
+                        "id": rid,
+                        "room_session_id": "11111111-0000-4000-8000-000000000001",
+                        "status": "completed",
+                        "format": "mp4",
+                        "size_in_bytes": size,
+                        "uri": media_url(bases["file"], size),
+                    }
+                ).encode()
+                self.wfile.write(self._head(len(body), "application/json") + body)
+                return
+            if path.startswith("/media/"):
+                counts["media"] += 1
+                size = int(path.rsplit("-", 1)[1].split(".", 1)[0])
+                self.wfile.write(self._head(size, "video/mp4"))
+                view = memoryview(block)
+                left = size
+                while left:
+                    n = min(left, len(block))
+                    self.wfile.write(view[:n])
+                    left -= n
+                return
+            self.send_error(404)
+
+        def _head(self, length: int, content_type: str) -> bytes:
+            return (
+                f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n"
+            ).encode()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    port = httpd.server_address[1]
+    bases["file"] = f"https://localhost:{port}"
+    import threading
+
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    conn.send((port, ca_bundle))
+    while True:
+        what = conn.recv()
+        if what == "close":
+            httpd.shutdown()
+            httpd.server_close()
+            folder.cleanup()
+            conn.send(0)
+            return
+        conn.send(dict(counts))
+
+
+class DownloadServer:
+    """The space's API (``https://127.0.0.1:PORT``) and its file host (``https://localhost:PORT``)."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(child,), daemon=True)
+        self._process.start()
+        self.port, self.ca_bundle = self._conn.recv()
+        self.base_url = f"https://127.0.0.1:{self.port}"
+        self.file_base = f"https://localhost:{self.port}"
+
+    def counts(self) -> dict[str, int]:
+        self._conn.send("counts")
+        return self._conn.recv()
+
+    def close(self) -> None:
+        self._conn.send("close")
+        self._conn.recv()
+        self._process.join(5)
+
+
+# ------------------------------------------------------------------ a worker (one client, fresh process)
+
+
+def _memory_kb() -> dict[str, int]:
+    found = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0])
+    return found
+
+
+def _reset_peak() -> bool:
+    """Reset VmHWM to the current RSS (Linux 4.0+), so the next reading is this download's peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _worker(variant: str) -> None:  # pragma: no cover - runs in a worker process
+    """Read sizes on stdin, download each to a file, answer one JSON line per download."""
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything else printed goes to stderr, not into the answers
+    sys.stdout = sys.stderr
+    config = json.loads(os.environ["BENCH_DOWNLOAD"])
+    folder = Path(config["folder"])
+
+    if variant in ("plain", "plain_sha256"):
+        import hashlib
+
+        import requests
+
+        ca, hashed = config["ca_bundle"], variant == "plain_sha256"
+
+        def download(size: int, path: Path) -> int:
+            url = media_url(config["file_base"], size)
+            digest = hashlib.sha256()
+            with requests.Session() as session, session.get(url, stream=True, timeout=30, verify=ca) as r:
+                r.raise_for_status()
+                with open(path, "wb") as f:
+                    for chunk in r.iter_content(chunk_size=CHUNK):
+                        f.write(chunk)
+                        if hashed:
+                            digest.update(chunk)
+            return path.stat().st_size
+
+    elif variant == "hook":
+        from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+
+        def download(size: int, path: Path) -> int:
+            hook = SignalWireHook(CONN_ID)
+            with hook.open_download(media_url(config["file_base"], size)) as d, open(path, "wb") as f:
+                for chunk in d.chunks:
+                    f.write(chunk)
+            hook.close()
+            return path.stat().st_size
+
+    else:
+        from airflow_provider_signalwire.operators.video import DownloadVideoRoomRecordingOperator
+
+        def download(size: int, path: Path) -> int:
+            op = DownloadVideoRoomRecordingOperator(
+                task_id="download",
+                recording_id=recording_id(size),
+                destination=str(path),
+                signalwire_conn_id=CONN_ID,
+            )
+            result = op.execute({})
+            op.hook.close()
+            return result["size"]
+
+    import gc
+
+    gc.collect()
+    baseline = _memory_kb()["VmRSS"]
+    answers.write(json.dumps({"baseline_kb": baseline}) + "\n")
+    for n, line in enumerate(sys.stdin):
+        size = int(line)
+        path = folder / f"{variant}-{n}.mp4"
+        reset = _reset_peak()
+        started = time.perf_counter()
+        written = download(size, path)
+        seconds = time.perf_counter() - started
+        peak = _memory_kb()["VmHWM"]
+        path.unlink()
+        answers.write(
+            json.dumps({"size": written, "seconds": seconds, "peak_kb": peak, "reset": reset}) + "\n"
+        )
+
+
+class Worker:
+    def __init__(self, variant: str, env: dict[str, str]) -> None:
+        self.variant = variant
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in close()); Airflow's warnings; shown only if the worker dies
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", f"from benchmarks.bench_download import _worker; _worker({variant!r})"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            text=True,
+        )
+
+    def ready(self) -> int:
+        """RSS (KiB) after its imports."""
+        return self._answer()["baseline_kb"]
+
+    def download(self, size: int) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{size}\n")
+        self.process.stdin.flush()
+        answer = self._answer()
+        assert answer["size"] == size, (self.variant, answer, size)
+        return answer
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            code = self.process.wait()
+            self.log.seek(0)
+            raise RuntimeError(
+                f"download worker {self.variant} died (exit {code}):\n{self.log.read()[-3000:]}"
+            )
+        return json.loads(line)
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(30)
+        self.log.close()
+
+
+def _measure(sizes: list[int], repeats: dict[int, int], warmup: bool, env: dict[str, str]) -> dict:
+    """Fresh workers (one per client) for these sizes; repeats interleaved round-robin."""
+    workers = {variant: Worker(variant, env) for variant in SERIES}
+    try:
+        baselines = {variant: w.ready() for variant, w in workers.items()}
+        found: dict[tuple[str, int], dict[str, list[float]]] = {}
+        order = list(workers)
+        for size in sizes:
+            if warmup:
+                for w in workers.values():
+                    w.download(size)
+            for i in range(repeats[size]):
+                for variant in order[i % len(order) :] + order[: i % len(order)]:
+                    answer = workers[variant].download(size)
+                    entry = found.setdefault((variant, size), {"seconds": [], "growth_mb": []})
+                    entry["seconds"].append(answer["seconds"])
+                    entry["growth_mb"].append((answer["peak_kb"] - baselines[variant]) / 1024)
+                    entry["reset"] = answer["reset"]
+        return {"baselines": baselines, "found": found}
+    finally:
+        for w in workers.values():
+            w.close()
+
+
+def run(tiny: bool = False) -> list[dict[str, Any]]:
+    if tiny:
+        groups, repeats, row_size, warmup = [[1 * MB, 2 * MB]], {1 * MB: 1, 2 * MB: 1}, 2 * MB, False
+    else:
+        groups = [[10 * MB], [50 * MB], [200 * MB]]
+        repeats, row_size, warmup = {10 * MB: 9, 50 * MB: 15, 200 * MB: 5}, 50 * MB, True
+    server = DownloadServer()
+    folder = tempfile.TemporaryDirectory(prefix="bench-download-")
+    env = dict(os.environ)
+    env["BENCH_DOWNLOAD"] = json.dumps(
+        {"file_base": server.file_base, "ca_bundle": server.ca_bundle, "folder": folder.name}
+    )
+    env[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = json.dumps(
+        {
+            "conn_type": "signalwire",
+            "host": server.base_url,
+            "login": PROJECT,
+            "password": TOKEN,
+            "extra": {"verify": server.ca_bundle},
+        }
+    )
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    baselines: dict[str, list[int]] = {variant: [] for variant in SERIES}
+    try:
+        for sizes in groups:
+            measured = _measure(sizes, repeats, warmup, env)
+            found.update(measured["found"])
+            for variant, kb in measured["baselines"].items():
+                baselines[variant].append(kb)
+        counts = server.counts()
+    finally:
+        server.close()
+        folder.cleanup()
+    downloads = sum(len(v["seconds"]) for v in found.values()) + (
+        len(SERIES) * sum(map(len, groups)) if warmup else 0
+    )
+    assert counts["media"] == downloads, (counts, downloads)
+
+    base = statistics.median(found[("plain", row_size)]["seconds"])
+    rows: list[dict[str, Any]] = []
+    for variant, name in SERIES.items():
+        points = []
+        for size in sorted({s for v, s in found if v == variant}):
+            entry = found[(variant, size)]
+            seconds = statistics.median(entry["seconds"])
+            points.append(
+                {
+                    "series": name,
+                    "size": size / MB,
+                    "unit": "MB",
+                    "seconds": seconds,
+                    "mb_per_s": size / MB / seconds,
+                    "peak_rss_mb": max(entry["growth_mb"]),
+                }
+            )
+        entry = found[(variant, row_size)]
+        seconds = statistics.median(entry["seconds"])
+        growth = max(entry["growth_mb"])
+        interpreter = statistics.median(baselines[variant]) / 1024
+        note = (
+            f"{row_size / MB / seconds:.0f} MB/s, {base / seconds:.2f}x the plain stream's throughput; "
+            f"peak RSS +{growth:.1f} MB over the interpreter's {interpreter:.0f} MB"
+        )
+        if variant == "operator":
+            note += " (includes 1 API request for the link, SHA-256, atomic rename)"
+        if variant in ("hook", "operator"):
+            note += " (goal: >= 0.90x, < +60 MB)"
+        if not entry["reset"]:
+            note += " [peak not reset: includes imports]"
+        rows.append(
+            {
+                "row": 7,
+                "title": f"recording download, {row_size / MB:.0f} MB to a file",
+                "what": name,
+                "seconds": seconds,
+                "ratio": seconds / base,
+                "note": note,
+                "points": points,
+            }
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(tiny="--tiny" in sys.argv):
+        print({k: v for k, v in row.items() if k != "points"})
+        for point in row["points"]:
+            print("   ", point)
