@@ -15,7 +15,8 @@ Four clients fetch the same bytes from the same server (its own process, HTTPS o
 Each client runs in fresh worker processes (one per client and size), driven round-robin, so machine
 noise hits them alike. A worker reports its RSS after its imports (the interpreter's); before every
 download it resets the kernel's high-water mark (``/proc/self/clear_refs``), so the peak it reports
-afterwards is that download's. Growth = peak - RSS after imports.
+afterwards is that download's. Growth = peak - RSS after imports; what is still resident after the
+download (modules a client imports on first use, e.g. the operator's ObjectStoragePath) is shown too.
 """
 
 from __future__ import annotations
@@ -251,11 +252,10 @@ def _worker(variant: str) -> None:  # pragma: no cover - runs in a worker proces
         started = time.perf_counter()
         written = download(size, path)
         seconds = time.perf_counter() - started
-        peak = _memory_kb()["VmHWM"]
+        memory = _memory_kb()
         path.unlink()
-        answers.write(
-            json.dumps({"size": written, "seconds": seconds, "peak_kb": peak, "reset": reset}) + "\n"
-        )
+        answer = {"size": written, "seconds": seconds, "peak_kb": memory["VmHWM"], "rss_kb": memory["VmRSS"]}
+        answers.write(json.dumps({**answer, "reset": reset}) + "\n")
 
 
 class Worker:
@@ -316,9 +316,10 @@ def _measure(sizes: list[int], repeats: dict[int, int], warmup: bool, env: dict[
             for i in range(repeats[size]):
                 for variant in order[i % len(order) :] + order[: i % len(order)]:
                     answer = workers[variant].download(size)
-                    entry = found.setdefault((variant, size), {"seconds": [], "growth_mb": []})
+                    entry = found.setdefault((variant, size), {"seconds": [], "growth_mb": [], "kept_mb": []})
                     entry["seconds"].append(answer["seconds"])
                     entry["growth_mb"].append((answer["peak_kb"] - baselines[variant]) / 1024)
+                    entry["kept_mb"].append((answer["rss_kb"] - baselines[variant]) / 1024)
                     entry["reset"] = answer["reset"]
         return {"baselines": baselines, "found": found}
     finally:
@@ -387,7 +388,8 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
         interpreter = statistics.median(baselines[variant]) / 1024
         note = (
             f"{row_size / MB / seconds:.0f} MB/s, {base / seconds:.2f}x the plain stream's throughput; "
-            f"peak RSS +{growth:.1f} MB over the interpreter's {interpreter:.0f} MB"
+            f"peak RSS +{growth:.1f} MB over the interpreter's {interpreter:.0f} MB, "
+            f"{min(entry['kept_mb']):.1f} MB of it still resident after"
         )
         if variant == "operator":
             note += " (includes 1 API request for the link, SHA-256, atomic rename)"
