@@ -1,0 +1,515 @@
+"""Rows 5 and 6: triggers polling in one event loop, counted on a TLS server in its own process.
+
+Row 5: 200 deferred sensors' triggers, each polling its own resource until it is done after a fixed
+number of polls: ``SignalWireStatusTrigger`` (as ``VideoRoomSessionSensor(deferrable=True)`` builds it)
+against ``HttpSensorTrigger`` (as ``HttpSensor(deferrable=True)`` builds it, which waits while the
+answer is 404). Both send the same HTTPS GET (same path length, Basic auth, the same CA, an answer
+body of the same bytes); the client process's CPU time is measured, and the server counts TCP
+connections, TLS handshakes and requests.
+
+Row 6: 10 asset watchers (``SignalWireNewItemsTrigger``, voice logs, one ``filters`` each) on one
+listing, run through Airflow's own ``SharedStreamManager`` as the 3.3 triggerer does, against the same
+10 triggers each polling on its own (``run()``: what a triggerer without shared streams, or 10
+independent watchers, do). The server counts requests per poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import importlib
+import json
+import os
+import socket
+import ssl
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from benchmarks.server import ServerProcess
+
+PROJECT, TOKEN = "0a1b2c3d-0000-4000-8000-00000000abcd", "PTbenchtoken0123456789SECRET"
+AUTH = "Basic " + base64.b64encode(f"{PROJECT}:{TOKEN}".encode()).decode()
+OURS_PREFIX = "/api/video/room_sessions/"  # what SignalWireStatusTrigger asks for a room session
+HTTP_PREFIX = "/404/video/room_sessions/"  # same length; answered 404 until done (HttpSensorTrigger)
+LOGS_PATH = "/api/voice/logs"
+CONN_OURS, CONN_HTTP = "signalwire_bench_triggers", "http_bench_triggers"
+
+
+# --------------------------------------------------------------------------------------- the server
+
+
+class TriggerServer:
+    """Keep-alive HTTPS on loopback, one thread per connection, the TLS handshake done (and counted) in
+    that thread: ``connections`` (TCP accepts), ``handshakes`` (completed; ``resumed`` of them reused
+    a TLS session), ``requests`` per kind (``status``, ``http``, ``logs``, ``other``).
+
+    * ``/api/video/room_sessions/<id>``: a room session, ``in-progress`` until it has been asked for
+      ``polls_until_done`` times, then ``completed``.
+    * ``/404/video/room_sessions/<id>``: the same body, with status 404 until then, then 200.
+    * ``/api/voice/logs``: one page of ``log_records`` voice log records created a minute before the
+      server started (inside every watcher's overlap window, so no new items: a quiet listing).
+
+    Every request must carry the benchmark's Basic auth (401 otherwise, counted as ``unauthorized``).
+    """
+
+    def __init__(self, polls_until_done: int = 1, log_records: int = 20) -> None:
+        import trustme
+
+        self.polls_until_done = polls_until_done
+        self._lock = threading.Lock()
+        self._asked: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+        self.reset_counts()
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+        records = [
+            {
+                "id": f"7c3e0000-0000-4000-8000-{k:012d}",
+                "created_at": created,
+                "type": "laml_call",
+                "direction": "outbound-api",
+                "from": "+15550000000",
+                "to": f"+1666000{k:04d}",
+                "status": "completed",
+                "duration": 7 + k,
+            }
+            for k in range(log_records)
+        ]
+        self._logs_body = json.dumps({"data": records, "links": {"self": LOGS_PATH}}).encode()
+        ca = trustme.CA()
+        self._dir = tempfile.TemporaryDirectory()
+        self.ca_bundle = str(Path(self._dir.name) / "ca.pem")
+        ca.cert_pem.write_to_path(self.ca_bundle)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                server._count("connections")
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.request.settimeout(30)
+                # The handshake happens here, in this connection's thread (not in the accept loop).
+                self.request = context.wrap_socket(self.request, server_side=True)
+                server._count("handshakes")
+                if self.request.session_reused:
+                    server._count("resumed")
+                super().setup()
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                finally:
+                    self.request.close()
+
+            def do_GET(self) -> None:
+                status, body = server.answer(self.path, self.headers.get("Authorization"))
+                # One write per answer: headers and body in separate segments would meet delayed ACKs.
+                head = (
+                    f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                ).encode()
+                self.wfile.write(head + body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 1024  # 200 triggers may connect at once
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                server._count("dropped")  # a client that closed mid-handshake or mid-request
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.base_url = f"https://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _count(self, what: str, n: int = 1) -> None:
+        with self._lock:
+            self.counts[what] = self.counts.get(what, 0) + n
+
+    def answer(self, target: str, auth: str | None) -> tuple[int, bytes]:
+        path = target.split("?", 1)[0]
+        if auth != AUTH:
+            self._count("unauthorized")
+            return 401, b'{"errors":[{"code":"unauthorized","message":"Unauthorized"}]}'
+        if path == LOGS_PATH:
+            self._count("logs")
+            return 200, self._logs_body
+        for prefix, kind in ((OURS_PREFIX, "status"), (HTTP_PREFIX, "http")):
+            if path.startswith(prefix):
+                self._count(kind)
+                session_id = path[len(prefix) :]
+                with self._lock:
+                    asked = self._asked[path] = self._asked.get(path, 0) + 1
+                done = asked >= self.polls_until_done
+                body = json.dumps(
+                    {
+                        "id": session_id,
+                        "room_id": "00000000-0000-4000-8000-000000000001",
+                        "name": "standup",
+                        "display_name": "Standup",
+                        "status": "completed" if done else "in-progress",
+                        "start_time": "2026-11-01T00:00:00Z",
+                        "end_time": "2026-11-01T01:00:00Z" if done else None,
+                        "duration": 3600 if done else None,
+                        "cost_in_dollars": 0.0,
+                    }
+                ).encode()
+                return (200 if done or kind == "status" else 404), body
+        self._count("other")
+        return 404, b'{"errors":[{"code":"not_found","message":"Not Found"}]}'
+
+    def configure(self, polls_until_done: int) -> int:
+        with self._lock:
+            self.polls_until_done = polls_until_done
+            self._asked.clear()
+        return 0
+
+    def reset_counts(self) -> int:
+        with self._lock:
+            self.counts = {"connections": 0, "handshakes": 0, "resumed": 0}
+        return 0
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.counts)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._dir.cleanup()
+
+
+class TriggerServerProcess(ServerProcess):
+    """:class:`TriggerServer` in a child process, so its handshakes never count as the client's CPU."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(child,), daemon=True)
+        self._process.start()
+        self.port, self.ca_bundle = self._conn.recv()
+        self.base_url = f"https://127.0.0.1:{self.port}"
+
+    def configure(self, polls_until_done: int) -> None:
+        self._conn.send(("configure", polls_until_done))
+        self._conn.recv()
+
+    def snapshot(self) -> dict[str, int]:
+        self._conn.send(("snapshot", None))
+        return self._conn.recv()
+
+    def reset_counts(self) -> None:
+        self._conn.send(("reset", None))
+        self._conn.recv()
+
+    def close(self) -> None:
+        self._conn.send(("close", None))
+        self._conn.recv()
+        self._process.join(5)
+
+
+def _serve(conn) -> None:  # type: ignore[no-untyped-def]
+    server = TriggerServer()
+    conn.send((server.port, server.ca_bundle))
+    while True:
+        what, arg = conn.recv()
+        if what == "configure":
+            conn.send(server.configure(arg))
+        elif what == "snapshot":
+            conn.send(server.snapshot())
+        elif what == "reset":
+            conn.send(server.reset_counts())
+        elif what == "close":
+            conn.send(0)
+            server.close()
+            return
+
+
+@contextlib.contextmanager
+def _quiet(*namespaces: str) -> Iterator[None]:
+    """No log lines from these loggers: both triggers log one line per poll (ours at INFO,
+    ``HttpSensorTrigger`` a warning per 404 answer); rendering them would measure the log sink."""
+    import logging
+
+    tries = []
+    for module in ("airflow._shared.logging.structlog", "airflow.sdk._shared.logging.structlog"):
+        with contextlib.suppress(ImportError, AttributeError):
+            tries.append(importlib.import_module(module).PER_LOGGER_LEVELS)
+    saved = [{n: t.get(n) for n in namespaces} for t in tries]
+    for t in tries:
+        for n in namespaces:
+            t[n] = logging.ERROR
+    try:
+        yield
+    finally:
+        for t, old in zip(tries, saved, strict=True):
+            for n, level in old.items():
+                if level is None:
+                    t.pop(n, None)
+                else:
+                    t[n] = level
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in after.items()}
+
+
+# -------------------------------------------------------------------------------------------- row 5
+
+
+def _status_triggers(count: int, interval: float, tag: str) -> list[Any]:
+    from airflow_provider_signalwire.triggers.status import SignalWireStatusTrigger
+
+    # As SignalWireStatusSensor.execute defers: kind, id, default success statuses, the poke interval and
+    # the sensor's deadline (a week: never reached here).
+    deadline = time.time() + 7 * 24 * 3600
+    return [
+        SignalWireStatusTrigger(
+            kind="room_session",
+            resource_id=f"5e55{tag}-0000-4000-8000-{k:012d}",
+            signalwire_conn_id=CONN_OURS,
+            poll_interval=interval,
+            end_time=deadline,
+        )
+        for k in range(count)
+    ]
+
+
+def _http_triggers(count: int, interval: float, tag: str, context: ssl.SSLContext) -> list[Any]:
+    from airflow.providers.http.triggers.http import HttpSensorTrigger
+
+    # As HttpSensor(deferrable=True).execute defers. ``ssl``: one context trusting the benchmark's CA,
+    # shared by all (what aiohttp's cached default context is for a public CA).
+    return [
+        HttpSensorTrigger(
+            endpoint=f"{HTTP_PREFIX}5e55{tag}-0000-4000-8000-{k:012d}",
+            http_conn_id=CONN_HTTP,
+            method="GET",
+            extra_options={"ssl": context},
+            poke_interval=interval,
+        )
+        for k in range(count)
+    ]
+
+
+async def _drive(triggers: list[Any], interval: float) -> list[Any]:
+    """Every trigger's ``run()`` in this loop until its one event; starts spread over one interval
+    (sensors defer at different moments), so polls do not all land in the same instant."""
+
+    async def one(k: int, trigger: Any) -> Any:
+        await asyncio.sleep(interval * k / len(triggers))
+        async for event in trigger.run():
+            return event.payload
+        return None
+
+    return await asyncio.gather(*(one(k, t) for k, t in enumerate(triggers)))
+
+
+def _row5(
+    server: TriggerServerProcess, count: int, polls: int, interval: float, repeats: int
+) -> list[dict[str, Any]]:
+    context = ssl.create_default_context(cafile=server.ca_bundle)
+    sides = {
+        "SignalWireStatusTrigger": lambda n, tag: _status_triggers(n, interval, tag),
+        "HttpSensorTrigger": lambda n, tag: _http_triggers(n, interval, tag, context),
+    }
+    runs = 0
+
+    def measure(name: str, n: int, poll_count: int) -> tuple[float, dict[str, int]]:
+        nonlocal runs
+        runs += 1
+        server.configure(poll_count)
+        triggers = sides[name](n, f"{runs:04x}")
+        before = server.snapshot()
+        started = time.process_time()
+        events = asyncio.run(_drive(triggers, interval))
+        cpu = time.process_time() - started
+        counted = _delta(server.snapshot(), before)
+        if name == "SignalWireStatusTrigger":
+            assert all(e and e["status"] == "success" for e in events), events[:3]
+        else:
+            assert all(e is True for e in events), events[:3]
+        return cpu, counted
+
+    for name in sides:  # warm-up: imports, first contexts
+        measure(name, 5, 2)
+    cpu: dict[str, list[float]] = {name: [] for name in sides}
+    totals: dict[str, dict[str, int]] = {name: {} for name in sides}
+    order = list(sides)
+    for r in range(repeats):
+        for name in order if r % 2 == 0 else order[::-1]:
+            seconds, counted = measure(name, count, polls)
+            asked = counted.get("status" if name == "SignalWireStatusTrigger" else "http", 0)
+            assert asked == count * polls, (name, asked, count * polls, counted)
+            cpu[name].append(seconds * 1000 / asked)
+            for k, v in counted.items():
+                totals[name][k] = totals[name].get(k, 0) + v
+    base = statistics.median(cpu["HttpSensorTrigger"])
+    rows = []
+    for name in ["HttpSensorTrigger", "SignalWireStatusTrigger"]:
+        per_1000 = statistics.median(cpu[name])
+        t = totals[name]
+        asked = t.get("status", 0) + t.get("http", 0)
+        spread = f"{min(cpu[name]):.3f}-{max(cpu[name]):.3f}" if repeats > 1 else f"{per_1000:.3f}"
+        rows.append(
+            {
+                "row": 5,
+                "what": f"{count} x {name}",
+                "seconds": per_1000,
+                "ratio": per_1000 / base,
+                "note": (
+                    f"client CPU s per 1,000 polls (median of {repeats}, {spread}); server counted "
+                    f"{asked} polls, {t['connections']} TCP connections, {t['handshakes']} TLS "
+                    f"handshakes ({t['resumed']} resumed), {t['handshakes'] / asked:.3f} per poll; "
+                    f"{polls} polls each, every {interval:g} s"
+                    + (f"; {t['dropped']} dropped" if t.get("dropped") else "")
+                ),
+            }
+        )
+    return rows
+
+
+# -------------------------------------------------------------------------------------------- row 6
+
+
+async def _watch(shared: bool, watchers: int, interval: float, window: float, server: Any) -> dict[str, Any]:
+    from airflow.triggers.shared_stream import SharedStreamManager
+
+    from airflow_provider_signalwire.triggers.events import SignalWireNewItemsTrigger
+
+    triggers = [
+        SignalWireNewItemsTrigger(
+            kind="voice_logs",
+            signalwire_conn_id=CONN_OURS,
+            poll_interval=interval,
+            filters={"to": f"+1666000{k:04d}"},
+        )
+        for k in range(watchers)
+    ]
+    manager = SharedStreamManager() if shared else None
+    errors: list[BaseException] = []
+
+    async def collect(k: int, trigger: Any) -> None:
+        try:
+            if manager is not None:
+                stream = trigger.filter_shared_stream(
+                    manager.subscribe(trigger_id=k, trigger=trigger, key=trigger.shared_stream_key())
+                )
+            else:
+                stream = trigger.run()
+            async for _ in stream:
+                errors.append(AssertionError("a quiet listing fired an event"))
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            errors.append(err)
+
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(collect(k, t)) for k, t in enumerate(triggers)]
+    first = 1 if shared else watchers
+    deadline = time.monotonic() + 30
+    while server.snapshot().get("logs", 0) < first:  # every watcher took its first poll
+        assert time.monotonic() < deadline and not errors, errors
+        await asyncio.sleep(interval / 10)
+    before, cpu0, t0 = server.snapshot(), time.process_time(), time.monotonic()
+    await asyncio.sleep(window)
+    after, cpu1, t1 = server.snapshot(), time.process_time(), time.monotonic()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if manager is not None:
+        for k, trigger in enumerate(triggers):
+            await manager.unsubscribe(k, trigger.shared_stream_key())
+        await manager.stop_all()
+    assert not errors, errors
+    return {"counted": _delta(after, before), "cpu": cpu1 - cpu0, "elapsed": t1 - t0}
+
+
+def _row6(
+    server: TriggerServerProcess, watchers: int, interval: float, window: float
+) -> list[dict[str, Any]]:
+    rows = []
+    results = {}
+    for shared in (False, True):
+        results[shared] = asyncio.run(_watch(shared, watchers, interval, window, server))
+    base_cpu = results[False]["cpu"] / (results[False]["elapsed"] / interval)
+    names = {False: f"{watchers} unshared watchers (run())", True: f"{watchers} shared watchers"}
+    for shared, what in names.items():
+        r = results[shared]
+        intervals = r["elapsed"] / interval
+        c = r["counted"]
+        per_interval = c.get("logs", 0) / intervals
+        cpu = r["cpu"] / intervals
+        rows.append(
+            {
+                "row": 6,
+                "what": what,
+                "seconds": cpu,
+                "ratio": cpu / base_cpu,
+                "note": (
+                    f"{per_interval:.2f} requests per poll interval ({c.get('logs', 0)} in "
+                    f"{r['elapsed']:.1f} s at {interval:g} s); seconds: client CPU per interval; "
+                    f"{c['connections']} new TCP connections"
+                ),
+            }
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------- run
+
+
+def run(tiny: bool = False) -> list[dict[str, Any]]:
+    if tiny:
+        count, polls, interval, repeats = 20, 3, 0.1, 1
+        watchers, watch_interval, window = 10, 0.1, 1.0
+    else:
+        count, polls, interval, repeats = 200, 10, 1.0, 3
+        watchers, watch_interval, window = 10, 0.25, 10.0
+    server = TriggerServerProcess()
+    os.environ[f"AIRFLOW_CONN_{CONN_OURS.upper()}"] = json.dumps(
+        {
+            "conn_type": "signalwire",
+            "host": server.base_url,
+            "login": PROJECT,
+            "password": TOKEN,
+            "extra": {"verify": server.ca_bundle},
+        }
+    )
+    os.environ[f"AIRFLOW_CONN_{CONN_HTTP.upper()}"] = json.dumps(
+        {
+            "conn_type": "http",
+            "host": "127.0.0.1",
+            "port": server.port,
+            "schema": "https",
+            "login": PROJECT,
+            "password": TOKEN,
+        }
+    )
+    try:
+        with _quiet("airflow.providers.http", "airflow_provider_signalwire"):
+            rows = _row5(server, count, polls, interval, repeats)
+        rows += _row6(server, watchers, watch_interval, window)
+    finally:
+        server.close()
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(tiny=True):
+        print(row)
