@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
@@ -27,6 +29,46 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 MAX_PARALLEL_WINDOWS = 64
+DEFAULT_SETTLE = timedelta(minutes=5)
+# Placeholders a destination may hold, filled with the window when the task runs.
+WINDOW_START, WINDOW_END = "{window_start}", "{window_end}"
+# Where an incremental export keeps its place, in its Asset's state store (one key per log family).
+STATE_KEY = "signalwire.logs.{log_type}"
+INCREMENTAL_MIN_AIRFLOW = (3, 3)
+
+
+def window_stamp(moment: datetime) -> str:
+    """A window bound for file names: ``20261127T001500Z`` (``.123456`` before the ``Z`` if needed)."""
+    moment = moment.astimezone(UTC)
+    fraction = f".{moment.microsecond:06d}" if moment.microsecond else ""
+    return moment.strftime("%Y%m%dT%H%M%S") + fraction + "Z"
+
+
+def _airflow_version() -> tuple[int, int]:
+    import airflow
+
+    match = re.match(r"(\d+)\.(\d+)", getattr(airflow, "__version__", ""))
+    return (int(match[1]), int(match[2])) if match else (0, 0)
+
+
+def _settle(value: Any, task_id: str) -> timedelta:
+    """``settle`` as a timedelta: a timedelta, or seconds (a number or a rendered template)."""
+    seconds: float | None = None
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        try:
+            seconds = float(value.strip())
+        except ValueError:
+            seconds = None
+    if seconds is None or seconds != seconds or seconds < 0 or seconds == float("inf"):
+        raise SignalWireConfigError(
+            f"{task_id}: settle is {value!r}: give a timedelta or a number of seconds, 0 or more "
+            "(e.g. timedelta(minutes=5) or '300')."
+        )
+    return timedelta(seconds=seconds)
 
 
 class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
@@ -46,6 +88,19 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
     and timedelta schedules, unless ``[scheduler] create_cron_data_intervals`` is on) is refused: use a
     ``CronDataIntervalTimetable`` schedule or give the window.
 
+    **Incremental exports** (``incremental=True``, Airflow 3.3): the window starts where the previous
+    export ended, a watermark kept in the state store of the task's one ``Asset`` outlet, and ends at
+    now minus ``settle`` (records that reach the listing a little late are not missed). The watermark
+    moves only once the file is in place, so a failed run is simply retried: nothing is lost or
+    doubled. A retry (or the next run, after a failure) exports the very window the failed attempt
+    chose, into the same file. The first run (no watermark yet) starts at ``created_after`` if given,
+    else at the run's data interval start, else when the run was due (``dag_run.run_after``): from then
+    on. A window that would be empty (the run comes before ``settle`` has passed) writes nothing and
+    skips the task. The DAG must have ``max_active_runs=1``, and ``destination`` must differ per window:
+    put ``{window_start}`` and/or ``{window_end}`` in it (e.g.
+    ``s3://bucket/voice/{window_start}_{window_end}.jsonl``). To start over, delete the key
+    ``signalwire.logs.<log_type>`` from the asset's state store.
+
     :param log_type: ``voice``, ``messaging``, ``fax``, ``video`` (``/api/<family>/logs``),
         ``conferences`` (``/api/logs/conferences``), ``compat_messages`` or ``compat_calls`` (the
         Compatibility API's Messages and Calls, filtered by ``DateSent`` / ``StartTime``; a message not
@@ -53,27 +108,39 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
     :param destination: Where to write (templated): a URL for Airflow's ``ObjectStoragePath``
         (``file://``, ``s3://``, ``gs://``, ...; a connection id may precede the bucket as in
         ``s3://aws_default@bucket/key``) or an absolute local path, e.g.
-        ``file:///data/signalwire/{{ ds }}/voice.jsonl``.
+        ``file:///data/signalwire/{{ ds }}/voice.jsonl``. ``{window_start}`` and ``{window_end}`` are
+        replaced by the window's bounds when the task runs (``20261127T001500Z``).
     :param format: ``jsonl`` (one JSON object per line, keys sorted) or ``csv`` (the family's fields in
         the spec's order, then ``_other`` with any further fields as JSON; lists and objects as JSON
         text).
     :param created_after: Window start, inclusive (templated; ISO date or datetime, naive = UTC).
-        Default: the data interval's start.
-    :param created_before: Window end, exclusive (templated). Default: the data interval's end.
+        Default: the data interval's start. Incremental exports: where the first run starts.
+    :param created_before: Window end, exclusive (templated). Default: the data interval's end. Not with
+        ``incremental`` (its windows end at now minus ``settle``).
     :param page_size: Records per page, 1 to 1000.
     :param parallel_windows: Cut the window into this many slices listed concurrently (at most 8 at a
         time, on one connection pool); the file is byte-for-byte the one a sequential export writes.
+    :param incremental: Continue from the watermark in the ``Asset`` outlet's state store (Airflow 3.3;
+        see above).
+    :param settle: Incremental exports end this long before now (templated): a timedelta or a number of
+        seconds; default 5 minutes.
     :param signalwire_conn_id: The SignalWire connection to use.
     :return: ``{"path", "records", "pages", "bytes", "window": [start, end]}`` (ISO 8601 UTC).
     :raises SignalWireConfigError: before any request, for an unknown ``log_type`` or ``format``, a
-        window that ends before it starts, or a destination that is not a file path or URL.
+        window that ends before it starts, a destination that is not a file path or URL, or an
+        incremental export that cannot keep a watermark (Airflow before 3.3, not exactly one ``Asset``
+        outlet, ``created_before`` given, ``max_active_runs`` above 1, a destination that never changes).
 
     Outlets: an ``AssetAlias`` outlet receives an asset for the file actually written, with ``extra``
     ``{"records": n, "window": "<start>/<end>"}`` (an ISO 8601 interval); an ``Asset`` outlet's event gets
-    the same ``extra``.
+    the same ``extra`` (incremental exports add ``"path"``, the file's URL).
+
+    Lineage: with ``apache-airflow-providers-openlineage`` installed, the input is the log family's
+    listing in the space (namespace ``https://<space host>``, name ``/api/voice/logs``) and the output
+    the file written, with its record count and size.
     """
 
-    template_fields: Sequence[str] = ("destination", "created_after", "created_before")
+    template_fields: Sequence[str] = ("destination", "created_after", "created_before", "settle")
     ui_color = "#f72a72"
 
     def __init__(
@@ -86,6 +153,8 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         created_before: str | date | datetime | None = None,
         page_size: int = 1000,
         parallel_windows: int = 1,
+        incremental: bool = False,
+        settle: timedelta | float | str = DEFAULT_SETTLE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -109,6 +178,10 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
             raise SignalWireConfigError(
                 f"{self.task_id}: destination is {destination!r}: give a path or URL (a string)."
             )
+        if not isinstance(incremental, bool):
+            raise SignalWireConfigError(f"{self.task_id}: incremental is {incremental!r}: use True or False.")
+        if not (isinstance(settle, str) and "{{" in settle):
+            _settle(settle, self.task_id)
         self.log_type = log_type
         self.destination = destination
         self.format = format
@@ -116,12 +189,25 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         self.created_before = created_before
         self.page_size = page_size
         self.parallel_windows = parallel_windows
+        self.incremental = incremental
+        self.settle = settle
         self._written: dict[str, Any] | None = None
+        self._lineage: dict[str, Any] | None = None
+        if incremental:
+            self._check_incremental()
+
+    # ------------------------------------------------------------------------------------ execute
 
     def execute(self, context: Context) -> dict[str, Any]:
+        if self.incremental:
+            return self._execute_incremental(context)
         # Everything is checked before the first request.
         start, end = self.window(context)
-        path = storage_path(self.destination)
+        return self._export(context, start, end, storage_path(self._fill_window(start, end)))
+
+    def _export(
+        self, context: Context, start: datetime, end: datetime, path: Any, *, path_in_extra: bool = False
+    ) -> dict[str, Any]:
         family = LOG_FAMILIES[self.log_type]
         encoder = ENCODERS[self.format](family)
         self.log.info(
@@ -175,9 +261,24 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
             uri,
         )
         self._written = result
+        self._lineage = {
+            "space": self.hook.base_url,
+            "listing": family.list_path(self.hook.settings.project_id),
+            "path": uri,
+            "records": stats.records,
+            "bytes": stats.bytes,
+        }
         # The window as one ISO 8601 interval string: Airflow 2.11 needs hashable extra values.
-        self._announce(context, uri, {"records": stats.records, "window": f"{iso_z(start)}/{iso_z(end)}"})
+        extra: dict[str, Any] = {"records": stats.records, "window": f"{iso_z(start)}/{iso_z(end)}"}
+        self._announce(context, uri, extra, {"path": uri} if path_in_extra else {})
         return result
+
+    def _fill_window(self, start: datetime, end: datetime) -> str:
+        return self.destination.replace(WINDOW_START, window_stamp(start)).replace(
+            WINDOW_END, window_stamp(end)
+        )
+
+    # ------------------------------------------------------------------------------------ windows
 
     def window(self, context: Context) -> tuple[datetime, datetime]:
         """The export window [start, end) in UTC: the arguments, else the run's data interval."""
@@ -205,8 +306,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
                 )
             return interval_start, interval_end
         # No logical date, hence no data interval: the UTC day before the run was due.
-        dag_run = context.get("dag_run")
-        due = as_utc(getattr(dag_run, "run_after", None), "run_after") or datetime.now(UTC)
+        due = self._due(context)
         day = due.replace(hour=0, minute=0, second=0, microsecond=0)
         self.log.info(
             "This run has no data interval (no logical date): the window defaults to the UTC day before "
@@ -216,7 +316,133 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         )
         return day - timedelta(days=1), day
 
-    def _announce(self, context: Context, uri: str, extra: dict[str, Any]) -> None:
+    def _due(self, context: Context) -> datetime:
+        dag_run = context.get("dag_run")
+        return as_utc(getattr(dag_run, "run_after", None), "run_after") or self._now()
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+    # ------------------------------------------------------------------------------------ incremental
+
+    def _check_incremental(self) -> None:
+        """Refuse, when the DAG is parsed, an incremental export that could not keep its place."""
+        where = f"{self.task_id}: incremental=True"
+        version = _airflow_version()
+        if version < INCREMENTAL_MIN_AIRFLOW:
+            import airflow
+
+            raise SignalWireConfigError(
+                f"{where} needs Airflow 3.3 or later (the watermark lives in an asset's state store); this "
+                f"is Airflow {airflow.__version__}. Use incremental=False with a CronDataIntervalTimetable "
+                "schedule instead: each run exports its data interval, also exactly once."
+            )
+        self._state_asset()
+        if not (self.created_before is None or self.created_before == ""):
+            raise SignalWireConfigError(
+                f"{where}: created_before is {self.created_before!r}: incremental windows end at now minus "
+                "settle; remove created_before (created_after is where the first run starts)."
+            )
+        text = self.destination
+        if WINDOW_START not in text and WINDOW_END not in text and "{{" not in text and "{%" not in text:
+            raise SignalWireConfigError(
+                f"{where}: destination is {text!r}, the same file for every run, so each run would replace "
+                f"the last one's records: put {WINDOW_START} and/or {WINDOW_END} in it, e.g. "
+                f"'s3://bucket/signalwire/{self.log_type}/{WINDOW_START}_{WINDOW_END}.{self.format}'."
+            )
+        self._check_one_run_at_a_time(self.dag if self.has_dag() else None)
+
+    def _state_asset(self) -> Any:
+        from airflow.providers.common.compat.sdk import Asset
+
+        assets = [o for o in self.outlets or [] if isinstance(o, Asset)]
+        if len(assets) != 1:
+            raise SignalWireConfigError(
+                f"{self.task_id}: incremental=True keeps its watermark in the state store of one Asset "
+                f"outlet; this task has {len(assets)}: pass "
+                f"outlets=[Asset('signalwire-{self.log_type}-logs')] (AssetAlias outlets may be added)."
+            )
+        return assets[0]
+
+    def _check_one_run_at_a_time(self, dag: Any) -> None:
+        runs = getattr(dag, "max_active_runs", None)
+        if isinstance(runs, int) and runs > 1:
+            raise SignalWireConfigError(
+                f"{self.task_id}: incremental=True in DAG {dag.dag_id!r} with max_active_runs={runs}: two "
+                "runs at once would export the same window twice; set max_active_runs=1 on the DAG."
+            )
+
+    def _execute_incremental(self, context: Context) -> dict[str, Any]:
+        # Everything is checked before the first request (and before the state store is written).
+        self._check_incremental()
+        self._check_one_run_at_a_time(context.get("dag"))
+        settle = _settle(self.settle, self.task_id)
+        asset = self._state_asset()
+        accessors = context.get("asset_state_store")
+        if accessors is None:
+            raise SignalWireConfigError(
+                f"{self.task_id}: incremental=True needs the asset state store "
+                "(context['asset_state_store']), which Airflow 3.3's task runner provides; this run has none."
+            )
+        store = accessors[asset]
+        key = STATE_KEY.format(log_type=self.log_type)
+        state = store.get(key)
+        state = dict(state) if isinstance(state, dict) else {}
+        watermark = as_utc(state.get("watermark"), f"the stored watermark ({key})")
+        if watermark is not None:
+            start = watermark
+            origin = "the stored watermark"
+        else:
+            start = (
+                as_utc(self.created_after, "created_after")
+                or as_utc(context.get("data_interval_start"), "data_interval_start")
+                or self._due(context)
+            )
+            origin = "the first start (no watermark yet)"
+        end = (self._now() - settle).replace(microsecond=0)
+        pending = state.get("pending")
+        if isinstance(pending, list) and len(pending) == 2 and as_utc(pending[0], "pending start") == start:
+            # An earlier attempt chose this window and may have written its file: the same window again,
+            # into the same file, so a failure between the write and the watermark doubles nothing.
+            end = as_utc(pending[1], "pending end") or end
+            origin += ", ending where an unfinished attempt ended"
+        if end <= start:
+            if watermark is None:
+                store.set(key, {"watermark": iso_z(start)})
+            from airflow.providers.common.compat.sdk import AirflowSkipException
+
+            raise AirflowSkipException(
+                f"Nothing to export yet: the window would start at {iso_z(start)} ({origin}) and end at "
+                f"{iso_z(end)} (now minus settle {settle}); the next run continues from {iso_z(start)}."
+            )
+        path = storage_path(self._fill_window(start, end))
+        self.log.info(
+            "Incremental export of %s logs: [%s, %s), from %s to now minus %s.",
+            self.log_type,
+            iso_z(start),
+            iso_z(end),
+            origin,
+            settle,
+        )
+        if state.get("pending") != [iso_z(start), iso_z(end)]:
+            store.set(
+                key,
+                {
+                    **({"watermark": iso_z(watermark)} if watermark else {}),
+                    "pending": [iso_z(start), iso_z(end)],
+                },
+            )
+        result = self._export(context, start, end, path, path_in_extra=True)
+        # The file is in place: only now does the watermark move.
+        store.set(key, {"watermark": iso_z(end)})
+        self.log.info("Watermark %s of asset %r moved to %s.", key, getattr(asset, "name", asset), iso_z(end))
+        return result
+
+    # ------------------------------------------------------------------------------------ assets
+
+    def _announce(
+        self, context: Context, uri: str, extra: dict[str, Any], asset_extra: dict[str, Any]
+    ) -> None:
         """Attach the written file to the task's asset outlets (alias: an asset for this very file)."""
         if not self.outlets:
             return
@@ -229,4 +455,50 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
             if isinstance(outlet, AssetAlias):
                 events[outlet].add(Asset(uri), extra=extra)
             elif isinstance(outlet, Asset):
-                events[outlet].extra.update(extra)
+                events[outlet].extra.update({**extra, **asset_extra})
+
+    # ------------------------------------------------------------------------------------ lineage
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the space's log listing in, the file written out (records and bytes).
+
+        Called by apache-airflow-providers-openlineage after a successful run; imports nothing of it
+        otherwise. Returns None when that provider is missing or nothing was written.
+        """
+        try:
+            from airflow.providers.common.compat.openlineage.facet import (
+                Dataset,
+                OutputDataset,
+                OutputStatisticsOutputDatasetFacet,
+            )
+            from airflow.providers.openlineage.extractors import OperatorLineage
+        except ImportError:
+            return None
+        written = self._lineage
+        if not written:
+            return OperatorLineage()
+        namespace, name = lineage_location(written["path"])
+        return OperatorLineage(
+            inputs=[Dataset(namespace=written["space"], name=written["listing"])],
+            outputs=[
+                OutputDataset(
+                    namespace=namespace,
+                    name=name,
+                    outputFacets={
+                        "outputStatistics": OutputStatisticsOutputDatasetFacet(
+                            rowCount=written["records"], size=written["bytes"]
+                        )
+                    },
+                )
+            ],
+        )
+
+
+def lineage_location(uri: str) -> tuple[str, str]:
+    """OpenLineage namespace and name of a file URL, as Airflow's asset converters make them:
+    ``file:///data/x.jsonl`` -> (``file``, ``/data/x.jsonl``); ``s3://bucket/a/x.jsonl`` ->
+    (``s3://bucket``, ``a/x.jsonl``)."""
+    parts = urlsplit(uri)
+    if parts.scheme in ("file", "local", ""):
+        return ("file://" + parts.netloc if parts.netloc else "file"), parts.path
+    return f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/")
