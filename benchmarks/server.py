@@ -3,18 +3,23 @@
 Every client in a row talks to the same server over the same loopback TLS, so the ratios compare
 client cost. Pages are ``/api/video/rooms?page_token=N`` with ``links.next`` until the last. It runs
 in its own process (:class:`ServerProcess`), so it never competes with the client for the GIL.
+:class:`LogServer` (:class:`LogServerProcess`) serves ``/api/voice/logs`` with time filters, per-answer
+latency and generated records, for the log-export rows.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import socket
 import ssl
 import tempfile
 import threading
+import time
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import trustme
 
@@ -133,6 +138,227 @@ def _serve(conn, pages: int, per_page: int, latency: float) -> None:  # type: ig
     while True:
         what = conn.recv()
         if what == "reset":
+            server.reset_counts()
+            conn.send(0)
+        elif what == "close":
+            conn.send(0)
+            server.close()
+            return
+        else:
+            conn.send(getattr(server, what))
+
+
+# --------------------------------------------------------------------------- /api/voice/logs
+
+LOGS_PATH = "/api/voice/logs"
+LOGS_MAX_PAGE_SIZE = 1000
+
+
+def log_timestamps(records: int, start: int, end: int, distribution: str = "uniform") -> list[int]:
+    """``records`` creation times (whole epoch seconds in [start, end)), ascending, deterministic.
+
+    ``uniform``: evenly spread.  ``bursty``: 90% of them in two of the window's 24 equal parts (the 4th
+    and the 15th: two busy hours of a day), the rest evenly over the other 22.
+    """
+    span = end - start
+
+    def spread(n: int, lo: int, hi: int) -> list[int]:
+        return [lo + (2 * k + 1) * (hi - lo) // (2 * n) for k in range(n)]
+
+    if distribution == "uniform":
+        return spread(records, start, end)
+    if distribution != "bursty":
+        raise ValueError(f"unknown distribution {distribution!r}")
+    part = span // 24
+    busy = (3, 14)
+    burst = records * 9 // 10
+    out = spread(burst // 2, start + busy[0] * part, start + (busy[0] + 1) * part)
+    out += spread(burst - burst // 2, start + busy[1] * part, start + (busy[1] + 1) * part)
+    quiet = [h for h in range(24) if h not in busy]
+    rest = records - burst
+    for n, hour in enumerate(quiet):
+        share = rest * (n + 1) // len(quiet) - rest * n // len(quiet)
+        out += spread(share, start + hour * part, start + (hour + 1) * part)
+    return sorted(out)
+
+
+def log_record(index: int, created: int) -> bytes:
+    """The JSON of voice log ``index`` (``/api/voice/logs`` fields), keys sorted and compact: exactly the
+    line ``json.dumps(record, sort_keys=True, separators=(",", ":"))`` gives, so an export's JSONL file
+    can be checked byte for byte."""
+    duration = 7 + index % 593
+    charge = (index % 97) / 1000
+    created_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))
+    rid = f"7c3e0000-0000-4000-8000-{index:012d}"
+    return (
+        f'{{"billing_ms":{duration * 1000},"charge":{charge!r},"charge_details":[],'
+        f'"created_at":"{created_at}","direction":"outbound-api","duration":{duration},'
+        f'"duration_ms":{duration * 1000},"from":"+1555{index % 10**7:07d}","id":"{rid}",'
+        f'"parent_id":null,"source":"laml","status":"completed","to":"+1666{(index * 7) % 10**7:07d}",'
+        f'"type":"laml_call","url":"{LOGS_PATH}/{rid}"}}'
+    ).encode()
+
+
+def expected_jsonl(timestamps: list[int], start: int, end: int) -> bytes:
+    """What a JSONL export of [start, end) must hold: the records in it, newest first."""
+    lo, hi = bisect.bisect_left(timestamps, start), bisect.bisect_left(timestamps, end)
+    return b"".join(log_record(i, timestamps[i]) + b"\n" for i in range(hi - 1, lo - 1, -1))
+
+
+def _epoch(text: str) -> float:
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+class LogServer:
+    """``GET /api/voice/logs`` over keep-alive HTTPS, newest first, like SignalWire's log listings.
+
+    ``created_after`` (inclusive) and ``created_before`` (exclusive) take RFC 3339 / ISO 8601 times or
+    dates; ``page_size`` 1..1000 (default 50); ``links.next`` is a relative link carrying the same
+    filters and a ``page_token`` (an offset in the filtered listing).  Records are rendered per page
+    from their index and timestamp (no per-record state beyond one int).  ``latency`` seconds are
+    waited before each answer, in the answering thread (one thread per connection), so concurrent
+    listings wait concurrently.  Counts connections, requests and the most answers in flight at once.
+    """
+
+    def __init__(
+        self,
+        records: int = 0,
+        start: int = 0,
+        end: int = 1,
+        distribution: str = "uniform",
+        latency: float = 0.0,
+    ) -> None:
+        self.configure(records, start, end, distribution, latency)
+        self._lock = threading.Lock()
+        self.connections = self.requests = self.in_flight = self.max_in_flight = 0
+        ca = trustme.CA()
+        self._dir = tempfile.TemporaryDirectory()
+        self.ca_bundle = str(Path(self._dir.name) / "ca.pem")
+        ca.cert_pem.write_to_path(self.ca_bundle)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                with server._lock:
+                    server.connections += 1
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                super().setup()
+
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.requests += 1
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    status, body = server.answer(self.path)
+                    if server.latency:
+                        time.sleep(server.latency)
+                    head = (
+                        f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                    ).encode()
+                    self.wfile.write(head + body)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.request_queue_size = 64
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.base_url = f"https://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def configure(self, records: int, start: int, end: int, distribution: str, latency: float) -> int:
+        self.timestamps = log_timestamps(records, start, end, distribution)
+        self.latency = latency
+        return len(self.timestamps)
+
+    def answer(self, target: str) -> tuple[int, bytes]:
+        parts = urlsplit(target)
+        if parts.path != LOGS_PATH:
+            return 404, b'{"errors":[{"code":"not_found","message":"Not Found"}]}'
+        query = parse_qs(parts.query)
+
+        def one(name: str) -> str | None:
+            values = query.get(name)
+            return values[0] if values else None
+
+        try:
+            size = int(one("page_size") or 50)
+            offset = int(one("page_token") or 0)
+            after, before = one("created_after"), one("created_before")
+            lo = bisect.bisect_left(self.timestamps, _epoch(after)) if after else 0
+            hi = bisect.bisect_left(self.timestamps, _epoch(before)) if before else len(self.timestamps)
+        except ValueError as err:
+            return 422, json.dumps({"errors": [{"code": "invalid_parameter", "message": str(err)}]}).encode()
+        if not 1 <= size <= LOGS_MAX_PAGE_SIZE or offset < 0:
+            return 422, b'{"errors":[{"code":"invalid_parameter","message":"page_size or page_token"}]}'
+        total = max(0, hi - lo)
+        newest = hi - 1 - offset
+        indexes = range(newest, max(newest - size, lo - 1), -1)
+        data = b",".join(log_record(i, self.timestamps[i]) for i in indexes)
+        kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("page_token", "page_size")]
+        kept.append(("page_size", str(size)))
+        links = {"self": f"{LOGS_PATH}?{urlencode([*kept, ('page_token', str(offset))])}"}
+        if offset + size < total:
+            links["next"] = f"{LOGS_PATH}?{urlencode([*kept, ('page_token', str(offset + size))])}"
+        return 200, b'{"data":[' + data + b'],"links":' + json.dumps(links).encode() + b"}"
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.connections = self.requests = self.max_in_flight = 0
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._dir.cleanup()
+
+
+class LogServerProcess(ServerProcess):
+    """:class:`LogServer` in a child process; :meth:`configure` swaps its records and latency."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve_logs, args=(child,), daemon=True)
+        self._process.start()
+        self.port, self.ca_bundle = self._conn.recv()
+        self.base_url = f"https://127.0.0.1:{self.port}"
+
+    def configure(
+        self, records: int, start: int, end: int, distribution: str = "uniform", latency: float = 0.0
+    ) -> int:
+        self._conn.send(("configure", (records, start, end, distribution, latency)))
+        return self._conn.recv()
+
+    @property
+    def max_in_flight(self) -> int:
+        return self._ask("max_in_flight")
+
+
+def _serve_logs(conn) -> None:  # type: ignore[no-untyped-def]
+    server = LogServer()
+    conn.send((server.port, server.ca_bundle))
+    while True:
+        what = conn.recv()
+        if isinstance(what, tuple):
+            conn.send(server.configure(*what[1]))
+        elif what == "reset":
             server.reset_counts()
             conn.send(0)
         elif what == "close":
