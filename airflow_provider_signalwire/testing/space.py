@@ -335,6 +335,21 @@ class FakeSignalWireSpace:
         ``created_at`` spread evenly over [start, end) and return them (API shape)."""
         return [e.render() for e in self._core.backend(LogsBackend).seed_logs(kind, n, start, end)]
 
+    def seed_logs_burst(
+        self,
+        kind: str,
+        n: int,
+        start: datetime,
+        end: datetime,
+        burst_start: datetime,
+        burst_end: datetime,
+        share: float = 0.95,
+    ) -> list[dict[str, Any]]:
+        """Create ``n`` log entries of ``kind``, ``share`` of them spread evenly over [burst_start,
+        burst_end) and the rest over [start, end), and return them (API shape), oldest first."""
+        logs = self._core.backend(LogsBackend)
+        return [e.render() for e in logs.seed_logs_burst(kind, n, start, end, burst_start, burst_end, share)]
+
     def _apply_seed(self, seed: str) -> None:
         """``demo``: something in every family, so every README example shows data."""
         now = self.clock.now()

@@ -156,5 +156,25 @@ class LogsBackend(Backend):
         count_arg("n", n)
         return [self.add(kind, when) for when in spread(n, start, end)]
 
+    def seed_logs_burst(
+        self,
+        kind: str,
+        n: int,
+        start: datetime,
+        end: datetime,
+        burst_start: datetime,
+        burst_end: datetime,
+        share: float = 0.95,
+    ) -> list[LogEntry]:
+        """``n`` entries of ``kind``: ``share`` of them spread evenly over [burst_start, burst_end), the
+        rest over [start, end) (bursty traffic, e.g. a day's calls in business hours)."""
+        check_kind(kind)
+        count_arg("n", n)
+        if not 0 <= share <= 1:
+            raise ValueError(f"share must be between 0 and 1, got {share!r}")
+        in_burst = round(n * share)
+        moments = spread(n - in_burst, start, end) + spread(in_burst, burst_start, burst_end)
+        return [self.add(kind, when) for when in sorted(moments)]
+
 
 BACKEND = LogsBackend
