@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,11 +23,9 @@ from email.utils import parsedate_to_datetime
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.exceptions import SignalWireConfigError, SignalWirePaginationError
 
 if TYPE_CHECKING:
-    import threading
-
     from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
 
 UTC = timezone.utc
@@ -39,6 +38,9 @@ FORMATS = ("jsonl", "csv")
 # CSV column holding the fields a family's spec does not list (JSON text), so none is lost.
 CSV_OTHER = "_other"
 PROGRESS_EVERY = 10  # pages
+# The narrowest window split off a busy one.  A new window's listing starts REST_MARGIN above its end,
+# records some other window writes: at 4 margins wide, at most a quarter of its span is listed twice.
+MIN_SPLIT = 4 * REST_MARGIN
 
 
 @dataclass(frozen=True)
@@ -342,10 +344,13 @@ def export_window(
 
     The API is asked for a slightly wider window; only records whose own time is in [start, end) are
     written, in the API's order (newest first).  With ``parallel_windows`` > 1, [start, end) is cut
-    into that many slices listed concurrently, each spooled to a local temporary file, and the slices
-    are copied to ``out`` newest first: the bytes are those of a sequential export.
+    into that many slices listed concurrently (at most ``MAX_CONCURRENT_WINDOWS`` at a time), each
+    spooled to a local temporary file, and the slices are copied to ``out`` newest first: the bytes are
+    those of a sequential export.  The cut adapts to where the records are (``/api/*`` families): while
+    a worker is idle, a slice still getting full pages hands the part it has not listed yet to the idle
+    workers, in equal parts, and stops where that part begins.
     """
-    from airflow_provider_signalwire.transfers.paging import Cancelled, run_windows
+    from airflow_provider_signalwire.transfers.paging import Cancelled, Window, Windows
 
     stats = ExportStats()
     path = family.list_path(hook.settings.project_id)
@@ -370,36 +375,97 @@ def export_window(
         return stats
 
     hook.session  # noqa: B018  # build the one session before the threads share it
+    encoder_class = ENCODERS["csv" if isinstance(encoder, CsvEncoder) else "jsonl"]
+    # Splitting a busy window needs a listing that can stop where the split falls: newest first by the
+    # time that places a record, which holds for /api/* (created_at).  The Compatibility filters take
+    # whole days and the order need not follow date_sent / start_time: those keep the equal slices.
+    adaptive = family.date_filter is None
+    windows = Windows(
+        split_window(start, end, parallel_windows),
+        concurrency=parallel_windows,
+        min_split=MIN_SPLIT if adaptive else None,
+    )
+    tally = _Tally(progress, stats.started)
 
-    def spool(window: tuple[datetime, datetime], cancelled: threading.Event) -> tuple[IO[bytes], int, int]:
-        # Each slice has its own encoder (the CSV one keeps a buffer) and its own local spool file.
-        local = ENCODERS["csv" if isinstance(encoder, CsvEncoder) else "jsonl"](family)
-        lo, hi = window
+    def spool(window: Window, board: Windows) -> tuple[IO[bytes], int, int]:
+        # Each window has its own encoder (the CSV one keeps a buffer) and its own local spool file.
+        local = encoder_class(family)
         records = pages = 0
         spooled: IO[bytes] = tempfile.TemporaryFile(prefix="signalwire-window-")  # noqa: SIM115  # returned open
         try:
-            for items in hook.paginate_pages(path, params=family.server_params(lo, hi), page_size=page_size):
-                if cancelled.is_set():
+            params = family.server_params(window.lo, window.hi)
+            last: datetime | None = None
+            for items in hook.paginate_pages(path, params=params, page_size=page_size):
+                if board.cancelled.is_set():
                     raise Cancelled()
                 pages += 1
-                for item in _keep(family, lo, hi, items):
-                    spooled.write(local.encode(item))
-                    records += 1
+                kept = 0
+                for item in items:
+                    moment = family.record_time(item)
+                    if adaptive:
+                        if last is not None and moment > last:
+                            raise _out_of_order(family, path, moment, last)
+                        last = moment
+                    if window.lo <= moment < window.hi:  # window.lo as of now: only this thread moves it
+                        spooled.write(local.encode(item))
+                        kept += 1
+                records += kept
+                tally.add(kept)
+                if not adaptive or last is None:
+                    continue
+                if last < window.lo:
+                    break  # newest first: the rest is older (another window's, or outside the export)
+                if len(items) >= page_size:  # more pages follow: hand what is not listed yet to idle workers
+                    for new in board.split(window, last):
+                        hook.log.debug("%s logs: %s split off for an idle worker.", family.log_type, new)
         except BaseException:
             spooled.close()
             raise
         spooled.seek(0)
         return spooled, records, pages
 
-    windows = split_window(start, end, parallel_windows)
-    for spooled, records, pages in run_windows(windows, spool, concurrency=parallel_windows):
+    for spooled, records, pages in windows.run(spool, release=lambda result: result[0].close()):
         with spooled:
             shutil.copyfileobj(spooled, out, 1024 * 1024)
             stats.bytes += spooled.tell()
         stats.records += records
         stats.pages += pages
-        report()
+    if windows.splits:
+        hook.log.info(
+            "%s logs: listed in %d windows (%d splits of busy windows for idle workers).",
+            family.log_type,
+            windows.count,
+            windows.splits,
+        )
     return stats
+
+
+class _Tally:
+    """Pages and records listed by every window so far, reported every ``PROGRESS_EVERY`` pages."""
+
+    def __init__(self, progress: Callable[[ExportStats], None] | None, started: float) -> None:
+        self._lock = threading.Lock()
+        self._progress = progress
+        self._stats = ExportStats(started=started)
+
+    def add(self, records: int) -> None:
+        with self._lock:
+            self._stats.pages += 1
+            self._stats.records += records
+            if self._progress is not None and self._stats.pages % PROGRESS_EVERY == 0:
+                self._progress(ExportStats(self._stats.records, self._stats.pages, 0, self._stats.started))
+
+
+def _out_of_order(family: LogFamily, path: str, moment: datetime, last: datetime) -> Exception:
+    return SignalWirePaginationError(
+        method="GET",
+        url=path,
+        reason=(
+            f"{family.log_type} records came out of newest-first order ({iso_z(moment)} after "
+            f"{iso_z(last)}): parallel windows rely on that order to stop at their bounds"
+        ),
+        hint="Export with parallel_windows=1, which does not depend on the order.",
+    )
 
 
 # --------------------------------------------------------------------------- storage
