@@ -325,8 +325,9 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
 
     # ------------------------------------------------------------------------------------ incremental
 
-    def _check_incremental(self) -> None:
-        """Refuse, when the DAG is parsed, an incremental export that could not keep its place."""
+    def _check_incremental(self, *, parsing: bool = True) -> None:
+        """Refuse an incremental export that could not keep its place: when the DAG is parsed, and
+        again (on rendered arguments) before the first request."""
         where = f"{self.task_id}: incremental=True"
         version = _airflow_version()
         if version < INCREMENTAL_MIN_AIRFLOW:
@@ -344,7 +345,14 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
                 "settle; remove created_before (created_after is where the first run starts)."
             )
         text = self.destination
-        if WINDOW_START not in text and WINDOW_END not in text and "{{" not in text and "{%" not in text:
+        # Only the unrendered destination says whether it changes from run to run.
+        if (
+            parsing
+            and WINDOW_START not in text
+            and WINDOW_END not in text
+            and "{{" not in text
+            and "{%" not in text
+        ):
             raise SignalWireConfigError(
                 f"{where}: destination is {text!r}, the same file for every run, so each run would replace "
                 f"the last one's records: put {WINDOW_START} and/or {WINDOW_END} in it, e.g. "
@@ -374,7 +382,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
 
     def _execute_incremental(self, context: Context) -> dict[str, Any]:
         # Everything is checked before the first request (and before the state store is written).
-        self._check_incremental()
+        self._check_incremental(parsing=False)
         self._check_one_run_at_a_time(context.get("dag"))
         settle = _settle(self.settle, self.task_id)
         asset = self._state_asset()

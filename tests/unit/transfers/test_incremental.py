@@ -266,6 +266,15 @@ def test_bad_rendered_arguments_are_refused_before_any_request(signalwire_space,
 
 
 @needs_3_3
+def test_a_templated_destination_is_judged_before_rendering(signalwire_space, tmp_path):
+    # Unique per run through a template (ts_nodash here): accepted, and not refused once rendered.
+    run = Run(tmp_path, destination=f"{tmp_path}/voice-{{{{ ts_nodash }}}}.jsonl")
+    op = run.operator()
+    op.destination = f"{tmp_path}/voice-20261102T120000.jsonl"  # as Jinja renders it
+    assert run(op)["path"] == f"file://{tmp_path}/voice-20261102T120000.jsonl"
+
+
+@needs_3_3
 def test_no_state_store_in_the_context_is_refused(signalwire_space, tmp_path):
     run = Run(tmp_path)
     with pytest.raises(SignalWireConfigError, match="asset_state_store"):
