@@ -23,6 +23,7 @@ from typing import Any
 BENCHMARKS = [
     "benchmarks.bench_import",
     "benchmarks.bench_paging",
+    "benchmarks.bench_export",
     "benchmarks.bench_triggers",
     "benchmarks.bench_download",
 ]
