@@ -20,6 +20,9 @@ from typing import Any
 # Worker threads for concurrent windows.  requests' default pool keeps 10 connections per host:
 # staying below it lets every window reuse a kept-alive connection.
 MAX_CONCURRENT_WINDOWS = 8
+# Splits stop while this many windows are listed or spooled but not yet copied: each holds a temporary
+# file open until its turn comes.
+MAX_OPEN_WINDOWS = 64
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 
@@ -80,6 +83,7 @@ class Windows:
         self._by_hi = {w.hi: w for w in self._all}
         self._top, self._bottom = bounds[0][1], bounds[-1][0]
         self._running = 0
+        self._handed = 0  # windows whose results run() has handed out
         self._failed = False
         self.splits = 0
 
@@ -101,6 +105,7 @@ class Windows:
             return []
         with self._cond:
             idle = self.workers - self._running - len(self._pending)
+            idle = min(idle, MAX_OPEN_WINDOWS - (len(self._all) - self._handed))
             top = min(frontier, window.hi)
             if idle <= 0 or top <= window.lo:
                 return []
@@ -185,6 +190,7 @@ class Windows:
                     if window.state != DONE or self._failed:
                         break
                     result, window.result = window.result, None
+                    self._handed += 1
                 yield result
                 if window.lo <= self._bottom:
                     finished = True

@@ -287,17 +287,19 @@ def test_the_newest_failure_is_raised_and_the_others_are_cancelled():
             if before == "2026-11-01T08:01:00Z":  # the oldest: full pages of one moment, never ending
                 try:
                     while True:
+                        oldest_listing.set()
                         yield [{"id": "x", "created_at": iso_z(endless_at)}] * page_size
                 finally:
                     self.ended.setdefault(before, threading.Event()).set()
             if before == "2026-11-01T16:01:00Z":
+                wait(oldest_listing)  # else the oldest might be cancelled before it starts
                 middle_failed.set()
                 raise SignalWireAPIError(method="GET", url=path, status_code=500, reason="middle")
             wait(middle_failed)
             raise SignalWireAPIError(method="GET", url=path, status_code=503, reason="newest")
             yield []  # a generator
 
-    middle_failed = threading.Event()
+    middle_failed, oldest_listing = threading.Event(), threading.Event()
     hook = Hook([])
     with pytest.raises(SignalWireAPIError, match="newest"):
         run(hook, DAY0, DAY0 + DAY, parallel=3, page_size=10)
@@ -349,6 +351,19 @@ def test_split_only_for_idle_workers_and_never_too_thin():
     assert windows.split(window, at(9)) == []  # nothing left
     assert [(w.lo, w.hi) for w in windows.split(window, at(9, 8 * 60))] == [(at(9), at(9, 4 * 60))]
     assert Windows([(at(0), at(24))], concurrency=4).split(window, at(20)) == []  # splitting off
+
+
+def test_splits_stop_while_too_many_windows_wait_for_their_turn(monkeypatch):
+    from airflow_provider_signalwire.transfers import paging
+
+    monkeypatch.setattr(paging, "MAX_OPEN_WINDOWS", 3)
+    windows = Windows([(at(0), at(24))], concurrency=8, min_split=MIN_SPLIT)
+    (window,) = windows._all
+    windows._pending.clear()
+    windows._running = 1
+    assert len(windows.split(window, at(12))) == 2  # seven idle workers, but three windows at most
+    windows._pending.clear()
+    assert windows.split(window, at(10)) == []
 
 
 def test_windows_must_be_adjacent_and_newest_first():
