@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
-from functools import cached_property
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, urljoin, urlsplit
 
 from airflow_provider_signalwire import __version__
@@ -146,6 +146,12 @@ def no_redaction(value: Any) -> Any:
     return value
 
 
+def _plain_text(text: str) -> bool:
+    """No whitespace and no control or other unprintable characters (one C pass, not a per-character loop:
+    every whitespace character but " " is unprintable)."""
+    return text.isprintable() and " " not in text
+
+
 def is_loopback(hostname: str) -> bool:
     """127.0.0.0/8, ::1 (also as ::ffff:127.x.x.x) and ``localhost``: where plain http is allowed."""
     hostname = hostname.strip("[]").lower()
@@ -159,9 +165,10 @@ def is_loopback(hostname: str) -> bool:
     return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
+# Compiled on first use (``re``'s cache), not when a DAG file imports the operators.
 # A scheme not followed by "//" ("https:/x", "https:x", "http//x"), but not "host:port".
-_SCHEME_TYPO_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:(?!//)(?!\d+(?:/|$))|https?/)", re.IGNORECASE)
-_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+_SCHEME_TYPO = r"^(?:[A-Za-z][A-Za-z0-9+.-]*:(?!//)(?!\d+(?:/|$))|https?/)"
+_HOST = r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"
 
 
 def normalize_space_url(value: Any, port: int | None = None) -> str:
@@ -182,13 +189,13 @@ def normalize_space_url(value: Any, port: int | None = None) -> str:
             "Space URL must not contain credentials ('@'): put the Project ID in 'Project ID' (login) and "
             "the token in 'API Token' (password)."
         )
-    if any(ch.isspace() or not ch.isprintable() for ch in raw):
+    if not _plain_text(raw):
         raise ConnectionConfigError(f"Space URL {raw!r} contains spaces or control characters: {fix}.")
     if not raw.isascii():
         raise ConnectionConfigError(
             f"Space URL {raw!r} contains non-ASCII characters (a look-alike dot, colon or slash?): {fix}."
         )
-    if not _is_ip(raw) and _SCHEME_TYPO_RE.match(raw):
+    if not _is_ip(raw) and re.match(_SCHEME_TYPO, raw, re.IGNORECASE):
         # "https//acme...", "https:/acme...", "https:acme...": read as written they would name another
         # host ("https.signalwire.com"), so they are refused rather than guessed at.
         raise ConnectionConfigError(f"Space URL {raw!r} has a malformed scheme (write 'https://'): {fix}.")
@@ -211,7 +218,7 @@ def normalize_space_url(value: Any, port: int | None = None) -> str:
     if hostname in ("http", "https") or parts.path.startswith("//"):
         raise ConnectionConfigError(f"Space URL {value!r} has a malformed scheme (write 'https://'): {fix}.")
     is_ip = _is_ip(hostname)
-    if not is_ip and not _HOST_RE.match(hostname):
+    if not is_ip and not re.match(_HOST, hostname):
         raise ConnectionConfigError(f"Space URL {value!r} is not a valid host name: {fix}.")
     if scheme == "http" and not is_loopback(hostname):
         raise ConnectionConfigError(
@@ -363,7 +370,7 @@ def validate_path(path: Any) -> str:
             f"path {shown!r} is a full URL: give only the path (e.g. '/api/video/rooms'); the host "
             "always comes from the connection, so credentials are never sent elsewhere."
         )
-    if "\\" in path or any(ch.isspace() or not ch.isprintable() for ch in path):
+    if "\\" in path or not _plain_text(path):
         raise ValueError(f"path {shown!r} contains a backslash, a space or a control character: remove it.")
     if not path.startswith("/"):
         path = "/" + path
@@ -379,13 +386,13 @@ def _has_dot_segment(path: str) -> bool:
     return any(segment in (".", "..") for segment in re.split(r"/|%2f", decoded, flags=re.IGNORECASE))
 
 
-_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_HEADER_NAME = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
 
 
 def check_headers(headers: Mapping[str, Any]) -> None:
     """Refuse headers a client library would refuse mid-send, so the request fails before it is sent."""
     for name, value in headers.items():
-        if not _HEADER_NAME_RE.match(str(name)):
+        if not re.match(_HEADER_NAME, str(name)):
             raise ValueError(f"header name {shorten(str(name), 60)!r} is not a valid HTTP header name")
         text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
         if any(ch in text for ch in "\r\n\x00"):
@@ -400,7 +407,7 @@ def check_download_url(url: Any) -> str:
     """A file host URL (a recording's ``uri``) that may be fetched, without credentials: https only
     (http to a loopback host), no user info, no control characters. Returns it."""
     shown = shorten(str(url), 120)
-    ok = isinstance(url, str) and all(ch.isprintable() and not ch.isspace() for ch in url) and "\\" not in url
+    ok = isinstance(url, str) and _plain_text(url) and "\\" not in url
     try:
         parts = urlsplit(url) if ok else None
     except ValueError:
@@ -424,13 +431,12 @@ def check_origin(url: str, base_url: str) -> str:
     """
     ok = isinstance(url, str) and url.startswith(base_url + "/")
     if ok:
-        ok = "\\" not in url and all(ch.isprintable() and not ch.isspace() for ch in url)
+        ok = "\\" not in url and _plain_text(url)
     if ok:
         try:
-            parts, base = urlsplit(url), urlsplit(base_url)
+            parts = urlsplit(url)
             ok = (
-                _origin(parts.scheme, parts.hostname, parts.port)
-                == _origin(base.scheme, base.hostname, base.port)
+                _origin(parts.scheme, parts.hostname, parts.port) == _space_origin(base_url)[0]
                 and parts.username is None
                 and parts.password is None
             )
@@ -513,8 +519,7 @@ def scope_for_path(path: str) -> str | None:
 # --------------------------------------------------------------------------- retries
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(NamedTuple):
     """A transport failure, classified so sync and async code decide retries alike.
 
     ``kind`` is one of :data:`FAILURE_WORDS`. ``sent`` is False only when the request certainly
@@ -704,7 +709,7 @@ def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
         raise PagingError(f"the next-page link is a {type(link).__name__}, not a string")
     shown = shorten(link, 120)
     text = link.strip()
-    if "\\" in text or any(ch.isspace() or not ch.isprintable() for ch in text):
+    if "\\" in text or not _plain_text(text):
         raise PagingError(f"the next-page link {shown!r} contains a backslash, space or control character")
     scheme_match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", text)
     if scheme_match:
@@ -713,10 +718,9 @@ def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
             raise PagingError(f"the next-page link {shown!r} is not an http(s) URL or path")
     try:
         parts = urlsplit(urljoin(current_url, text))
-        base = urlsplit(base_url)
+        origin, scheme_netloc = _space_origin(base_url)
         moved = (
-            _origin(parts.scheme, parts.hostname, parts.port)
-            != _origin(base.scheme, base.hostname, base.port)
+            _origin(parts.scheme, parts.hostname, parts.port) != origin
             or parts.username is not None
             or parts.password is not None
         )
@@ -725,7 +729,7 @@ def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
     path = parts.path
     if not path.startswith("/api/") or _has_dot_segment(path):
         raise PagingError(f"the next-page link {shown!r} does not name an API path ('/api/...')")
-    url = f"{base.scheme}://{base.netloc}{path}"
+    url = f"{scheme_netloc}{path}"
     if parts.query:
         url += f"?{parts.query}"
     return url, moved
@@ -736,16 +740,26 @@ _PAGE_TOKEN_KEYS = ("page_token", "pagetoken", "page", "start")
 
 def page_key(url: str) -> tuple[tuple[str, str], ...]:
     """What identifies a page of a listing: its path and query, order and blanks ignored."""
+    return _page_identity(url)[0]
+
+
+def _page_identity(url: str) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """:func:`page_key` and the page token of ``url`` (``page_token=...``), from one parse of its query."""
     parts = urlsplit(url)
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=False))
-    return ((" path", parts.path), *query)
+    pairs = parse_qsl(parts.query, keep_blank_values=False)
+    token = None
+    for key, value in pairs:
+        lowered = key.lower()
+        if lowered in _PAGE_TOKEN_KEYS and lowered != "start" and value:
+            token = f"{lowered}={value}"
+            break
+    return ((" path", parts.path), *sorted(pairs)), token
 
 
-def _page_token(url: str) -> str | None:
-    for key, value in parse_qsl(urlsplit(url).query):
-        if key.lower() in _PAGE_TOKEN_KEYS and key.lower() != "start" and value:
-            return f"{key.lower()}={value}"
-    return None
+def _page_digests(url: str) -> tuple[int, str | None]:
+    """The pager's 64-bit digest of ``url``'s page key, and its page token."""
+    key, token = _page_identity(url)
+    return _digest(repr(key)), token
 
 
 def _digest(text: str) -> int:
@@ -754,14 +768,13 @@ def _digest(text: str) -> int:
 
 
 def _fingerprint(items: list[Any]) -> int:
-    ids = [item.get("id") or item.get("sid") if isinstance(item, dict) else None for item in items]
-    if all(isinstance(i, str) for i in ids):
-        return _digest("\x1f".join(ids))  # type: ignore[arg-type]
-    return _digest(json.dumps(items, sort_keys=True, default=str))
+    try:
+        return _digest("\x1f".join([item.get("id") or item.get("sid") for item in items]))
+    except (AttributeError, TypeError):  # an item that is not an object, or has no string id
+        return _digest(json.dumps(items, sort_keys=True, default=str))
 
 
-@dataclass
-class Page:
+class Page(NamedTuple):
     """What :meth:`Pager.feed` makes of one answer: the items to yield and where to go next."""
 
     items: list[Any]
@@ -818,6 +831,8 @@ class Pager:
         self._seen_pages: set[int] = set()
         self._seen_tokens: set[int] = set()
         self._seen_fingerprints: set[int] = set()
+        # The next link's page digest and token, worked out when it was checked: usually the next URL fed.
+        self._upcoming: tuple[str, int, str | None] | None = None
 
     @property
     def finished_before_start(self) -> bool:
@@ -825,8 +840,12 @@ class Pager:
 
     def feed(self, url: str, body: Any) -> Page:
         """Take the parsed answer to a GET of ``url`` (the URL as sent, query included)."""
-        self._seen_pages.add(_digest(repr(page_key(url))))
-        token = _page_token(url)
+        if self._upcoming is not None and self._upcoming[0] == url:
+            _, page_digest, token = self._upcoming
+        else:
+            page_digest, token = _page_digests(url)
+        self._upcoming = None
+        self._seen_pages.add(page_digest)
         if token:
             self._seen_tokens.add(_digest(token))
         try:
@@ -859,20 +878,26 @@ class Pager:
                 "end, so it was stopped instead of fetching forever"
             )
         next_url, moved = rebase_link(link, self.base_url, url)
-        next_token = _page_token(next_url)
-        if _digest(repr(page_key(next_url))) in self._seen_pages or (
-            next_token and _digest(next_token) in self._seen_tokens
-        ):
+        next_digest, next_token = _page_digests(next_url)
+        if next_digest in self._seen_pages or (next_token and _digest(next_token) in self._seen_tokens):
             raise PagingError(
                 f"the next-page link repeats a page already fetched (after {self.pages} pages): the "
                 "listing is going round in a loop, so it was stopped instead of fetching forever"
             )
+        self._upcoming = (next_url, next_digest, next_token)
         return Page(items, next_url, moved=moved)
 
 
 def _origin(scheme: str, hostname: str | None, port: int | None) -> tuple[str, str, int]:
     scheme = scheme.lower()
     return scheme, (hostname or "").lower(), port or (443 if scheme == "https" else 80)
+
+
+@lru_cache(maxsize=32)
+def _space_origin(base_url: str) -> tuple[tuple[str, str, int], str]:
+    """The configured space's origin and ``scheme://netloc``, parsed once per space, not per request."""
+    base = urlsplit(base_url)
+    return _origin(base.scheme, base.hostname, base.port), f"{base.scheme}://{base.netloc}"
 
 
 # --------------------------------------------------------------------------- errors

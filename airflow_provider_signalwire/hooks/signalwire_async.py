@@ -289,7 +289,7 @@ class SignalWireAsyncHook(SignalWireBaseHook):
             method, max_retries=settings.max_retries, backoff=self.retry_backoff, budget=self.retry_budget
         )
         try:
-            final_url, payload, headers = self._build(settings, method, url, params, body)
+            final_url, target, payload, headers = self._build(settings, method, url, params, body)
         except UnsafeURLError as err:
             raise SignalWireConfigError(str(err)) from None
         except (ValueError, TypeError, UnicodeError) as err:
@@ -302,7 +302,7 @@ class SignalWireAsyncHook(SignalWireBaseHook):
             try:
                 async with session.request(
                     method,
-                    yarl.URL(final_url, encoded=True),
+                    target,
                     data=payload,
                     headers=headers,
                     allow_redirects=False,
@@ -355,13 +355,14 @@ class SignalWireAsyncHook(SignalWireBaseHook):
         url: str,
         params: Mapping[str, Any] | None,
         body: tuple[Any, Any],
-    ) -> tuple[str, bytes | None, dict[str, str]]:
-        """The final URL (checked against the space), the body bytes and the headers of one request."""
+    ) -> tuple[str, yarl.URL, bytes | None, dict[str, str]]:
+        """The final URL, the same as the ``yarl.URL`` that is sent (checked against the space), the body
+        bytes and the headers of one request."""
         query = urlencode(encode_fields(params), doseq=True) if params else ""
         final_url = f"{url}{'&' if '?' in url else '?'}{query}" if query else url
-        check_origin(str(yarl.URL(final_url, encoded=True)), settings.base_url)
-        path = yarl.URL(final_url, encoded=True).path
-        encoded = encode_body(path, json=body[0], data=body[1])
+        target = yarl.URL(final_url, encoded=True)
+        check_origin(str(target), settings.base_url)
+        encoded = encode_body(target.path, json=body[0], data=body[1])
         headers = {"Authorization": settings.authorization, **encoded.get("headers", {})}
         payload: bytes | None = None
         if "json" in encoded:
@@ -374,7 +375,7 @@ class SignalWireAsyncHook(SignalWireBaseHook):
             raw = encoded["data"]
             payload = raw.encode() if isinstance(raw, str) else raw
         check_headers(headers)
-        return final_url, payload, headers
+        return final_url, target, payload, headers
 
     async def _wait(
         self, settings: SpaceSettings, policy: RetryPolicy, method: str, url: str, why: str, delay: float
