@@ -242,6 +242,21 @@ def split_window(start: datetime, end: datetime, parts: int) -> list[tuple[datet
     return slices[::-1]
 
 
+def split_days(start: datetime, end: datetime, parts: int) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at UTC midnights into at most ``parts`` slices of whole days (the first and last
+    may be partial), newest first.  The Compatibility date filters take whole days: slices within one
+    day would each list that day (and its margins) again, so a window inside one UTC day stays whole."""
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    cuts = []
+    while midnight < end:
+        cuts.append(midnight)
+        midnight += timedelta(days=1)
+    pieces = len(cuts) + 1
+    chosen = [cuts[pieces * k // parts - 1] for k in range(1, parts)] if pieces > parts else cuts
+    bounds = [start, *dict.fromkeys(chosen), end]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if a < b][::-1] or [(start, end)]
+
+
 # --------------------------------------------------------------------------- encoders
 
 
@@ -378,10 +393,11 @@ def export_window(
     encoder_class = ENCODERS["csv" if isinstance(encoder, CsvEncoder) else "jsonl"]
     # Splitting a busy window needs a listing that can stop where the split falls: newest first by the
     # time that places a record, which holds for /api/* (created_at).  The Compatibility filters take
-    # whole days and the order need not follow date_sent / start_time: those keep the equal slices.
+    # whole days and the order need not follow date_sent / start_time: those are cut at UTC midnights
+    # only, never split again.
     adaptive = family.date_filter is None
     windows = Windows(
-        split_window(start, end, parallel_windows),
+        split_window(start, end, parallel_windows) if adaptive else split_days(start, end, parallel_windows),
         concurrency=parallel_windows,
         min_split=MIN_SPLIT if adaptive else None,
     )

@@ -119,7 +119,9 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         ``incremental`` (its windows end at now minus ``settle``).
     :param page_size: Records per page, 1 to 1000.
     :param parallel_windows: Cut the window into this many slices listed concurrently (at most 8 at a
-        time, on one connection pool); the file is byte-for-byte the one a sequential export writes.
+        time, on one connection pool); a busy slice hands its unlisted rest to idle workers, so bursty
+        days spread too. The file is byte-for-byte the one a sequential export writes. The
+        Compatibility families are cut at UTC midnights only (their filters take whole days).
     :param incremental: Continue from the watermark in the ``Asset`` outlet's state store (Airflow 3.3;
         see above).
     :param settle: Incremental exports end this long before now (templated): a timedelta or a number of

@@ -142,19 +142,36 @@ def test_a_failing_window_raises_and_leaves_no_file(signalwire_space, tmp_path):
     ("log_type", "seed", "name"),
     [("compat_messages", "seed_messages", "DateSent"), ("compat_calls", "seed_calls", "StartTime")],
 )
-def test_compatibility_families_keep_equal_slices(signalwire_space, tmp_path, log_type, seed, name):
-    # Their filters take whole days and their order need not follow the time that places a record:
-    # no split, and still the sequential bytes.
-    getattr(signalwire_space, seed)(300, DAY0 - DAY, DAY0 + 2 * DAY)
+def test_compatibility_families_are_cut_at_utc_midnights_only(
+    signalwire_space, tmp_path, log_type, seed, name
+):
+    # Their filters take whole days and their order need not follow the time that places a record: a
+    # window inside one UTC day is listed once, a longer one per whole days, never split again; the
+    # bytes are the sequential ones either way.
+    getattr(signalwire_space, seed)(300, DAY0 - DAY, DAY0 + 4 * DAY)
     getattr(signalwire_space, seed)(200, DAY0 + 10 * HOUR, DAY0 + 11 * HOUR)
-    sequential = export(tmp_path / "seq.csv", log_type=log_type, format="csv", page_size=20)
-    before = len(signalwire_space.requests)
-    parallel = export(tmp_path / "par.csv", log_type=log_type, format="csv", page_size=20, parallel_windows=4)
-    assert (tmp_path / "par.csv").read_bytes() == (tmp_path / "seq.csv").read_bytes()
-    assert parallel["records"] == sequential["records"] == 300
-    first_pages = [r for r in signalwire_space.requests[before:] if "PageToken" not in r.query]
-    assert len(first_pages) == 4
-    assert {r.query[f"{name}>"] for r in first_pages} == {"2026-10-31"}
+    one_day = {"data_interval_start": DAY0, "data_interval_end": DAY0 + DAY}
+    four_days = {"data_interval_start": DAY0, "data_interval_end": DAY0 + 4 * DAY}
+    for window, listed in (
+        (one_day, ["2026-10-31"]),
+        (four_days, ["2026-11-02", "2026-11-01", "2026-10-31", "2026-11-03"]),
+    ):
+        results = {}
+        for parallel in (1, 4):
+            op = SignalWireLogsToStorageOperator(
+                task_id="export",
+                destination=str(tmp_path / f"{parallel}.csv"),
+                log_type=log_type,
+                format="csv",
+                page_size=20,
+                parallel_windows=parallel,
+            )
+            before = len(signalwire_space.requests)
+            results[parallel] = op.execute(window)
+        assert (tmp_path / "4.csv").read_bytes() == (tmp_path / "1.csv").read_bytes()
+        assert results[4]["records"] == results[1]["records"] > 0
+        first_pages = [r for r in signalwire_space.requests[before:] if "PageToken" not in r.query]
+        assert sorted(r.query[f"{name}>"] for r in first_pages) == sorted(listed)
 
 
 # ------------------------------------------------------------------------------ on a stub hook
