@@ -21,9 +21,9 @@ $(BIN)/.installed: setup.cfg setup.py pyproject.toml
 venv: $(BIN)/.installed
 
 lint: venv
-	$(BIN)/ruff check setup.py airflow_provider_signalwire dags_examples tests
-	$(BIN)/ruff format --check setup.py airflow_provider_signalwire dags_examples tests
-	$(BIN)/mypy airflow_provider_signalwire
+	$(BIN)/ruff check setup.py airflow_provider_signalwire dags_examples tests benchmarks
+	$(BIN)/ruff format --check setup.py airflow_provider_signalwire dags_examples tests benchmarks
+	$(BIN)/mypy airflow_provider_signalwire benchmarks
 
 # -rs: one line per skip with its reason (e.g. conformance tests without SignalWire's specs).
 unit: venv
