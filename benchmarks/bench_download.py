@@ -380,6 +380,7 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
                     "seconds": seconds,
                     "mb_per_s": size / MB / seconds,
                     "peak_rss_mb": max(entry["growth_mb"]),
+                    "rss_label": "peak RSS above the interpreter's, MB",
                 }
             )
         entry = found[(variant, row_size)]

@@ -8,9 +8,10 @@ JSONL the generated records must give, so each variant provably wrote the same r
 Row 4 (memory): one fresh interpreter per variant and size exports the day to a local JSONL file:
 ours (the operator, ``page_size=1000``) against ``HttpOperator`` with a ``pagination_function`` that
 follows ``links.next``'s ``page_token`` and a ``response_filter`` that collects every page's records (what
-users do today: HttpOperator keeps every response), the list then written to the same JSONL.  Peak RSS is
-``ru_maxrss`` at the end; the baseline is the RSS after the variant's imports, before the operator is
-built.  Goal: ours grows under 30 MB of peak RSS from 10,000 to 200,000 records.
+users do today: HttpOperator keeps every response), the list then written to the same JSONL.  Peak RSS
+is ``VmHWM`` at the end (the high-water mark of the process's own memory); the baseline is the RSS after
+the variant's imports, before the operator is built.  Goal: ours grows under 30 MB of peak RSS from
+10,000 to 200,000 records.
 
 Row 8 (latency hiding): 1,000 pages of 100 records (100,000 records, timestamps evenly spread over the
 day), 50 ms waited by the server before each answer; the operator with ``parallel_windows=8`` against

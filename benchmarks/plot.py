@@ -37,7 +37,8 @@ def plot(results: dict[str, Any], out: str) -> int:
     titles = {row["row"]: row.get("title", "") for row in results["rows"]}
     figure, axes = plt.subplots(len(series_by_row), 2, figsize=(11, 3.6 * len(series_by_row)), squeeze=False)
     for (number, series), (left, right) in zip(series_by_row.items(), axes, strict=True):
-        unit = next(iter(series.values()))[0].get("unit", "records")
+        first = next(iter(series.values()))[0]
+        unit, rss_label = first.get("unit", "records"), first.get("rss_label", "peak RSS, MB")
         for name, points in series.items():
             sizes = [p["size"] for p in points]
             left.plot(sizes, [p["seconds"] for p in points], marker="o", label=name)
@@ -45,7 +46,7 @@ def plot(results: dict[str, Any], out: str) -> int:
                 right.plot(sizes, [p.get("peak_rss_mb") for p in points], marker="o", label=name)
         title = f"row {number}" + (f": {titles[number]}" if titles.get(number) else "")
         left.set(title=f"{title}, time", xlabel=unit, ylabel="seconds (median)", xscale="log")
-        right.set(title=f"{title}, peak RSS", xlabel=unit, ylabel="MB", xscale="log")
+        right.set(title=f"{title}, peak RSS", xlabel=unit, ylabel=rss_label, xscale="log")
         for axis in (left, right):
             axis.grid(True, which="both", alpha=0.3)
             if axis.lines:

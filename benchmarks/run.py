@@ -5,7 +5,8 @@ here are shared and noisy; absolute seconds are shown for context only.
 
 Every module in ``BENCHMARKS`` has ``run(tiny: bool) -> list[dict]``; a row dict has ``row``, ``what``,
 ``seconds``, ``ratio`` (to the row's baseline), ``note``, and optionally ``points`` (a scaling series:
-``[{"series": name, "size": n, "seconds": s, "peak_rss_mb": m}, ...]``, plotted by ``benchmarks.plot``).
+``[{"series": name, "size": n, "seconds": s, "peak_rss_mb": m}, ...]``, optionally with ``unit`` (of the
+size) and ``rss_label``, plotted by ``benchmarks.plot``; a row's ``title`` names its panels).
 ``--json PATH`` also writes the machine and every row as JSON (``RESULTS.md`` and the PNG come from it).
 """
 
