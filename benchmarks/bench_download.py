@@ -58,18 +58,12 @@ def media_url(file_base: str, size: int) -> str:
 
 def _serve(conn: Any) -> None:  # pragma: no cover - runs in the server process
     import socket
-    import ssl
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import urlsplit
 
-    import trustme
+    from benchmarks.server import server_tls
 
-    ca = trustme.CA()
-    folder = tempfile.TemporaryDirectory()
-    ca_bundle = str(Path(folder.name) / "ca.pem")
-    ca.cert_pem.write_to_path(ca_bundle)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    context, ca_bundle, folder = server_tls()
     block = os.urandom(CHUNK)  # incompressible, like a video
     counts = {"requests": 0, "api": 0, "media": 0}
     bases: dict[str, str] = {}
@@ -145,13 +139,9 @@ class DownloadServer:
     """The space's API (``https://127.0.0.1:PORT``) and its file host (``https://localhost:PORT``)."""
 
     def __init__(self) -> None:
-        import multiprocessing
+        from benchmarks.server import spawn_server
 
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child,), daemon=True)
-        self._process.start()
-        self.port, self.ca_bundle = self._conn.recv()
+        self._conn, self._process, self.port, self.ca_bundle = spawn_server(_serve)
         self.base_url = f"https://127.0.0.1:{self.port}"
         self.file_base = f"https://localhost:{self.port}"
 

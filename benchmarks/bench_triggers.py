@@ -25,15 +25,13 @@ import os
 import socket
 import ssl
 import statistics
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-from benchmarks.server import ServerProcess
+from benchmarks.server import ServerProcess, server_tls, spawn_server
 
 PROJECT, TOKEN = "0a1b2c3d-0000-4000-8000-00000000abcd", "PTbenchtoken0123456789SECRET"
 AUTH = "Basic " + base64.b64encode(f"{PROJECT}:{TOKEN}".encode()).decode()
@@ -61,8 +59,6 @@ class TriggerServer:
     """
 
     def __init__(self, polls_until_done: int = 1, log_records: int = 20) -> None:
-        import trustme
-
         self.polls_until_done = polls_until_done
         self._lock = threading.Lock()
         self._asked: dict[str, int] = {}
@@ -83,12 +79,7 @@ class TriggerServer:
             for k in range(log_records)
         ]
         self._logs_body = json.dumps({"data": records, "links": {"self": LOGS_PATH}}).encode()
-        ca = trustme.CA()
-        self._dir = tempfile.TemporaryDirectory()
-        self.ca_bundle = str(Path(self._dir.name) / "ca.pem")
-        ca.cert_pem.write_to_path(self.ca_bundle)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        context, self.ca_bundle, self._dir = server_tls()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -197,13 +188,7 @@ class TriggerServerProcess(ServerProcess):
     """:class:`TriggerServer` in a child process, so its handshakes never count as the client's CPU."""
 
     def __init__(self) -> None:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child,), daemon=True)
-        self._process.start()
-        self.port, self.ca_bundle = self._conn.recv()
+        self._conn, self._process, self.port, self.ca_bundle = spawn_server(_serve)
         self.base_url = f"https://127.0.0.1:{self.port}"
 
     def configure(self, polls_until_done: int) -> None:

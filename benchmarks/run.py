@@ -58,10 +58,11 @@ def main() -> int:
         f"Python {machine['python']}, Airflow {machine['airflow']}, {machine['arch']}, "
         f"{machine['cpus']} CPUs: {machine['cpu']}"
     )
-    print(f"{'row':>3}  {'what':<44} {'seconds':>9} {'ratio':>7}  note")
+    width = max([len("what"), *(len(row["what"]) for row in rows)])
+    print(f"{'row':>3}  {'what':<{width}} {'seconds':>9} {'ratio':>7}  note")
     for row in rows:
         print(
-            f"{row['row']:>3}  {row['what']:<44} {row['seconds']:>9.3f} {row['ratio']:>7.2f}  {row['note']}"
+            f"{row['row']:>3}  {row['what']:<{width}} {row['seconds']:>9.3f} {row['ratio']:>7.2f}  {row['note']}"
         )
     print(f"({time.monotonic() - started:.0f} s in all)")
     if args.json:

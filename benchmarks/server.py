@@ -19,9 +19,36 @@ import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import trustme
+
+
+def server_tls() -> tuple[ssl.SSLContext, str, tempfile.TemporaryDirectory[str]]:
+    """A server TLS context for 127.0.0.1 and localhost signed by a throwaway CA, the CA bundle's path
+    (what clients verify with) and the folder holding it (clean it up when the server closes)."""
+    ca = trustme.CA()
+    folder = tempfile.TemporaryDirectory()
+    ca_bundle = str(Path(folder.name) / "ca.pem")
+    ca.cert_pem.write_to_path(ca_bundle)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    return context, ca_bundle, folder
+
+
+def spawn_server(target: Any, *args: Any) -> tuple[Any, Any, int, str]:
+    """Start ``target(conn, *args)`` in a child process (so the server's CPU is never the client's and
+    never competes with it for the GIL); it first sends back ``(port, ca_bundle)``, then answers what
+    the parent sends on ``conn``.  Returns ``(conn, process, port, ca_bundle)``."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    conn, child = ctx.Pipe()
+    process = ctx.Process(target=target, args=(child, *args), daemon=True)
+    process.start()
+    port, ca_bundle = conn.recv()
+    return conn, process, port, ca_bundle
 
 
 class ListingServer:
@@ -30,12 +57,7 @@ class ListingServer:
         self.connections = 0
         self.requests = 0
         self._bodies = [self._page(n) for n in range(pages)]
-        ca = trustme.CA()
-        self._dir = tempfile.TemporaryDirectory()
-        self.ca_bundle = str(Path(self._dir.name) / "ca.pem")
-        ca.cert_pem.write_to_path(self.ca_bundle)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        context, self.ca_bundle, self._dir = server_tls()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -103,13 +125,7 @@ class ServerProcess:
     """:class:`ListingServer` in a child process; ``connections`` and ``requests`` are read from it."""
 
     def __init__(self, pages: int, per_page: int, latency: float = 0.0) -> None:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child, pages, per_page, latency), daemon=True)
-        self._process.start()
-        self.port, self.ca_bundle = self._conn.recv()
+        self._conn, self._process, self.port, self.ca_bundle = spawn_server(_serve, pages, per_page, latency)
         self.base_url = f"https://127.0.0.1:{self.port}"
 
     def _ask(self, what: str) -> int:
@@ -234,12 +250,7 @@ class LogServer:
         self.configure(records, start, end, distribution, latency)
         self._lock = threading.Lock()
         self.connections = self.requests = self.in_flight = self.max_in_flight = 0
-        ca = trustme.CA()
-        self._dir = tempfile.TemporaryDirectory()
-        self.ca_bundle = str(Path(self._dir.name) / "ca.pem")
-        ca.cert_pem.write_to_path(self.ca_bundle)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        context, self.ca_bundle, self._dir = server_tls()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -331,13 +342,7 @@ class LogServerProcess(ServerProcess):
     """:class:`LogServer` in a child process; :meth:`configure` swaps its records and latency."""
 
     def __init__(self) -> None:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve_logs, args=(child,), daemon=True)
-        self._process.start()
-        self.port, self.ca_bundle = self._conn.recv()
+        self._conn, self._process, self.port, self.ca_bundle = spawn_server(_serve_logs)
         self.base_url = f"https://127.0.0.1:{self.port}"
 
     def configure(
