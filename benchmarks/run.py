@@ -61,9 +61,8 @@ def main() -> int:
     width = max([len("what"), *(len(row["what"]) for row in rows)])
     print(f"{'row':>3}  {'what':<{width}} {'seconds':>9} {'ratio':>7}  note")
     for row in rows:
-        print(
-            f"{row['row']:>3}  {row['what']:<{width}} {row['seconds']:>9.3f} {row['ratio']:>7.2f}  {row['note']}"
-        )
+        figures = f"{row['seconds']:>9.3f} {row['ratio']:>7.2f}"
+        print(f"{row['row']:>3}  {row['what']:<{width}} {figures}  {row['note']}")
     print(f"({time.monotonic() - started:.0f} s in all)")
     if args.json:
         with open(args.json, "w") as f:
