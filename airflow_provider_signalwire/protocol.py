@@ -362,6 +362,13 @@ def validate_path(path: Any) -> str:
     """
     if not isinstance(path, str) or not path.strip():
         raise ValueError("path is empty: give an API path such as '/api/video/rooms'.")
+    return _validated_path(path)
+
+
+@lru_cache(maxsize=4096)
+def _validated_path(path: str) -> str:
+    """:func:`validate_path` for a non-empty ``str``; a pure function of the text, so a poller's same
+    path is checked once (a refused path raises each time: exceptions are not cached)."""
     path = path.strip()
     shown = shorten(path, 120)
     head = path.split("?", 1)[0]

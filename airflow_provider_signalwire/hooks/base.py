@@ -34,6 +34,11 @@ from airflow_provider_signalwire.protocol import (
     status_hint,
 )
 
+# Settings validated in this process, keyed by every field of the connection they came from (a
+# triggerer builds one hook per deferred sensor, most on the same connection).
+_VALIDATED: dict[tuple[Any, ...], SpaceSettings] = {}
+_VALIDATED_MAX = 256
+
 
 def where_this_runs() -> str:
     """Where a connection test runs, in words, since it is not where tasks run (a best guess from argv)."""
@@ -87,10 +92,22 @@ class SignalWireBaseHook(BaseHook):
 
     def _settings_from(self, conn: Any) -> SpaceSettings:
         """Validate a connection into :class:`SpaceSettings`, mask its secrets, apply the overrides."""
-        try:
-            settings = build_settings(conn.host, conn.login, conn.password, conn.extra_dejson, conn.port)
-        except ConnectionConfigError as err:
-            raise SignalWireConfigError(f"SignalWire connection '{self.signalwire_conn_id}': {err}") from None
+        # Validated settings are reused only for a connection equal in every field (token included),
+        # so a changed connection is validated anew and no connection ever gets another's credentials.
+        key = (conn.host, conn.login, conn.password, conn.extra, conn.port)
+        cacheable = all(v is None or type(v) in (str, int) for v in key)
+        settings = _VALIDATED.get(key) if cacheable else None
+        if settings is None:
+            try:
+                settings = build_settings(conn.host, conn.login, conn.password, conn.extra_dejson, conn.port)
+            except ConnectionConfigError as err:
+                raise SignalWireConfigError(
+                    f"SignalWire connection '{self.signalwire_conn_id}': {err}"
+                ) from None
+            if cacheable:
+                if len(_VALIDATED) >= _VALIDATED_MAX:
+                    _VALIDATED.clear()
+                _VALIDATED[key] = settings
         # Mask the token and everything derived from it before anything can log them.
         for secret in settings.secrets:
             mask_secret(secret)

@@ -9,12 +9,14 @@ imported when this module is, so operator and sensor modules import it lazily.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json as jsonlib
 import logging
 import os
 import ssl
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -170,6 +172,15 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
     return bytes(body)
 
 
+@functools.lru_cache(maxsize=64)
+def _auth_headers(authorization: str) -> Mapping[str, str]:
+    """The headers of a request without a body, checked once per ``Authorization`` value (keyed by
+    the credentials themselves, so a connection never gets another's). Read-only: aiohttp copies them."""
+    headers = {"Authorization": authorization}
+    check_headers(headers)
+    return MappingProxyType(headers)
+
+
 class _Answer:
     """What one request brought back: enough for parsing, paging and errors."""
 
@@ -200,6 +211,7 @@ class SignalWireAsyncHook(SignalWireBaseHook):
         super().__init__(signalwire_conn_id, **kwargs)
         self._settings: SpaceSettings | None = None
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}  # one per whole-answer deadline
 
     async def get_settings(self) -> SpaceSettings:
         """The connection, validated (read once, with Airflow's async connection lookup)."""
@@ -297,7 +309,11 @@ class SignalWireAsyncHook(SignalWireBaseHook):
             raise self._transport_error(settings, method, url, invalid, 1) from None
         shared = await shared_session(settings)
         session, proxy = shared.session, shared.proxy
-        timeout = aiohttp.ClientTimeout(total=settings.timeout, connect=min(10.0, settings.timeout))
+        timeout = self._timeouts.get(settings.timeout)
+        if timeout is None:
+            timeout = self._timeouts[settings.timeout] = aiohttp.ClientTimeout(
+                total=settings.timeout, connect=min(10.0, settings.timeout)
+            )
         while True:
             try:
                 async with session.request(
@@ -355,7 +371,7 @@ class SignalWireAsyncHook(SignalWireBaseHook):
         url: str,
         params: Mapping[str, Any] | None,
         body: tuple[Any, Any],
-    ) -> tuple[str, yarl.URL, bytes | None, dict[str, str]]:
+    ) -> tuple[str, yarl.URL, bytes | None, Mapping[str, str]]:
         """The final URL, the same as the ``yarl.URL`` that is sent (checked against the space), the body
         bytes and the headers of one request."""
         query = urlencode(encode_fields(params), doseq=True) if params else ""
@@ -363,6 +379,8 @@ class SignalWireAsyncHook(SignalWireBaseHook):
         target = yarl.URL(final_url, encoded=True)
         check_origin(str(target), settings.base_url)
         encoded = encode_body(target.path, json=body[0], data=body[1])
+        if not encoded:  # no body (every poll): this connection's checked headers, built once
+            return final_url, target, None, _auth_headers(settings.authorization)
         headers = {"Authorization": settings.authorization, **encoded.get("headers", {})}
         payload: bytes | None = None
         if "json" in encoded:

@@ -78,10 +78,13 @@ class SignalWireStatusTrigger(BaseTrigger):
         last_status: str | None = None
         last_error: str | None = None
         last_resource: Any = None
+        path: tuple[str, str] | None = None  # (project id, the resource's path), built once
         while True:
             try:
                 settings = await hook.get_settings()
-                resource = await hook.request("GET", kind.path(self.resource_id, settings.project_id))
+                if path is None or path[0] != settings.project_id:
+                    path = (settings.project_id, kind.path(self.resource_id, settings.project_id))
+                resource = await hook.request("GET", path[1])
             except (SignalWireAPIError, SignalWireConfigError) as err:
                 reason = poll_error(err)
                 if reason is not None:
