@@ -54,25 +54,7 @@ def test_nightly_example_exports_each_day_exactly_once(signalwire_space, tmp_pat
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     days = [today - timedelta(days=k) for k in (3, 2, 1)]
     seeded = {f: signalwire_space.seed_logs(f, 9, days[0], today) for f in FAMILIES}  # 8-hour steps
-    home = tmp_path / "home"
-    (home / "dags").mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env.update(
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__DAGS_FOLDER=str(DAG_FILE.parent),
-        AIRFLOW_CONN_SIGNALWIRE_DEFAULT=signalwire_space.airflow_conn_json(),
-        AIRFLOW_VAR_SIGNALWIRE_EXPORTS=f"file://{tmp_path}/exports",
-        PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
-    )
-    migrate = subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
+    env = _airflow_home(tmp_path, signalwire_space, DAG_FILE.parent)
     runner = tmp_path / "runner.py"
     runner.write_text(RUNNER)
     # A manual run with logical date D exports the interval that ends at D (CronDataIntervalTimetable).
@@ -143,25 +125,7 @@ def test_incremental_example_continues_where_the_last_run_ended(signalwire_space
     now = datetime.now(timezone.utc)
     yesterday = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     seeded = signalwire_space.seed_logs("voice", 12, yesterday, now - timedelta(minutes=10))
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env.update(
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__DAGS_FOLDER=str(INCREMENTAL.parent),
-        AIRFLOW_CONN_SIGNALWIRE_DEFAULT=signalwire_space.airflow_conn_json(),
-        AIRFLOW_VAR_SIGNALWIRE_EXPORTS=f"file://{tmp_path}/exports",
-        PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
-    )
-    migrate = subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
+    env = _airflow_home(tmp_path, signalwire_space, INCREMENTAL.parent)
     runner = tmp_path / "runner.py"
     runner.write_text(ONE_RUN)
     folder = tmp_path / "exports" / "incremental" / "voice"
@@ -238,3 +202,28 @@ def test_downstream_reads_the_files_its_triggering_events_announced():
     }
     assert [f["path"] for f in downstream.announced_files(context)] == ["file:///a", "file:///b"]
     assert downstream.announced_files({}) == []
+
+
+def _airflow_home(tmp_path: Path, signalwire_space: Any, dags_folder: Path) -> dict[str, str]:
+    """A migrated throwaway AIRFLOW_HOME under ``tmp_path`` (no ambient AIRFLOW_* settings), the fake
+    space as ``signalwire_default`` and exports under ``tmp_path/exports``: the environment to run in."""
+    home = tmp_path / "home"
+    (home / "dags").mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags_folder),
+        AIRFLOW_CONN_SIGNALWIRE_DEFAULT=signalwire_space.airflow_conn_json(),
+        AIRFLOW_VAR_SIGNALWIRE_EXPORTS=f"file://{tmp_path}/exports",
+        PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    )
+    migrate = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
+    return env
