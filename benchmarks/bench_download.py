@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 CONN_ID = "signalwire_bench_download"
-PROJECT, TOKEN = "0a1b2c3d-0000-4000-8000-00000000abcd", "PTbenchtoken0123456789SECRET"
 MB = 1_000_000
 CHUNK = 1024 * 1024  # what the plain stream reads at a time; our hook's and operator's default too
 SERIES = {
@@ -329,15 +328,9 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
     env["BENCH_DOWNLOAD"] = json.dumps(
         {"file_base": server.file_base, "ca_bundle": server.ca_bundle, "folder": folder.name}
     )
-    env[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = json.dumps(
-        {
-            "conn_type": "signalwire",
-            "host": server.base_url,
-            "login": PROJECT,
-            "password": TOKEN,
-            "extra": {"verify": server.ca_bundle},
-        }
-    )
+    from benchmarks.server import signalwire_conn
+
+    env[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = signalwire_conn(server)
     found: dict[tuple[str, int], dict[str, Any]] = {}
     baselines: dict[str, list[int]] = {variant: [] for variant in SERIES}
     try:

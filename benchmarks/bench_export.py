@@ -35,7 +35,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-PROJECT, TOKEN = "0a1b2c3d-0000-4000-8000-00000000abcd", "PTbenchtoken0123456789SECRET"
 REPO = Path(__file__).resolve().parents[1]
 DAY_START = datetime(2026, 11, 26, tzinfo=timezone.utc)
 START = int(DAY_START.timestamp())
@@ -65,27 +64,11 @@ def _expected_sha256(records: int, distribution: str = "uniform") -> str:
 
 
 def _connections(server: Any) -> dict[str, str]:
+    from benchmarks.server import http_conn, signalwire_conn
+
     return {
-        "AIRFLOW_CONN_SIGNALWIRE_BENCH": json.dumps(
-            {
-                "conn_type": "signalwire",
-                "host": server.base_url,
-                "login": PROJECT,
-                "password": TOKEN,
-                "extra": {"verify": server.ca_bundle},
-            }
-        ),
-        "AIRFLOW_CONN_HTTP_BENCH": json.dumps(
-            {
-                "conn_type": "http",
-                "host": "127.0.0.1",
-                "port": server.port,
-                "schema": "https",
-                "login": PROJECT,
-                "password": TOKEN,
-                "extra": {"verify": server.ca_bundle},
-            }
-        ),
+        "AIRFLOW_CONN_SIGNALWIRE_BENCH": signalwire_conn(server),
+        "AIRFLOW_CONN_HTTP_BENCH": http_conn(server),
     }
 
 

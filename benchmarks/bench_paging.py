@@ -7,16 +7,14 @@ Row 3: ``SignalWireAsyncHook.paginate`` vs a plain ``aiohttp`` loop. Same server
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.server import ServerProcess
+from benchmarks.server import PROJECT, TOKEN, ServerProcess, http_conn, signalwire_conn
 
-PROJECT, TOKEN = "0a1b2c3d-0000-4000-8000-00000000abcd", "PTbenchtoken0123456789SECRET"
 PATH = "/api/video/rooms"
 
 
@@ -38,26 +36,8 @@ def run(tiny: bool = False, pages: int = 200, per_page: int = 50, repeats: int =
     if tiny:
         pages, per_page, repeats = 3, 5, 1
     server = ServerProcess(pages, per_page)
-    os.environ["AIRFLOW_CONN_SIGNALWIRE_BENCH"] = json.dumps(
-        {
-            "conn_type": "signalwire",
-            "host": server.base_url,
-            "login": PROJECT,
-            "password": TOKEN,
-            "extra": {"verify": server.ca_bundle},
-        }
-    )
-    os.environ["AIRFLOW_CONN_HTTP_BENCH"] = json.dumps(
-        {
-            "conn_type": "http",
-            "host": "127.0.0.1",
-            "port": server.port,
-            "schema": "https",
-            "login": PROJECT,
-            "password": TOKEN,
-            "extra": {"verify": server.ca_bundle},
-        }
-    )
+    os.environ["AIRFLOW_CONN_SIGNALWIRE_BENCH"] = signalwire_conn(server)
+    os.environ["AIRFLOW_CONN_HTTP_BENCH"] = http_conn(server)
     total = pages * per_page
     rows: list[dict[str, Any]] = []
     try:

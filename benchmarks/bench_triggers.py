@@ -31,9 +31,16 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from benchmarks.server import ServerProcess, server_tls, spawn_server
+from benchmarks.server import (
+    PROJECT,
+    TOKEN,
+    ServerProcess,
+    http_conn,
+    server_tls,
+    signalwire_conn,
+    spawn_server,
+)
 
-PROJECT, TOKEN = "0a1b2c3d-0000-4000-8000-00000000abcd", "PTbenchtoken0123456789SECRET"
 AUTH = "Basic " + base64.b64encode(f"{PROJECT}:{TOKEN}".encode()).decode()
 OURS_PREFIX = "/api/video/room_sessions/"  # what SignalWireStatusTrigger asks for a room session
 HTTP_PREFIX = "/404/video/room_sessions/"  # same length; answered 404 until done (HttpSensorTrigger)
@@ -496,25 +503,9 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
         count, polls, interval, repeats = 200, 10, 1.0, 3
         watchers, watch_interval, window = 10, 0.25, 10.0
     server = TriggerServerProcess()
-    os.environ[f"AIRFLOW_CONN_{CONN_OURS.upper()}"] = json.dumps(
-        {
-            "conn_type": "signalwire",
-            "host": server.base_url,
-            "login": PROJECT,
-            "password": TOKEN,
-            "extra": {"verify": server.ca_bundle},
-        }
-    )
-    os.environ[f"AIRFLOW_CONN_{CONN_HTTP.upper()}"] = json.dumps(
-        {
-            "conn_type": "http",
-            "host": "127.0.0.1",
-            "port": server.port,
-            "schema": "https",
-            "login": PROJECT,
-            "password": TOKEN,
-        }
-    )
+    os.environ[f"AIRFLOW_CONN_{CONN_OURS.upper()}"] = signalwire_conn(server)
+    # HttpSensorTrigger gets the CA through extra_options (its connection's verify is only a bool).
+    os.environ[f"AIRFLOW_CONN_{CONN_HTTP.upper()}"] = http_conn(server, verify=False)
     try:
         with _quiet("airflow.providers.http", "airflow_provider_signalwire"):
             rows = _row5(server, count, polls, interval, repeats)

@@ -24,6 +24,38 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import trustme
 
+# The benchmarks' Airflow connections: a project and token for the servers here (never a real space).
+PROJECT, TOKEN = "0a1b2c3d-0000-4000-8000-00000000abcd", "PTbenchtoken0123456789SECRET"
+
+
+def signalwire_conn(server: Any) -> str:
+    """``AIRFLOW_CONN_*`` JSON of a SignalWire connection to ``server`` (base_url, ca_bundle)."""
+    return json.dumps(
+        {
+            "conn_type": "signalwire",
+            "host": server.base_url,
+            "login": PROJECT,
+            "password": TOKEN,
+            "extra": {"verify": server.ca_bundle},
+        }
+    )
+
+
+def http_conn(server: Any, *, verify: bool = True) -> str:
+    """``AIRFLOW_CONN_*`` JSON of an HTTP connection (providers-http) to ``server`` (port, ca_bundle);
+    ``verify=False`` leaves the CA out of the extra (for clients given it another way)."""
+    conn: dict[str, Any] = {
+        "conn_type": "http",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "schema": "https",
+        "login": PROJECT,
+        "password": TOKEN,
+    }
+    if verify:
+        conn["extra"] = {"verify": server.ca_bundle}
+    return json.dumps(conn)
+
 
 def server_tls() -> tuple[ssl.SSLContext, str, tempfile.TemporaryDirectory[str]]:
     """A server TLS context for 127.0.0.1 and localhost signed by a throwaway CA, the CA bundle's path
