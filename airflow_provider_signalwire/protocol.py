@@ -8,7 +8,6 @@ links and error parsing are decided in one place.
 from __future__ import annotations
 
 import base64
-import hashlib
 import ipaddress
 import json
 import math
@@ -436,19 +435,16 @@ def check_origin(url: str, base_url: str) -> str:
     space's, with no user info; otherwise :class:`UnsafeURLError` is raised and nothing is sent.
     Returns ``url``.
     """
-    ok = isinstance(url, str) and url.startswith(base_url + "/")
-    if ok:
-        ok = "\\" not in url and _plain_text(url)
-    if ok:
-        try:
-            parts = urlsplit(url)
-            ok = (
-                _origin(parts.scheme, parts.hostname, parts.port) == _space_origin(base_url)[0]
-                and parts.username is None
-                and parts.password is None
-            )
-        except ValueError:
-            ok = False
+    # The authority ends at the first "/" after "//", so a URL that starts with the space's own
+    # ``scheme://host[:port]/`` has exactly the space's scheme, host, port and no user info, provided the
+    # space URL itself parses so (checked once per space).
+    ok = (
+        isinstance(url, str)
+        and url.startswith(base_url + "/")
+        and "\\" not in url
+        and _plain_text(url)
+        and _space_url_is_an_origin(base_url)
+    )
     if not ok:
         raise UnsafeURLError(
             f"refusing to send a request to {shorten(str(url), 120)!r}: it is not on the configured "
@@ -723,9 +719,23 @@ def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
         scheme = scheme_match.group(1).lower()
         if scheme not in ("http", "https") or not text[len(scheme) + 1 :].startswith("//"):
             raise PagingError(f"the next-page link {shown!r} is not an http(s) URL or path")
+    origin, scheme_netloc = _space_origin(base_url)
+    if (
+        text.startswith("/")
+        and not text.startswith("//")
+        and "/." not in text
+        and "//" not in text
+        and "%" not in text
+        and current_url.startswith(scheme_netloc + "/")
+    ):
+        # The usual link, an absolute path on the page's own space: nothing for urljoin to resolve (no
+        # dot segment, no empty segment, nothing percent-encoded), so take its path and query as they are.
+        path, _, query = text.partition("#")[0].partition("?")
+        if not path.startswith("/api/"):
+            raise PagingError(f"the next-page link {shown!r} does not name an API path ('/api/...')")
+        return (f"{scheme_netloc}{path}?{query}" if query else f"{scheme_netloc}{path}"), False
     try:
         parts = urlsplit(urljoin(current_url, text))
-        origin, scheme_netloc = _space_origin(base_url)
         moved = (
             _origin(parts.scheme, parts.hostname, parts.port) != origin
             or parts.username is not None
@@ -766,12 +776,14 @@ def _page_identity(url: str) -> tuple[tuple[tuple[str, str], ...], str | None]:
 def _page_digests(url: str) -> tuple[int, str | None]:
     """The pager's 64-bit digest of ``url``'s page key, and its page token."""
     key, token = _page_identity(url)
-    return _digest(repr(key)), token
+    return hash(key), token
 
 
 def _digest(text: str) -> int:
-    """A 64-bit digest: what the pager remembers of each page (a few dozen bytes, not the page)."""
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+    """A 64-bit digest: what the pager remembers of each page (a few dozen bytes, not the page). Python's
+    own string hash (SipHash, keyed per process, so a server cannot aim for collisions); digests never
+    leave the process."""
+    return hash(text)
 
 
 def _fingerprint(items: list[Any]) -> int:
@@ -898,6 +910,20 @@ class Pager:
 def _origin(scheme: str, hostname: str | None, port: int | None) -> tuple[str, str, int]:
     scheme = scheme.lower()
     return scheme, (hostname or "").lower(), port or (443 if scheme == "https" else 80)
+
+
+@lru_cache(maxsize=32)
+def _space_url_is_an_origin(base_url: str) -> bool:
+    """Whether ``base_url + "/..."`` parses to the space's own origin without user info."""
+    try:
+        parts = urlsplit(base_url + "/")
+        return (
+            _origin(parts.scheme, parts.hostname, parts.port) == _space_origin(base_url)[0]
+            and parts.username is None
+            and parts.password is None
+        )
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=32)
