@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import socket
 import ssl
 import time
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 import requests
 import requests.adapters
 import requests.auth
+import requests.cookies
+import requests.structures
 import urllib3
 import urllib3.connection
 import urllib3.exceptions
@@ -59,6 +62,10 @@ _HTTP_OPERATOR_HOOK_ARGS = frozenset(
 # Headers HttpOperator users may pass that must never override the connection's credentials or origin.
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "host", "cookie"})
 READ_CHUNK = 64 * 1024
+# A URL requests' preparation leaves exactly as it is (ASCII; no percent sign to normalise, no bracket
+# or other character to quote, no fragment, no empty query): such GETs skip rebuilding it through
+# requests.Request (every next page of a listing). tests/unit/hooks/test_prepared_get.py holds the cases.
+_PREPARED_AS_IS = r"^[A-Za-z0-9\-._~:/?@!$&'()*+,;=]*(?<!\?)\Z"
 
 # When the answer to the request under way must be complete (time.monotonic()); read by every socket
 # operation of this hook's connections, so ``timeout`` bounds connect, headers and body together.
@@ -383,6 +390,7 @@ class SignalWireHook(SignalWireBaseHook):
         return self.session
 
     def close(self) -> None:
+        self.__dict__.pop("_get_headers", None)
         for name in ("session", "download_session"):
             if name in self.__dict__:
                 self.__dict__.pop(name).close()
@@ -665,16 +673,19 @@ class SignalWireHook(SignalWireBaseHook):
             method, max_retries=settings.max_retries, backoff=self.retry_backoff, budget=self.retry_budget
         )
         try:
-            prepared = self.session.prepare_request(
-                requests.Request(
-                    method,
-                    url,
-                    params=encode_fields(params) if isinstance(params, Mapping) else params,
-                    json=json,
-                    data=data,
-                    headers=headers,
+            if method == "GET" and params is None and headers is None and self._as_is(url):
+                prepared = self._prepared_get(url)
+            else:
+                prepared = self.session.prepare_request(
+                    requests.Request(
+                        method,
+                        url,
+                        params=encode_fields(params) if isinstance(params, Mapping) else params,
+                        json=json,
+                        data=data,
+                        headers=headers,
+                    )
                 )
-            )
             check_origin(prepared.url or "", self.base_url)
             check_headers(prepared.headers)
             send_kwargs = self._send_settings
@@ -735,6 +746,31 @@ class SignalWireHook(SignalWireBaseHook):
                     policy.gave_up,
                 )
             return response
+
+    def _as_is(self, url: str) -> bool:
+        """Whether ``url`` is a plain URL on the space that requests would prepare unchanged (and no
+        cookie would be added: the session has none)."""
+        return (
+            url.startswith(self.base_url + "/")
+            and re.match(_PREPARED_AS_IS, url) is not None
+            and not self.session.cookies
+        )
+
+    @cached_property
+    def _get_headers(self) -> requests.structures.CaseInsensitiveDict[str]:
+        """The headers ``session.prepare_request`` gives a GET without a body: the session's and the
+        connection's ``Authorization`` (equality with it is tested)."""
+        return self.session.prepare_request(requests.Request("GET", self.base_url + "/")).headers.copy()
+
+    def _prepared_get(self, url: str) -> requests.PreparedRequest:
+        """What ``session.prepare_request`` makes of a GET of ``url`` (see :meth:`_as_is`), without
+        building and merging a ``requests.Request`` for it: the next pages of a listing."""
+        prepared = requests.PreparedRequest()
+        prepared.method, prepared.url, prepared.body = "GET", url, None
+        prepared.headers = requests.structures.CaseInsensitiveDict(self._get_headers)
+        prepared.hooks = {"response": []}
+        prepared._cookies = requests.cookies.RequestsCookieJar()  # type: ignore[attr-defined]  # as requests'
+        return prepared
 
     def _wait(self, policy: RetryPolicy, method: str, url: str, why: str, delay: float) -> None:
         self.log.warning(
