@@ -788,8 +788,8 @@ def _digest(text: str) -> int:
 
 def _fingerprint(items: list[Any]) -> int:
     try:
-        return _digest("\x1f".join([item.get("id") or item.get("sid") for item in items]))
-    except (AttributeError, TypeError):  # an item that is not an object, or has no string id
+        return hash("\x1f".join([item.get("id") or item["sid"] for item in items]))
+    except (AttributeError, KeyError, TypeError):  # an item that is not an object, or has no string id
         return _digest(json.dumps(items, sort_keys=True, default=str))
 
 

@@ -162,8 +162,12 @@ class _AnswerTooLarge(Exception):
 
 async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
     length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > cap:
-        raise _AnswerTooLarge(int(length))
+    if length.isdigit():
+        if int(length) > cap:
+            raise _AnswerTooLarge(int(length))
+        if "Content-Encoding" not in response.headers:
+            # aiohttp reads exactly Content-Length bytes (no more) when nothing is to be decompressed.
+            return await response.read()
     body = bytearray()
     async for chunk in response.content.iter_chunked(READ_CHUNK):
         body += chunk

@@ -188,6 +188,33 @@ def test_an_endless_answer_fails_clearly_with_flat_memory(raw_server, make_clien
     assert peak < 4 * cap, peak
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_small_compressed_answer_that_inflates_past_the_cap_is_refused(
+    raw_server, make_client, ca_bundle, encoding
+):
+    """Content-Length counts the compressed bytes: the cap must hold for what they inflate to."""
+    import zlib
+
+    inflated = b"[" + b"1," * (3 * 1024 * 1024) + b"1]"  # ~6 MB of JSON
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31 if encoding == "gzip" else 15)
+    body = packer.compress(inflated) + packer.flush()  # a few KB
+
+    def bomb(conn: ssl.SSLSocket) -> None:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Encoding: {encoding}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+    cap = 1024 * 1024
+    assert len(body) < cap < len(inflated)
+    hook = _hook_on(
+        make_client, ca_bundle, raw_server(bomb).port, max_retries=0, hook_kwargs={"max_response_bytes": cap}
+    )
+    with pytest.raises(SignalWireAPIError, match=f"larger than {cap} bytes"):
+        hook.request("GET", ROOMS)
+
+
 def test_an_announced_huge_answer_is_refused_before_reading(raw_server, make_client, ca_bundle):
     sent = threading.Event()
 
