@@ -135,7 +135,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
 
     Outlets: an ``AssetAlias`` outlet receives an asset for the file actually written, with ``extra``
     ``{"records": n, "window": "<start>/<end>"}`` (an ISO 8601 interval); an ``Asset`` outlet's event gets
-    the same ``extra`` (incremental exports add ``"path"``, the file's URL).
+    the same ``extra`` plus ``"path"``, the file's URL (an ``Asset``'s own URI names no file).
 
     Lineage: with ``apache-airflow-providers-openlineage`` installed, the input is the log family's
     listing in the space (namespace ``https://<space host>``, name ``/api/voice/logs``) and the output
@@ -207,9 +207,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         start, end = self.window(context)
         return self._export(context, start, end, storage_path(self._fill_window(start, end)))
 
-    def _export(
-        self, context: Context, start: datetime, end: datetime, path: Any, *, path_in_extra: bool = False
-    ) -> dict[str, Any]:
+    def _export(self, context: Context, start: datetime, end: datetime, path: Any) -> dict[str, Any]:
         family = LOG_FAMILIES[self.log_type]
         encoder = ENCODERS[self.format](family)
         self.log.info(
@@ -272,7 +270,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         }
         # The window as one ISO 8601 interval string: Airflow 2.11 needs hashable extra values.
         extra: dict[str, Any] = {"records": stats.records, "window": f"{iso_z(start)}/{iso_z(end)}"}
-        self._announce(context, uri, extra, {"path": uri} if path_in_extra else {})
+        self._announce(context, uri, extra, {"path": uri})
         return result
 
     def _fill_window(self, start: datetime, end: datetime) -> str:
@@ -442,7 +440,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
                     "pending": [iso_z(start), iso_z(end)],
                 },
             )
-        result = self._export(context, start, end, path, path_in_extra=True)
+        result = self._export(context, start, end, path)
         # The file is in place: only now does the watermark move.
         store.set(key, {"watermark": iso_z(end)})
         self.log.info("Watermark %s of asset %r moved to %s.", key, getattr(asset, "name", asset), iso_z(end))

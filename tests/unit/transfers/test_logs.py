@@ -396,4 +396,4 @@ def test_the_file_written_is_announced_on_asset_outlets(signalwire_space, tmp_pa
     op.execute({**interval(DAY0, DAY0 + DAY), "outlet_events": events})
     extra = {"records": 2, "window": "2026-11-01T00:00:00Z/2026-11-02T00:00:00Z"}
     assert [(a.uri, e) for a, e in added] == [(f"file://{tmp_path}/v.jsonl", extra)]
-    assert events[fixed].extra == extra
+    assert events[fixed].extra == {**extra, "path": f"file://{tmp_path}/v.jsonl"}
