@@ -188,6 +188,30 @@ def test_an_endless_answer_fails_clearly_with_flat_memory(raw_server, make_clien
     assert peak < 4 * cap, peak
 
 
+def test_a_small_content_length_with_an_endless_chunked_body_is_refused(raw_server, make_client, ca_bundle):
+    """Both framings at once (request smuggling's shape): a small Content-Length must not let an endless
+    chunked body through the size cap."""
+
+    def both(conn: ssl.SSLSocket) -> None:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b"[" + b"1," * 32_000
+        framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        with contextlib.suppress(OSError):
+            for _ in range(2_000):  # ~128 MB if nobody stops reading
+                conn.sendall(framed)
+
+    cap = 1024 * 1024
+    hook = _hook_on(
+        make_client, ca_bundle, raw_server(both).port, max_retries=0, hook_kwargs={"max_response_bytes": cap}
+    )
+    # requests/urllib3 ignore the Content-Length and the cap stops the chunks; aiohttp refuses the answer.
+    with pytest.raises(SignalWireAPIError, match=f"larger than {cap} bytes|connection was dropped"):
+        hook.request("GET", ROOMS)
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
 def test_a_small_compressed_answer_that_inflates_past_the_cap_is_refused(
     raw_server, make_client, ca_bundle, encoding
