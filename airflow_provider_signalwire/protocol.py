@@ -788,7 +788,7 @@ def _digest(text: str) -> int:
 
 def _fingerprint(items: list[Any]) -> int:
     try:
-        return hash("\x1f".join([item.get("id") or item["sid"] for item in items]))
+        return _digest("\x1f".join([item.get("id") or item["sid"] for item in items]))
     except (AttributeError, KeyError, TypeError):  # an item that is not an object, or has no string id
         return _digest(json.dumps(items, sort_keys=True, default=str))
 
