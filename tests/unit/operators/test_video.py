@@ -337,18 +337,23 @@ def test_a_recording_still_in_progress_is_refused(signalwire_space, tmp_path):
     assert signalwire_space.media_requests == []
 
 
-def test_a_large_recording_is_streamed_with_progress(signalwire_space, recording, tmp_path, caplog, capfd):
+@pytest.mark.parametrize("chunk_size", [64 * 1024, 1024 * 1024])
+def test_a_large_recording_is_streamed_with_progress(
+    signalwire_space, recording, tmp_path, caplog, capfd, chunk_size
+):
     size = 30 * 1024 * 1024
     video(signalwire_space).set_recording_size(recording["id"], size)
     op = DownloadVideoRoomRecordingOperator(
         task_id="dl",
         recording_id=recording["id"],
         destination=f"{tmp_path}/",
-        chunk_size=256 * 1024,
+        chunk_size=chunk_size,
         progress_interval=0,
     )
     result = op.execute({})
-    assert result["size"] == size == (tmp_path / f"{recording['id']}.mp4").stat().st_size
+    data = (tmp_path / f"{recording['id']}.mp4").read_bytes()
+    assert result["size"] == size == len(data)
+    assert result["sha256"] == hashlib.sha256(data).hexdigest()
     out = capfd.readouterr().out + caplog.text
     assert "MB of 31.5 MB" in out
 
