@@ -300,3 +300,61 @@ def test_paths_are_made_absolute_and_must_be_api_paths():
 )
 def test_may_have_acted(kwargs, acted):
     assert p.may_have_acted(**kwargs) is acted
+
+
+# ------------------------------------------------------------------ JSON answers (orjson, then json)
+
+_JSON_ANSWERS = [
+    b'{"data": [{"id": "a", "n": 1.5, "ok": true, "none": null}], "links": {}}',
+    b'{"id": "\xc3\xa9t\xc3\xa9 \\u00e9 \\ud83d\\ude00"}',  # UTF-8 and escaped pairs
+    b'{"a": 1, "a": 2}',  # duplicate keys: the last wins, as with json
+    b'{"count": NaN, "max": Infinity, "min": -Infinity}',  # orjson refuses these; json reads them
+    b'{"id": 123456789012345678901234567890}',  # past 64 bits: orjson would give a float
+    b'{"id": -9223372036854775809, "n": 18446744073709551616}',  # just past the signed and unsigned ends
+    b'{"id": 9223372036854775807, "n": -9223372036854775808, "u": 18446744073709551615}',  # just within
+    b'{"x": 0.1234567890123456789012, "y": 2.2250738585072011e-308, "z": 1e400, "w": -0.0}',
+    b'{"name": "\\ud800 lone surrogate"}',  # orjson refuses; json reads it
+    '{"name": "utf-16"}'.encode("utf-16"),  # json detects UTF-16/32; orjson reads UTF-8 only
+    b"[" * 900 + b"]" * 900,  # deep, within both parsers' reach
+    b'  \n{"padded": true}\n',
+]
+
+
+@pytest.mark.parametrize("content", _JSON_ANSWERS)
+def test_json_answers_parse_exactly_as_json_reads_them(content):
+    import json
+    import math
+
+    expected, got = json.loads(content), p.parse_json_answer(content, "application/json")
+    # NaN != NaN: compare the text of both (repr keeps the float, the big int and the surrogate exact)
+    assert repr(got) == repr(expected)
+    if isinstance(expected, dict) and "count" in expected:
+        assert math.isnan(got["count"])
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b'{"data": [', "labelled JSON but does not parse"),
+        (b'{"a": 1} trailing', "labelled JSON but does not parse"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deep"),
+    ],
+)
+def test_broken_json_answers_still_fail_with_json_s_reasons(content, match):
+    with pytest.raises(ValueError, match=match):
+        p.parse_json_answer(content, "application/json")
+
+
+def test_orjson_reads_ordinary_answers_and_never_sees_a_long_integer(monkeypatch):
+    import orjson
+
+    seen: list[bytes] = []
+    real = orjson.loads
+    monkeypatch.setattr(orjson, "loads", lambda content: seen.append(content) or real(content))
+    assert p.parse_json_answer(b'{"data": [{"id": "a", "size": 1048576}]}', "application/json")
+    assert p.parse_json_answer(b'{"id": 123456789012345678901234567890}', "application/json")
+    large = b'{"data": [' + b",".join([b'{"id": "%d"}' % i for i in range(80_000)]) + b"]}"
+    assert len(large) > p.FAST_JSON_MAX
+    assert len(p.parse_json_answer(large, "application/json")["data"]) == 80_000
+    # json read the long integer and the large answer
+    assert seen == [b'{"data": [{"id": "a", "size": 1048576}]}']
