@@ -317,6 +317,7 @@ _JSON_ANSWERS = [
     '{"name": "utf-16"}'.encode("utf-16"),  # json detects UTF-16/32; orjson reads UTF-8 only
     b"[" * 900 + b"]" * 900,  # deep, within both parsers' reach
     b'  \n{"padded": true}\n',
+    b'\xef\xbb\xbf{"bom": 1}',  # a UTF-8 byte order mark: json skips it
 ]
 
 
@@ -337,6 +338,8 @@ def test_json_answers_parse_exactly_as_json_reads_them(content):
     [
         (b'{"data": [', "labelled JSON but does not parse"),
         (b'{"a": 1} trailing', "labelled JSON but does not parse"),
+        (b'{"a": 1}\x00', "labelled JSON but does not parse"),
+        (b'{"a": "\xff"}', "labelled JSON but does not parse"),  # not UTF-8
         (b"[" * 100_000 + b"]" * 100_000, "nested too deep"),
     ],
 )
