@@ -91,13 +91,13 @@ def run(tiny: bool = False, pages: int = 200, per_page: int = 50, repeats: int =
             hook.close()
             return count
 
-        import orjson
+        import msgspec
 
         server.reset_counts()
         clients = {
             "plain requests loop": plain_requests,
-            # What our hooks parse with (orjson): how much of the difference is the JSON parser.
-            "plain requests loop + orjson": lambda: plain_requests(orjson.loads),
+            # What our hooks parse with (msgspec): how much of the difference is the JSON parser.
+            "plain requests loop + msgspec": lambda: plain_requests(msgspec.json.decode),
             "HttpHook.run per page": http_hook,
             "SignalWireHook.paginate": ours_sync,
         }
@@ -144,7 +144,7 @@ def run(tiny: bool = False, pages: int = 200, per_page: int = 50, repeats: int =
         measured = _interleaved(
             {
                 "plain aiohttp loop": lambda: asyncio.run(plain_aiohttp()),
-                "plain aiohttp loop + orjson": lambda: asyncio.run(plain_aiohttp(orjson.loads)),
+                "plain aiohttp loop + msgspec": lambda: asyncio.run(plain_aiohttp(msgspec.json.decode)),
                 "SignalWireAsyncHook.paginate": lambda: asyncio.run(ours_async()),
             },
             repeats,

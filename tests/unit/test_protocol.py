@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import struct
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -302,35 +303,57 @@ def test_may_have_acted(kwargs, acted):
     assert p.may_have_acted(**kwargs) is acted
 
 
-# ------------------------------------------------------------------ JSON answers (orjson, then json)
+# ------------------------------------------------------------------ JSON answers (msgspec, then json)
 
 _JSON_ANSWERS = [
     b'{"data": [{"id": "a", "n": 1.5, "ok": true, "none": null}], "links": {}}',
     b'{"id": "\xc3\xa9t\xc3\xa9 \\u00e9 \\ud83d\\ude00"}',  # UTF-8 and escaped pairs
     b'{"a": 1, "a": 2}',  # duplicate keys: the last wins, as with json
-    b'{"count": NaN, "max": Infinity, "min": -Infinity}',  # orjson refuses these; json reads them
-    b'{"id": 123456789012345678901234567890}',  # past 64 bits: orjson would give a float
+    b'{"count": NaN, "max": Infinity, "min": -Infinity}',  # msgspec refuses these; json reads them
+    b'{"id": 123456789012345678901234567890}',  # past 64 bits: still an exact int
     b'{"id": -9223372036854775809, "n": 18446744073709551616}',  # just past the signed and unsigned ends
     b'{"id": 9223372036854775807, "n": -9223372036854775808, "u": 18446744073709551615}',  # just within
     b'{"x": 0.1234567890123456789012, "y": 2.2250738585072011e-308, "z": 1e400, "w": -0.0}',
-    b'{"name": "\\ud800 lone surrogate"}',  # orjson refuses; json reads it
-    '{"name": "utf-16"}'.encode("utf-16"),  # json detects UTF-16/32; orjson reads UTF-8 only
-    b"[" * 900 + b"]" * 900,  # deep, within both parsers' reach
+    b'{"name": "\\ud800 lone surrogate"}',  # msgspec refuses; json reads it
+    b'{"name": "\xed\xa0\x80"}',  # an encoded lone surrogate: json reads it (surrogatepass)
+    '{"name": "utf-16"}'.encode("utf-16"),  # json detects UTF-16/32; msgspec reads UTF-8 only
+    b"[" * 500 + b"]" * 500,  # deep, within both parsers' reach (both stop at Python's recursion limit)
     b'  \n{"padded": true}\n',
     b'\xef\xbb\xbf{"bom": 1}',  # a UTF-8 byte order mark: json skips it
 ]
 
 
+def _same(a, b) -> bool:
+    """Equal, with the same types all the way down and floats bit for bit (NaN included); no recursion,
+    so deep documents compare too."""
+    import struct
+
+    pending = [(a, b)]
+    while pending:
+        x, y = pending.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, float):
+            if struct.pack("<d", x) != struct.pack("<d", y):
+                return False
+        elif isinstance(x, list):
+            if len(x) != len(y):
+                return False
+            pending.extend(zip(x, y, strict=True))
+        elif isinstance(x, dict):
+            if list(x) != list(y):
+                return False
+            pending.extend((x[k], y[k]) for k in x)
+        elif x != y:
+            return False
+    return True
+
+
 @pytest.mark.parametrize("content", _JSON_ANSWERS)
 def test_json_answers_parse_exactly_as_json_reads_them(content):
     import json
-    import math
 
-    expected, got = json.loads(content), p.parse_json_answer(content, "application/json")
-    # NaN != NaN: compare the text of both (repr keeps the float, the big int and the surrogate exact)
-    assert repr(got) == repr(expected)
-    if isinstance(expected, dict) and "count" in expected:
-        assert math.isnan(got["count"])
+    assert _same(p.parse_json_answer(content, "application/json"), json.loads(content))
 
 
 @pytest.mark.parametrize(
@@ -340,6 +363,8 @@ def test_json_answers_parse_exactly_as_json_reads_them(content):
         (b'{"a": 1} trailing', "labelled JSON but does not parse"),
         (b'{"a": 1}\x00', "labelled JSON but does not parse"),
         (b'{"a": "\xff"}', "labelled JSON but does not parse"),  # not UTF-8
+        (b'{"a": "tab\tin a string"}', "labelled JSON but does not parse"),  # a raw control character
+        (b"[" + b"7" * 5000 + b"]", "labelled JSON but does not parse"),  # past Python's 4,300 digits
         (b"[" * 100_000 + b"]" * 100_000, "nested too deep"),
     ],
 )
@@ -348,19 +373,79 @@ def test_broken_json_answers_still_fail_with_json_s_reasons(content, match):
         p.parse_json_answer(content, "application/json")
 
 
-def test_orjson_reads_ordinary_answers_and_never_sees_a_long_integer(monkeypatch):
-    import orjson
+def _random_json(rng: random.Random, depth: int = 0) -> str:
+    """A JSON-ish document: numbers of every shape, escapes, raw control characters, broken bits."""
+    kind = rng.random()
+    if depth > 3 or kind < 0.35:
+        sign = rng.choice(["", "-"])
+        shape = rng.random()
+        if shape < 0.3:
+            return sign + str(rng.randint(0, 10 ** rng.randint(1, 45)))
+        if shape < 0.6:
+            fraction = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 30)))
+            exponent = rng.choice(["", f"e{rng.randint(-330, 330)}", f"E+{rng.randint(0, 330)}"])
+            return f"{sign}{rng.randint(0, 9)}.{fraction}{exponent}"
+        if shape < 0.8:
+            return repr(struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0])
+        return rng.choice(
+            ["-0", "00", "01", "1.", ".1", "1e", "+1", "0x10", "Infinity", "NaN", "1e-400", "-1e400",
+             "9223372036854775808", "-9223372036854775809", "18446744073709551615", "18446744073709551616"]
+        )  # fmt: skip
+    if kind < 0.6:
+        pieces = ["a", "é", "😀", " ", '\\"', "\\\\", "\\/", "\\n", "\\t", "\\ud83d\\ude00", "\\ud83d",
+                  "\\ude00", "\\u0000", "\\u00e9", "\\x41", "\\u12", "\x01", "\x1f", "\u2028"]  # fmt: skip
+        return '"' + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) + '"'
+    if kind < 0.7:
+        return rng.choice(["true", "false", "null", "True", "nul"])
+    if kind < 0.85:
+        return "[" + ",".join(_random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))) + "]"
+    members = (f"{_random_json(rng, 9)}:{_random_json(rng, depth + 1)}" for _ in range(rng.randint(0, 4)))
+    return "{" + ",".join(members) + "}"
 
-    seen: list[bytes] = []
-    real = orjson.loads
-    monkeypatch.setattr(orjson, "loads", lambda content: seen.append(content) or real(content))
-    assert p.parse_json_answer(b'{"data": [{"id": "a", "size": 1048576}]}', "application/json")
-    assert p.parse_json_answer(b'{"id": 123456789012345678901234567890}', "application/json")
+
+@pytest.mark.parametrize("seed", range(3))
+def test_generated_documents_parse_or_fail_exactly_as_with_json(seed):
+    import json
+
+    assert not _same([1.0, {"a": 1}], [1, {"a": 1}]) and not _same(-0.0, 0.0)
+    assert _same(float("nan"), float("nan"))
+    rng = random.Random(seed)
+    read = 0
+    for i in range(10_000):
+        content = _random_json(rng).encode("utf-8", "surrogatepass")
+        if i % 9 == 0:
+            content = rng.choice([b" ", b"\n", b""]) + content + rng.choice([b" ", b"", b"\x00", b" x"])
+        if i % 11 == 0:
+            content = b'"a' + rng.choice([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"]) + b'b"'
+        try:
+            expected = json.loads(content)
+        except (ValueError, RecursionError):
+            with pytest.raises(ValueError):
+                p.parse_json_answer(content, "application/json")
+            continue
+        assert _same(p.parse_json_answer(content, "application/json"), expected), content
+        read += 1
+    assert read > 3000  # most documents are valid: the comparison is really made
+
+
+def test_msgspec_reads_ordinary_answers_and_json_only_what_msgspec_refuses(monkeypatch):
+    import json
+
+    import msgspec
+
+    by_json: list[bytes] = []
+    real = json.loads
+    monkeypatch.setattr(json, "loads", lambda content: by_json.append(content) or real(content))
+    ordinary = b'{"data": [{"id": "a", "size": 1048576, "big": 123456789012345678901234567890}]}'
+    big = p.parse_json_answer(ordinary, "application/json")["data"][0]["big"]
+    assert big == 123456789012345678901234567890 and isinstance(big, int)
     large = b'{"data": [' + b",".join([b'{"id": "%d"}' % i for i in range(80_000)]) + b"]}"
-    assert len(large) > p.FAST_JSON_MAX
     assert len(p.parse_json_answer(large, "application/json")["data"]) == 80_000
-    # json read the long integer and the large answer
-    assert seen == [b'{"data": [{"id": "a", "size": 1048576}]}']
+    assert by_json == []  # msgspec read both
+    assert p.parse_json_answer(b'{"n": NaN}', "application/json")
+    assert by_json == [b'{"n": NaN}']
+    with pytest.raises(msgspec.DecodeError):  # the case above really is one msgspec refuses
+        msgspec.json.decode(b'{"n": NaN}')
 
 
 def _parsed_identity(url: str) -> tuple[tuple[tuple[str, str], ...], str | None]:
