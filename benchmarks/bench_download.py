@@ -42,14 +42,20 @@ SERIES = {
 }
 
 
-def recording_id(size: int) -> str:
-    """The recording's id carries its size, so the server needs no state."""
-    return f"00000000-0000-4000-8000-{size:012d}"
+def recording_id(size: int, rate: int = 0) -> str:
+    """The recording's id carries its size and the file host's pace (MB/s, 0: as fast as it can), so
+    the server needs no state."""
+    return f"00000000-0000-4000-{rate:04d}-{size:012d}"
 
 
-def media_url(file_base: str, size: int) -> str:
+def _size_and_rate(rid: str) -> tuple[int, int]:
+    parts = rid.split("-")
+    return int(parts[4]), int(parts[3])
+
+
+def media_url(file_base: str, size: int, rate: int = 0) -> str:
     """The signed link the API answers with (the same one the plain stream and the hook are given)."""
-    return f"{file_base}/media/{recording_id(size)}.mp4?Expires=1893456000&Signature=bench"
+    return f"{file_base}/media/{recording_id(size, rate)}.mp4?Expires=1893456000&Signature=bench"
 
 
 # ------------------------------------------------------------------ the server (its own process)
@@ -80,7 +86,7 @@ def _serve(conn: Any) -> None:  # pragma: no cover - runs in the server process
             if path.startswith("/api/video/room_recordings/"):
                 counts["api"] += 1
                 rid = path.rsplit("/", 1)[1]
-                size = int(rid.rsplit("-", 1)[1])
+                size, rate = _size_and_rate(rid)
                 body = json.dumps(
                     {
                         "id": rid,
@@ -88,21 +94,23 @@ def _serve(conn: Any) -> None:  # pragma: no cover - runs in the server process
                         "status": "completed",
                         "format": "mp4",
                         "size_in_bytes": size,
-                        "uri": media_url(bases["file"], size),
+                        "uri": media_url(bases["file"], size, rate),
                     }
                 ).encode()
                 self.wfile.write(self._head(len(body), "application/json") + body)
                 return
             if path.startswith("/media/"):
                 counts["media"] += 1
-                size = int(path.rsplit("-", 1)[1].split(".", 1)[0])
+                size, rate = _size_and_rate(path.rsplit("/", 1)[1].split(".", 1)[0])
                 self.wfile.write(self._head(size, "video/mp4"))
                 view = memoryview(block)
-                left = size
+                left, started = size, time.perf_counter()
                 while left:
                     n = min(left, len(block))
                     self.wfile.write(view[:n])
                     left -= n
+                    if rate:  # a line of ``rate`` MB/s: each chunk leaves no earlier than that pace allows
+                        time.sleep(max(0.0, started + (size - left) / (rate * MB) - time.perf_counter()))
                 return
             self.send_error(404)
 
@@ -192,8 +200,8 @@ def _worker(variant: str) -> None:  # pragma: no cover - runs in a worker proces
 
         ca, hashed = config["ca_bundle"], variant == "plain_sha256"
 
-        def download(size: int, path: Path) -> int:
-            url = media_url(config["file_base"], size)
+        def download(size: int, rate: int, path: Path) -> int:
+            url = media_url(config["file_base"], size, rate)
             digest = hashlib.sha256()
             with requests.Session() as session, session.get(url, stream=True, timeout=30, verify=ca) as r:
                 r.raise_for_status()
@@ -207,9 +215,9 @@ def _worker(variant: str) -> None:  # pragma: no cover - runs in a worker proces
     elif variant == "hook":
         from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
 
-        def download(size: int, path: Path) -> int:
+        def download(size: int, rate: int, path: Path) -> int:
             hook = SignalWireHook(CONN_ID)
-            with hook.open_download(media_url(config["file_base"], size)) as d, open(path, "wb") as f:
+            with hook.open_download(media_url(config["file_base"], size, rate)) as d, open(path, "wb") as f:
                 for chunk in d.chunks:
                     f.write(chunk)
             hook.close()
@@ -218,10 +226,10 @@ def _worker(variant: str) -> None:  # pragma: no cover - runs in a worker proces
     else:
         from airflow_provider_signalwire.operators.video import DownloadVideoRoomRecordingOperator
 
-        def download(size: int, path: Path) -> int:
+        def download(size: int, rate: int, path: Path) -> int:
             op = DownloadVideoRoomRecordingOperator(
                 task_id="download",
-                recording_id=recording_id(size),
+                recording_id=recording_id(size, rate),
                 destination=str(path),
                 signalwire_conn_id=CONN_ID,
             )
@@ -235,11 +243,11 @@ def _worker(variant: str) -> None:  # pragma: no cover - runs in a worker proces
     baseline = _memory_kb()["VmRSS"]
     answers.write(json.dumps({"baseline_kb": baseline}) + "\n")
     for n, line in enumerate(sys.stdin):
-        size = int(line)
+        size, rate = map(int, line.split())
         path = folder / f"{variant}-{n}.mp4"
         reset = _reset_peak()
         started = time.perf_counter()
-        written = download(size, path)
+        written = download(size, rate, path)
         seconds = time.perf_counter() - started
         memory = _memory_kb()
         path.unlink()
@@ -265,9 +273,9 @@ class Worker:
         """RSS (KiB) after its imports."""
         return self._answer()["baseline_kb"]
 
-    def download(self, size: int) -> dict[str, Any]:
+    def download(self, size: int, rate: int) -> dict[str, Any]:
         assert self.process.stdin is not None
-        self.process.stdin.write(f"{size}\n")
+        self.process.stdin.write(f"{size} {rate}\n")
         self.process.stdin.flush()
         answer = self._answer()
         assert answer["size"] == size, (self.variant, answer, size)
@@ -291,21 +299,26 @@ class Worker:
         self.log.close()
 
 
-def _measure(sizes: list[int], repeats: dict[int, int], warmup: bool, env: dict[str, str]) -> dict:
-    """Fresh workers (one per client) for these sizes; repeats interleaved round-robin."""
+Load = tuple[int, int]  # (size in bytes, the file host's pace in MB/s; 0: as fast as it can)
+
+
+def _measure(loads: list[Load], repeats: dict[Load, int], warmup: bool, env: dict[str, str]) -> dict:
+    """Fresh workers (one per client) for these downloads; repeats interleaved round-robin."""
     workers = {variant: Worker(variant, env) for variant in SERIES}
     try:
         baselines = {variant: w.ready() for variant, w in workers.items()}
-        found: dict[tuple[str, int], dict[str, list[float]]] = {}
+        found: dict[tuple[str, int, int], dict[str, Any]] = {}
         order = list(workers)
-        for size in sizes:
+        for size, rate in loads:
             if warmup:
                 for w in workers.values():
-                    w.download(size)
-            for i in range(repeats[size]):
+                    w.download(size, rate)
+            for i in range(repeats[(size, rate)]):
                 for variant in order[i % len(order) :] + order[: i % len(order)]:
-                    answer = workers[variant].download(size)
-                    entry = found.setdefault((variant, size), {"seconds": [], "growth_mb": [], "kept_mb": []})
+                    answer = workers[variant].download(size, rate)
+                    entry = found.setdefault(
+                        (variant, size, rate), {"seconds": [], "growth_mb": [], "kept_mb": []}
+                    )
                     entry["seconds"].append(answer["seconds"])
                     entry["growth_mb"].append((answer["peak_kb"] - baselines[variant]) / 1024)
                     entry["kept_mb"].append((answer["rss_kb"] - baselines[variant]) / 1024)
@@ -316,12 +329,18 @@ def _measure(sizes: list[int], repeats: dict[int, int], warmup: bool, env: dict[
             w.close()
 
 
+THROTTLED = 100  # MB/s: a fast real network, slower than this machine's SHA-256 (~1.6 GB/s)
+
+
 def run(tiny: bool = False) -> list[dict[str, Any]]:
     if tiny:
-        groups, repeats, row_size, warmup = [[1 * MB, 2 * MB]], {1 * MB: 1, 2 * MB: 1}, 2 * MB, False
+        groups: list[list[Load]] = [[(1 * MB, 0), (2 * MB, 0), (2 * MB, THROTTLED)]]
+        repeats = {(1 * MB, 0): 1, (2 * MB, 0): 1, (2 * MB, THROTTLED): 1}
+        row_size, warmup = 2 * MB, False
     else:
-        groups = [[10 * MB], [50 * MB], [200 * MB]]
-        repeats, row_size, warmup = {10 * MB: 9, 50 * MB: 15, 200 * MB: 5}, 50 * MB, True
+        groups = [[(10 * MB, 0)], [(50 * MB, 0)], [(200 * MB, 0)], [(50 * MB, THROTTLED)]]
+        repeats = {(10 * MB, 0): 9, (50 * MB, 0): 15, (200 * MB, 0): 5, (50 * MB, THROTTLED): 5}
+        row_size, warmup = 50 * MB, True
     server = DownloadServer()
     folder = tempfile.TemporaryDirectory(prefix="bench-download-")
     env = dict(os.environ)
@@ -331,11 +350,11 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
     from benchmarks.server import signalwire_conn
 
     env[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = signalwire_conn(server)
-    found: dict[tuple[str, int], dict[str, Any]] = {}
+    found: dict[tuple[str, int, int], dict[str, Any]] = {}
     baselines: dict[str, list[int]] = {variant: [] for variant in SERIES}
     try:
-        for sizes in groups:
-            measured = _measure(sizes, repeats, warmup, env)
+        for loads in groups:
+            measured = _measure(loads, repeats, warmup, env)
             found.update(measured["found"])
             for variant, kb in measured["baselines"].items():
                 baselines[variant].append(kb)
@@ -348,55 +367,58 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
     )
     assert counts["media"] == downloads, (counts, downloads)
 
-    base = statistics.median(found[("plain", row_size)]["seconds"])
     rows: list[dict[str, Any]] = []
-    for variant, name in SERIES.items():
-        points = []
-        for size in sorted({s for v, s in found if v == variant}):
-            entry = found[(variant, size)]
+    for rate in (0, THROTTLED):
+        base = statistics.median(found[("plain", row_size, rate)]["seconds"])
+        for variant, name in SERIES.items():
+            points = []
+            for size in sorted({s for v, s, r in found if v == variant and r == 0}):
+                entry = found[(variant, size, 0)]
+                seconds = statistics.median(entry["seconds"])
+                points.append(
+                    {
+                        "series": name,
+                        "size": size / MB,
+                        "unit": "MB",
+                        "seconds": seconds,
+                        "mb_per_s": size / MB / seconds,
+                        "peak_rss_mb": max(entry["growth_mb"]),
+                        "rss_label": "peak RSS above the interpreter's, MB",
+                    }
+                )
+            entry = found[(variant, row_size, rate)]
             seconds = statistics.median(entry["seconds"])
-            points.append(
-                {
-                    "series": name,
-                    "size": size / MB,
-                    "unit": "MB",
-                    "seconds": seconds,
-                    "mb_per_s": size / MB / seconds,
-                    "peak_rss_mb": max(entry["growth_mb"]),
-                    "rss_label": "peak RSS above the interpreter's, MB",
-                }
+            growth = max(entry["growth_mb"])
+            interpreter = statistics.median(baselines[variant]) / 1024
+            note = (
+                f"{row_size / MB / seconds:.0f} MB/s, {base / seconds:.2f}x the plain stream's throughput; "
+                f"peak RSS +{growth:.1f} MB over the interpreter's {interpreter:.0f} MB, "
+                f"{min(entry['kept_mb']):.1f} MB of it still resident after"
             )
-        entry = found[(variant, row_size)]
-        seconds = statistics.median(entry["seconds"])
-        growth = max(entry["growth_mb"])
-        interpreter = statistics.median(baselines[variant]) / 1024
-        note = (
-            f"{row_size / MB / seconds:.0f} MB/s, {base / seconds:.2f}x the plain stream's throughput; "
-            f"peak RSS +{growth:.1f} MB over the interpreter's {interpreter:.0f} MB, "
-            f"{min(entry['kept_mb']):.1f} MB of it still resident after"
-        )
-        if variant == "operator":
-            note += " (includes 1 API request for the link, SHA-256, atomic rename)"
-        if variant in ("hook", "operator"):
-            note += " (goal: >= 0.90x, < +60 MB)"
-        if not entry["reset"]:
-            note += " [peak not reset: includes imports]"
-        rows.append(
-            {
+            if variant == "operator":
+                note += " (includes 1 API request for the link, SHA-256, atomic rename)"
+            if variant in ("hook", "operator") and not rate:
+                note += " (goal: >= 0.90x, < +60 MB)"
+            if rate:
+                note += f"; the file host paced to {rate} MB/s (context, not the goal's line)"
+            if not entry["reset"]:
+                note += " [peak not reset: includes imports]"
+            row: dict[str, Any] = {
                 "row": 7,
                 "title": f"recording download, {row_size / MB:.0f} MB to a file",
-                "what": name,
+                "what": f"{name}, line paced to {rate} MB/s" if rate else name,
                 "seconds": seconds,
                 "ratio": seconds / base,
                 "note": note,
-                "points": points,
             }
-        )
+            if not rate:
+                row["points"] = points
+            rows.append(row)
     return rows
 
 
 if __name__ == "__main__":
     for row in run(tiny="--tiny" in sys.argv):
         print({k: v for k, v in row.items() if k != "points"})
-        for point in row["points"]:
+        for point in row.get("points", ()):
             print("   ", point)
