@@ -245,3 +245,40 @@ def test_past_deadline_still_polls_once(signalwire_space):
     space.clock.advance(5)
     event = only_event(run_trigger(trigger(kind="message", resource_id=sid, end_time=time.time() - 5)))
     assert event["status"] == "success"
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.25, 1.0, 30.0, 60.0, 3600.0])
+@pytest.mark.parametrize("now", [0.0, 0.013, 12.3456789, 98765.4321, 1_000_000.987654])
+def test_polls_wake_on_a_shared_grid_never_early_and_under_one_step_late(delay, now):
+    from airflow_provider_signalwire.triggers.status import POLL_GRID, on_poll_grid
+
+    waited = on_poll_grid(delay, now)
+    assert delay <= waited < delay + POLL_GRID
+    steps = (now + waited) / POLL_GRID
+    assert abs(steps - round(steps)) < 1e-6  # ends on the grid: triggers due together wake together
+
+
+def test_triggers_due_in_the_same_50_ms_wake_together():
+    from airflow_provider_signalwire.triggers.status import on_poll_grid
+
+    wakeups = {round(now + on_poll_grid(1.0, now), 6) for now in (100.001, 100.017, 100.033, 100.049)}
+    assert len(wakeups) == 1
+    assert on_poll_grid(1.0, 100.051) + 100.051 > wakeups.pop()  # the next step is a later wake-up
+
+
+def test_the_trigger_waits_on_the_grid_between_polls(signalwire_space, monkeypatch):
+    import airflow_provider_signalwire.triggers.status as status
+
+    asked: list[float] = []
+    real = status.on_poll_grid
+    monkeypatch.setattr(status, "on_poll_grid", lambda delay, now: asked.append(delay) or real(delay, now))
+    space = signalwire_space
+    space.clock.freeze()
+    sid = send_message(space)
+    events = run_trigger(
+        trigger(kind="message", resource_id=sid, poll_interval=0.15),
+        when=lambda: len(polls(space, sid)) >= 3,
+        then=lambda: space.clock.advance(5),
+    )
+    assert only_event(events)["status"] == "success"
+    assert len(asked) >= 2 and set(asked) == {0.15}  # every wait between polls went through the grid
