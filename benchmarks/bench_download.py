@@ -329,6 +329,26 @@ def _measure(loads: list[Load], repeats: dict[Load, int], warmup: bool, env: dic
             w.close()
 
 
+def _points(found: dict[tuple[str, int, int], dict[str, Any]], variant: str, name: str) -> list[dict]:
+    """One client's unpaced downloads by size, for the scaling plot."""
+    points = []
+    for size in sorted({s for v, s, r in found if v == variant and r == 0}):
+        entry = found[(variant, size, 0)]
+        seconds = statistics.median(entry["seconds"])
+        points.append(
+            {
+                "series": name,
+                "size": size / MB,
+                "unit": "MB",
+                "seconds": seconds,
+                "mb_per_s": size / MB / seconds,
+                "peak_rss_mb": max(entry["growth_mb"]),
+                "rss_label": "peak RSS above the interpreter's, MB",
+            }
+        )
+    return points
+
+
 THROTTLED = 100  # MB/s: a fast real network, slower than this machine's SHA-256 (~1.6 GB/s)
 
 
@@ -371,21 +391,6 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
     for rate in (0, THROTTLED):
         base = statistics.median(found[("plain", row_size, rate)]["seconds"])
         for variant, name in SERIES.items():
-            points = []
-            for size in sorted({s for v, s, r in found if v == variant and r == 0}):
-                entry = found[(variant, size, 0)]
-                seconds = statistics.median(entry["seconds"])
-                points.append(
-                    {
-                        "series": name,
-                        "size": size / MB,
-                        "unit": "MB",
-                        "seconds": seconds,
-                        "mb_per_s": size / MB / seconds,
-                        "peak_rss_mb": max(entry["growth_mb"]),
-                        "rss_label": "peak RSS above the interpreter's, MB",
-                    }
-                )
             entry = found[(variant, row_size, rate)]
             seconds = statistics.median(entry["seconds"])
             growth = max(entry["growth_mb"])
@@ -411,8 +416,8 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
                 "ratio": seconds / base,
                 "note": note,
             }
-            if not rate:
-                row["points"] = points
+            if not rate:  # the scaling plot: every size at full speed
+                row["points"] = _points(found, variant, name)
             rows.append(row)
     return rows
 
