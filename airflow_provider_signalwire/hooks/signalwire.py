@@ -158,7 +158,8 @@ class _DeadlineAdapter(requests.adapters.HTTPAdapter):
 
 @dataclass
 class Download:
-    """An open download: ``chunks`` yields the body; ``size`` is the announced length, if any."""
+    """An open download: ``chunks`` yields the (decoded) body; ``size`` is its announced length, if
+    any: None when the body is content-encoded (gzip ...), whose ``Content-Length`` counts encoded bytes."""
 
     url: str
     size: int | None
@@ -468,6 +469,9 @@ class SignalWireHook(SignalWireBaseHook):
                     policy.gave_up,
                 )
             length = response.headers.get("Content-Length", "")
+            encoding = response.headers.get("Content-Encoding", "").strip().lower()
+            if encoding not in ("", "identity"):
+                length = ""  # chunks are decoded: the encoded length says nothing about their total
 
             def chunks() -> Iterator[bytes]:
                 try:

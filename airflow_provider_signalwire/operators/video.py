@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,14 @@ from airflow_provider_signalwire.operators._video_fields import (
     shown,
 )
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator, rendered_bool
+from airflow_provider_signalwire.storage import (
+    check_destination_object,
+    destination_url,
+    file_name,
+    is_folder_text,
+    join_under,
+    open_destination,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -564,14 +573,20 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
     file host, which is never sent the space's credentials, into a temporary name beside the
     destination, then renamed over it: a failed download leaves nothing under the final name, and a
     rerun replaces the file. The byte count is checked against ``size_in_bytes`` (or the announced
-    length), and a SHA-256 is computed on the way.
+    length) as the file arrives: a byte past it stops the download. A SHA-256 is computed on the way.
+
+    The destination follows the rules of every operator that writes files: an absolute local path or
+    a URL of a writable filesystem (not ``http(s)://``), refused when the DAG is parsed if literal, and
+    before any request once rendered. The recording id (and, for a folder, the API's ``format``) must
+    make one plain file name: no ``/``, ``\\``, ``..`` or control characters; the file always lands
+    inside the folder.
 
     :param recording_id: The recording's id (templated). Map it over a list with
         ``.partial(...).expand(recording_id=...)``.
-    :param destination: Where to write (templated): a file path or URL such as
+    :param destination: Where to write (templated): an absolute file path or URL such as
         ``file:///data/recordings/{{ ds }}/standup.mp4`` / ``s3://bucket/rec.mp4``, or a folder ending
         in ``/`` (the file is then named ``<recording id>.<format>``). An ``ObjectStoragePath`` works
-        too. Paths without a scheme are local.
+        too (an existing local folder is used as a folder). Paths without a scheme are local.
     :param chunk_size: Bytes read at a time (default 1 MiB, at most 64 MiB).
     :param progress_interval: Seconds between progress log lines (bytes, percentage, rate); default 10.
     :param asset_alias: Name of an asset alias to declare the written file on (an ``AssetAlias``
@@ -579,7 +594,11 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: ``{"recording_id", "room_session_id", "path", "size", "sha256", "content_type",
         "seconds"}``.
-    :raises AirflowFailException: when the recording has no download link yet (not ``completed``).
+    :raises SignalWireConfigError: before any request, for a recording id that cannot be a file name or
+        a destination that cannot be written (relative, ``http(s)://``, an existing folder without a
+        trailing ``/``).
+    :raises AirflowFailException: when the recording has no download link yet (not ``completed``), or
+        its ``format`` cannot be part of a file name.
     :raises AirflowException: when the file is shorter or longer than SignalWire said (retryable).
     """
 
@@ -621,11 +640,21 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
                 f"{self.task_id}: destination is {shown(destination)}: give a path, a URL such as "
                 "'s3://bucket/recordings/' or an ObjectStoragePath."
             )
+        # Literal values are judged now; templated ones once rendered, before any request.
+        if isinstance(recording_id, str) and recording_id.strip() and not is_pending(recording_id):
+            _recording_name(self.task_id, recording_id.strip())  # trimmed, as when the task runs
+        if _is_storage_path(destination):
+            check_destination_object(destination, f"{self.task_id}: destination")
+        elif isinstance(destination, os.PathLike) or not is_pending(destination):
+            _destination_text(self.task_id, destination)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        recording_id = _resource_id(self.task_id, "recording_id", self.recording_id)
+        recording_id = _recording_name(
+            self.task_id, _resource_id(self.task_id, "recording_id", self.recording_id)
+        )
         if self.destination is None or (isinstance(self.destination, str) and not self.destination.strip()):
             raise SignalWireConfigError(f"{self.task_id}: destination rendered empty: check its template.")
+        path, folder = _destination(self.task_id, self.destination)
         recording = self.hook.request("GET", f"/api/video/room_recordings/{_segment(recording_id)}")
         _mask_uri(recording)
         uri = recording.get("uri")
@@ -634,7 +663,9 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
                 f"{self.task_id}: room recording {recording_id} is {recording.get('status')!r} and has no "
                 "download link (uri) yet: wait for it with VideoRoomRecordingSensor first."
             )
-        target = _target_path(self.destination, recording_id, recording.get("format"))
+        target = _target_path(
+            path, recording_id, recording.get("format"), folder=folder, task_id=self.task_id
+        )
         expected = recording.get("size_in_bytes")
         if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
             expected = None
@@ -677,12 +708,17 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
         try:
             with self.hook.open_download(uri, chunk_size=self.chunk_size) as download:
                 total = expected if expected is not None else download.size
+                if total is not None and download.size is not None and download.size > total:
+                    raise self._too_long(total, download.size, target, "announces")
                 started = last_log = time.monotonic()
                 with temporary.open("wb") as out:
                     for chunk in download.chunks:
+                        size += len(chunk)
+                        if total is not None and size > total:
+                            # Checked before writing: the temporary file never exceeds the announced size.
+                            raise self._too_long(total, size, target, "sent at least")
                         out.write(chunk)
                         digest.update(chunk)
-                        size += len(chunk)
                         now = time.monotonic()
                         if now - last_log >= self.progress_interval:
                             last_log = now
@@ -708,6 +744,12 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
             raise
         return size, digest.hexdigest(), content_type
 
+    def _too_long(self, total: int, size: int, target: Any, verb: str) -> AirflowException:
+        return AirflowException(
+            f"{self.task_id}: the file host {verb} {size} bytes but SignalWire announced {total}: the "
+            f"download was stopped; nothing was written to {target}. Retrying the task downloads it again."
+        )
+
 
 def _asset_classes() -> tuple[Any, Any]:
     """(Asset, AssetAlias) on Airflow 3; (Dataset, DatasetAlias) on 2.x."""
@@ -727,26 +769,96 @@ def _object_storage_path(value: Any) -> Any:
     return ObjectStoragePath(value)
 
 
-def _target_path(destination: Any, recording_id: str, fmt: Any) -> Any:
-    """The file to write: ``destination`` itself, or ``<recording id>.<ext>`` inside it when it is a
-    folder (a string ending in ``/``, or an existing directory)."""
-    text = str(destination).strip() if isinstance(destination, str) else None
-    if text is not None:
-        folder = text.endswith("/") or text.endswith(os.sep)
-        url = text if "://" in text else "file://" + os.path.abspath(os.path.expanduser(text))
-        path = _object_storage_path(url)
-    else:
-        path = destination
-        folder = str(path).endswith("/") or (_is_local(path) and path.is_dir())
-    if folder:
-        return path / f"{recording_id}.{_extension(fmt)}"
-    return path
+def _recording_name(task_id: str, recording_id: str) -> str:
+    """A recording id that can be a file name (``<id>.<format>``): refused naming the field otherwise."""
+    try:
+        return file_name(recording_id, "recording_id")
+    except SignalWireConfigError as err:
+        raise SignalWireConfigError(
+            f"{task_id}: {err} Give the recording's id as SignalWire lists it (a UUID)."
+        ) from None
+
+
+def _is_storage_path(value: Any) -> bool:
+    """An ``ObjectStoragePath`` (Airflow 2 or 3), told apart without importing it."""
+    return hasattr(type(value), "protocol") and hasattr(type(value), "fs")
+
+
+def _destination_text(task_id: str, destination: Any) -> str:
+    """A destination given as text or a ``pathlib`` path, checked and made a URL (no I/O)."""
+    if isinstance(destination, os.PathLike):
+        destination = os.fspath(destination)
+    if not isinstance(destination, str):
+        raise SignalWireConfigError(
+            f"{task_id}: destination is {shown(destination)}: give a path, a URL such as "
+            "'s3://bucket/recordings/' or an ObjectStoragePath."
+        )
+    return destination_url(destination, f"{task_id}: destination", folder_ok=True)
+
+
+def _destination(task_id: str, destination: Any) -> tuple[Any, bool]:
+    """The rendered destination as an ``ObjectStoragePath`` (its filesystem loaded) and whether it is a
+    folder; refused before any request when it cannot be written."""
+    if _is_storage_path(destination):
+        path = check_destination_object(destination, f"{task_id}: destination")
+        return path, str(path).endswith("/") or (_is_local(path) and path.is_dir())
+    url = _destination_text(task_id, destination)
+    folder = is_folder_text(url)
+    path = open_destination(url, f"{task_id}: destination")
+    if _is_local(path):
+        _check_local(task_id, url, path, folder)
+    return path, folder
+
+
+def _check_local(task_id: str, url: str, path: Any, folder: bool) -> None:
+    """A local destination the download can be renamed onto: not an existing folder (unless written as
+    one), and below a folder, not a file."""
+    if not folder and path.is_dir():
+        raise SignalWireConfigError(
+            f"{task_id}: destination is {shown(url)}, an existing folder: end it with '/' to download into "
+            "it (the file is then named <recording id>.<format>), or add the file name."
+        )
+    parent = os.path.normpath(str(path.path) if folder else os.path.dirname(str(path.path)))
+    while parent and not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise SignalWireConfigError(
+            f"{task_id}: destination is {shown(url)}, but {parent} is a file, not a folder: choose another "
+            "destination."
+        )
+
+
+def _target_path(path: Any, recording_id: str, fmt: Any, *, folder: bool, task_id: str = "") -> Any:
+    """The file to write: ``path`` itself, or ``<recording id>.<ext>`` inside it when it is a folder,
+    checked to stay inside it."""
+    if not folder:
+        return path
+    try:
+        extension = _extension(fmt)
+    except SignalWireConfigError as err:
+        raise AirflowFailException(
+            f"{task_id}: SignalWire's answer for room recording {recording_id} cannot name the file: {err} "
+            "Give destination a file name (not a folder) to download it anyway."
+        ) from None
+    return join_under(path, f"{recording_id}.{extension}", "recording_id")
+
+
+_MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
 def _extension(fmt: Any) -> str:
-    """``mp4`` from ``mp4`` or ``video/mp4`` (the spec calls ``format`` a MIME type); default mp4."""
-    text = str(fmt or "").strip().lower().rsplit("/", 1)[-1]
-    text = "".join(c for c in text if c.isalnum())
+    """``mp4`` from ``mp4`` or ``video/mp4`` (the spec calls ``format`` a MIME type); default mp4.
+    A value that could not be part of a file name (``../x``, ``/etc/x``, control characters) is refused
+    (:class:`SignalWireConfigError` naming ``format``), not cleaned up."""
+    if fmt is None or (isinstance(fmt, str) and not fmt.strip()):
+        return "mp4"
+    text = fmt.strip().lower() if isinstance(fmt, str) else fmt
+    if isinstance(text, str):
+        mime = text.split(";", 1)[0].strip()
+        if _MIME.fullmatch(mime):
+            text = mime.split("/", 1)[1]
+    file_name(text, "format")
+    text = "".join(c for c in text if c.isascii() and c.isalnum())
     return text[:10] or "mp4"
 
 

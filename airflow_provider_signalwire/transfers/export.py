@@ -490,40 +490,12 @@ def _out_of_order(family: LogFamily, path: str, moment: datetime, last: datetime
 def storage_path(destination: Any, name: str = "destination") -> Any:
     """``destination`` as an ``ObjectStoragePath`` (``file://``, ``s3://``, ... or an absolute local
     path), refusing what cannot be a file to write: empty, relative, a folder (trailing ``/``), an
-    ``http(s)://`` URL, or a scheme whose filesystem is not installed."""
-    text = destination.strip() if isinstance(destination, str) else ""
-    if not text:
-        raise SignalWireConfigError(
-            f"{name} is {destination!r}: give a file path or URL, e.g. 'file:///data/signalwire/voice.jsonl' "
-            "or 's3://bucket/signalwire/voice.jsonl'."
-        )
-    if "://" not in text:
-        if not text.startswith("/"):
-            raise SignalWireConfigError(
-                f"{name} is {text!r}: a relative path depends on the worker's directory; give an absolute "
-                "path or a URL (file://, s3://, gs://, ...)."
-            )
-        text = "file://" + text
-    scheme = text.split("://", 1)[0].lower()
-    if not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme):
-        raise SignalWireConfigError(f"{name} is {text!r}: the part before :// is not a URL scheme.")
-    if scheme in ("http", "https"):
-        raise SignalWireConfigError(
-            f"{name} is {text!r}: http(s) URLs cannot be written; use an object store URL (s3://, gs://, "
-            "...) or a file path."
-        )
-    if text.endswith("/") or text.rstrip("/").endswith(("/.", "/..")):
-        raise SignalWireConfigError(f"{name} is {text!r}: that names a folder; add the file name.")
-    from airflow.providers.common.compat.sdk import ObjectStoragePath
+    ``http(s)://`` URL, or a scheme whose filesystem is not installed (the rules of
+    :mod:`airflow_provider_signalwire.storage`, shared by every operator that writes files)."""
+    from airflow_provider_signalwire.storage import destination_url, open_destination
 
-    try:
-        path = ObjectStoragePath(text)
-        path.fs  # noqa: B018  # the filesystem implementation is loaded (and may be missing) here
-    except (ImportError, ValueError) as err:
-        raise SignalWireConfigError(
-            f"{name} is {text!r}: no filesystem for {scheme}:// could be loaded ({err}); install its fsspec "
-            "implementation (e.g. the Amazon provider for s3://, Google's for gs://)."
-        ) from None
+    text = destination_url(destination, name)
+    path = open_destination(text, name)
     if not path.name:
         raise SignalWireConfigError(f"{name} is {text!r}: that names no file.")
     return path

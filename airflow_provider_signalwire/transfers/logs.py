@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
+from airflow_provider_signalwire.storage import destination_url, file_name
 from airflow_provider_signalwire.transfers.export import (
     ENCODERS,
     FORMATS,
@@ -32,6 +33,7 @@ MAX_PARALLEL_WINDOWS = 64
 DEFAULT_SETTLE = timedelta(minutes=5)
 # Placeholders a destination may hold, filled with the window when the task runs.
 WINDOW_START, WINDOW_END = "{window_start}", "{window_end}"
+_SAMPLE_STAMP = "20261127T001500Z"  # stands in for the placeholders when a literal destination is checked
 # Where an incremental export keeps its place, in its Asset's state store (one key per log family).
 STATE_KEY = "signalwire.logs.{log_type}"
 INCREMENTAL_MIN_AIRFLOW = (3, 3)
@@ -180,6 +182,12 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
             raise SignalWireConfigError(
                 f"{self.task_id}: destination is {destination!r}: give a path or URL (a string)."
             )
+        if "{{" not in destination and "{%" not in destination:
+            # A literal destination is judged now; a templated one once rendered, before any request.
+            destination_url(
+                destination.replace(WINDOW_START, _SAMPLE_STAMP).replace(WINDOW_END, _SAMPLE_STAMP),
+                f"{self.task_id}: destination",
+            )
         if not isinstance(incremental, bool):
             raise SignalWireConfigError(f"{self.task_id}: incremental is {incremental!r}: use True or False.")
         if not (isinstance(settle, str) and "{{" in settle):
@@ -274,8 +282,9 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         return result
 
     def _fill_window(self, start: datetime, end: datetime) -> str:
-        return self.destination.replace(WINDOW_START, window_stamp(start)).replace(
-            WINDOW_END, window_stamp(end)
+        # The stamps go into file names: checked like every name built from data.
+        return self.destination.replace(WINDOW_START, file_name(window_stamp(start), "window_start")).replace(
+            WINDOW_END, file_name(window_stamp(end), "window_end")
         )
 
     # ------------------------------------------------------------------------------------ windows

@@ -31,6 +31,7 @@ OURS_ALLOWED = {
     "airflow_provider_signalwire.exceptions",
     "airflow_provider_signalwire.protocol",
     "airflow_provider_signalwire.statuses",
+    "airflow_provider_signalwire.storage",
 }
 # Not ours: the compatibility layer our imports go through, and the SDK base classes it loads lazily.
 OTHERS_ALLOWED_PREFIXES = ("airflow.providers.common.compat",)

@@ -249,7 +249,7 @@ def test_more_than_one_active_run_is_refused(signalwire_space, tmp_path):
     [
         ({"settle": "{{ 'soon' }}"}, "settle is 'soon'"),
         ({"created_after": "{{ 'monday' }}"}, "created_after is 'monday'"),
-        ({"destination": "relative/{window_start}.jsonl"}, "relative path"),
+        ({"destination": "{{ 'relative/{window_start}.jsonl' }}"}, "relative path"),
     ],
 )
 def test_bad_rendered_arguments_are_refused_before_any_request(signalwire_space, tmp_path, kwargs, message):
