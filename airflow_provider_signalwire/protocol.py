@@ -85,6 +85,8 @@ class SpaceSettings:
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     verify: bool | str = True
+    # File hosts downloads may fetch from (extra ``download_hosts``); empty: any https host.
+    download_hosts: tuple[str, ...] = ()
 
     @property
     def host(self) -> str:
@@ -269,6 +271,50 @@ def parse_verify(value: Any) -> bool | str:
     return text  # a CA bundle path; checked by the transport when it is used
 
 
+def parse_download_hosts(value: Any) -> tuple[str, ...]:
+    """The ``download_hosts`` extra: host names (``files.example.com``), ``*.example.com`` for any host
+    below a domain, or IP addresses; a list or one string separated by commas or spaces. None or empty:
+    no allow-list (the default)."""
+    if value is None:
+        return ()
+    fix = (
+        "list the file hosts downloads may use, e.g. 'files.example.com, *.cdn.example.com' (host names, "
+        "'*.' for a whole domain, or IP addresses; no scheme, port or path)"
+    )
+    if isinstance(value, str):
+        entries = value.replace(",", " ").split()
+    elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        entries = [e for v in value for e in v.replace(",", " ").split()]
+    else:
+        raise ConnectionConfigError(f"Extra field 'download_hosts' is {shorten(repr(value), 80)}: {fix}.")
+    hosts = []
+    for entry in entries:
+        if _is_ip(entry):
+            hosts.append(str(ipaddress.ip_address(entry.strip("[]"))))
+            continue
+        host = entry.lower()
+        name = host[2:] if host.startswith("*.") else host
+        # A domain needs two labels: "*.com" would allow half the internet.
+        if not (name == "localhost" or (name.isascii() and re.match(_HOST, name) and "." in name)):
+            raise ConnectionConfigError(
+                f"Extra field 'download_hosts' has {shorten(repr(entry), 80)}, not a host name: {fix}."
+            )
+        hosts.append(host)
+    if not hosts:
+        raise ConnectionConfigError(f"Extra field 'download_hosts' is {shorten(repr(value), 80)}: {fix}.")
+    return tuple(dict.fromkeys(hosts))
+
+
+def download_host_allowed(hostname: str, allowed: tuple[str, ...]) -> bool:
+    """Whether a file host may be fetched from under ``download_hosts`` (empty: any host)."""
+    if not allowed:
+        return True
+    host = hostname.strip("[]").lower().rstrip(".")
+    if _is_ip(host):  # an address matches only itself, never a "*." entry by its digits
+        return str(ipaddress.ip_address(host)) in allowed
+    return any(host == entry or (entry.startswith("*.") and host.endswith(entry[1:])) for entry in allowed)
+
+
 def build_settings(
     host: Any,
     login: Any,
@@ -312,6 +358,7 @@ def build_settings(
             _number(extra, "max_retries", DEFAULT_MAX_RETRIES, minimum=0, maximum=MAX_RETRIES_LIMIT, kind=int)
         ),
         verify=parse_verify(_extra_value(extra, "verify")),
+        download_hosts=parse_download_hosts(_extra_value(extra, "download_hosts")),
     )
 
 

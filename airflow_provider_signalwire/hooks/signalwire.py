@@ -47,6 +47,7 @@ from airflow_provider_signalwire.protocol import (
     check_headers,
     check_method,
     check_origin,
+    download_host_allowed,
     encode_body,
     encode_fields,
     failure_reason,
@@ -413,12 +414,22 @@ class SignalWireHook(SignalWireBaseHook):
         is never sent the connection's ``Authorization``, cookies or token. Redirects are not followed.
         ``timeout`` bounds connecting and each wait for data, not the whole (possibly large) file,
         which is not capped by ``max_response_bytes``. Transient failures before the first byte are
-        retried; yields a :class:`Download` whose ``chunks`` iterate the body.
+        retried; yields a :class:`Download` whose ``chunks`` iterate the body. With the connection's
+        ``download_hosts`` extra, only those hosts are fetched from.
 
+        :raises UnsafeURLError: before any request, for a URL that is not plain https (or whose host is
+            not in ``download_hosts``).
         :raises SignalWireAPIError: when the file host answers with an error or cannot be reached.
         """
         settings = self.settings
         check_download_url(url)
+        host = (urlsplit(url).hostname or "").lower()
+        if not download_host_allowed(host, settings.download_hosts):
+            raise UnsafeURLError(
+                f"download host {host!r} is not in the connection's download_hosts extra "
+                f"({', '.join(settings.download_hosts)}): nothing was fetched. Add it there if your space "
+                "serves files from it."
+            )
         policy = RetryPolicy(
             "GET", max_retries=settings.max_retries, backoff=self.retry_backoff, budget=self.retry_budget
         )

@@ -20,6 +20,7 @@ from werkzeug import Response
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
 from airflow_provider_signalwire.operators.video import DownloadVideoRoomRecordingOperator
+from airflow_provider_signalwire.protocol import UnsafeURLError
 
 REC = "a1b2c3d4-0000-1111-2222-333344445555"
 ANNOUNCED = 64 * 1024
@@ -167,3 +168,48 @@ def test_a_hostile_recording_id_over_https_sends_no_request(space, httpsserver, 
         op.execute({})
     assert httpsserver.log == []
     assert _files(tmp_path) == []
+
+
+# ---------------------------------------------------------------------------------- download_hosts
+
+
+@pytest.mark.parametrize(
+    ("hosts", "fetched"),
+    [
+        (None, True),  # off by default: any https host
+        ("127.0.0.1", True),
+        (["files.example.com", "*.cdn.example.com"], False),
+        ("*.0.0.1", False),  # '*.' matches hosts below a domain, never an address by its digits
+    ],
+)
+def test_download_hosts_limits_where_files_are_fetched_from(
+    make_conn, httpsserver, ca_bundle, tmp_path, hosts, fetched
+):
+    extra: dict[str, Any] = {"verify": ca_bundle, "max_retries": 0}
+    if hosts is not None:
+        extra["download_hosts"] = hosts
+    make_conn(conn_id="signalwire_default", host=f"https://127.0.0.1:{httpsserver.port}", extra=extra)
+    body = {"id": REC, "status": "completed", "size_in_bytes": 4, "uri": httpsserver.url_for(MEDIA)}
+    httpsserver.expect_request(f"/api/video/room_recordings/{REC}").respond_with_json(body)
+    httpsserver.expect_request(MEDIA).respond_with_data(b"data")
+    op = DownloadVideoRoomRecordingOperator(task_id="dl", recording_id=REC, destination=f"{tmp_path}/")
+    if fetched:
+        assert op.execute({})["size"] == 4
+    else:
+        with pytest.raises(UnsafeURLError, match="download host '127.0.0.1' is not in the connection's"):
+            op.execute({})
+        assert _files(tmp_path) == []
+    assert (MEDIA in _paths(httpsserver)) is fetched
+
+
+@pytest.mark.parametrize("hosts", ["https://files.example.com", "*.com", "files.example.com:443", 42])
+def test_a_bad_download_hosts_extra_is_refused_on_both_transports_before_any_request(
+    make_client, httpsserver, ca_bundle, hosts
+):
+    conn = {
+        "host": f"https://127.0.0.1:{httpsserver.port}",
+        "extra": {"verify": ca_bundle, "max_retries": 0, "download_hosts": hosts},
+    }
+    with pytest.raises(SignalWireConfigError, match="Extra field 'download_hosts'"):
+        make_client(conn=conn).request("GET", "/api/video/rooms")
+    assert httpsserver.log == []
