@@ -232,6 +232,18 @@ def _run(space: Any, windowed: Windowed, context_name: str, folder: Path) -> tup
 
 
 @pytest.fixture
+def logged(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> Callable[[], str]:
+    """What the operators logged so far (Airflow 3's structlog prints; Airflow 2 logs through logging)."""
+    caplog.set_level("INFO")
+
+    def read() -> str:
+        out, err = capfd.readouterr()
+        return out + err + caplog.text
+
+    return read
+
+
+@pytest.fixture
 def seeded(signalwire_space: Any) -> Callable[[Windowed], dict[str, str]]:
     signalwire_space.clock.set(RUN + timedelta(minutes=1))
     signalwire_space.clock.freeze()
@@ -245,14 +257,14 @@ def seeded(signalwire_space: Any) -> Callable[[Windowed], dict[str, str]]:
 @pytest.mark.parametrize("context_name", ["interval", "zero_width", "no_interval", "explicit"])
 @pytest.mark.parametrize("windowed", OPERATORS, ids=[w.name for w in OPERATORS])
 def test_every_windowed_operator_follows_one_rule(
-    signalwire_space, seeded, tmp_path, capfd, windowed, context_name
+    signalwire_space, seeded, tmp_path, logged, windowed, context_name
 ):
     names = seeded(windowed)
     ids, asked = _run(signalwire_space, windowed, context_name, tmp_path / context_name)
     assert asked == windowed.asked[context_name]
     assert {names[i] for i in ids} == windowed.kept[context_name]
     kind = "list" if windowed.name.startswith("List") else "export"
-    assert LOGGED[(kind, context_name)] in capfd.readouterr().out
+    assert LOGGED[(kind, context_name)] in logged()
     if context_name == "zero_width":
         # An empty interval is no interval: the same request and the same records.
         assert (ids, asked) == _run(signalwire_space, windowed, "no_interval", tmp_path / "again")
@@ -305,7 +317,7 @@ def _delta_trigger() -> Any:
     ids=["None", "once", "cron_trigger", "delta_trigger"],
 )
 def test_the_log_words_the_empty_interval_after_the_dags_schedule(
-    signalwire_space, tmp_path, capfd, schedule, expected, absent
+    signalwire_space, tmp_path, logged, schedule, expected, absent
 ):
     op = SignalWireLogsToStorageOperator(
         task_id="export", log_type="voice", destination=f"{tmp_path}/v.jsonl"
@@ -317,7 +329,7 @@ def test_the_log_words_the_empty_interval_after_the_dags_schedule(
     }
     result = op.execute({**context, "dag": _dag(schedule())})
     assert result["window"] == ["2026-11-26T00:00:00Z", "2026-11-27T00:00:00Z"]
-    line = next(x for x in capfd.readouterr().out.splitlines() if "Export window:" in x)
+    line = next(x for x in logged().splitlines() if "Export window:" in x)
     assert expected in line and absent not in line
     assert "Give created_after / created_before for another window" in line
 
@@ -337,7 +349,7 @@ def test_a_logical_date_chosen_by_hand_exports_the_day_before_it(signalwire_spac
     assert op.execute(context)["window"] == ["2026-11-09T00:00:00Z", "2026-11-10T00:00:00Z"]
 
 
-def test_one_explicit_bound_takes_the_other_from_the_runs_window(signalwire_space, tmp_path, capfd):
+def test_one_explicit_bound_takes_the_other_from_the_runs_window(signalwire_space, tmp_path, logged):
     op = SignalWireLogsToStorageOperator(
         task_id="export",
         log_type="voice",
@@ -348,7 +360,7 @@ def test_one_explicit_bound_takes_the_other_from_the_runs_window(signalwire_spac
     assert (
         "[2026-11-26T12:00:00Z, 2026-11-27T00:00:00Z) from the explicit arguments (created_after) and, "
         "for the end, no data interval: the UTC day before the run's logical date"
-    ) in capfd.readouterr().out
+    ) in logged()
     late = SignalWireLogsToStorageOperator(
         task_id="export",
         log_type="voice",
@@ -363,7 +375,7 @@ def test_one_explicit_bound_takes_the_other_from_the_runs_window(signalwire_spac
     assert len(signalwire_space.requests) == 1  # the first export's one request; none for the refused one
 
 
-def test_a_list_whose_interval_holds_nothing_says_what_it_left_out(signalwire_space, seeded, capfd):
+def test_a_list_whose_interval_holds_nothing_says_what_it_left_out(signalwire_space, seeded, logged):
     """Records on the interval's days but outside it are fetched, then dropped: the log says so."""
     signalwire_space.seed_calls(
         1, datetime(2026, 11, 20, 23, 59, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
@@ -376,4 +388,4 @@ def test_a_list_whose_interval_holds_nothing_says_what_it_left_out(signalwire_sp
     assert (
         "Listed 0 calls of [2026-11-20T00:00:00Z, 2026-11-20T01:00:00Z) from the run's data interval "
         "(1 more on those UTC days fell outside it)."
-    ) in capfd.readouterr().out
+    ) in logged()
