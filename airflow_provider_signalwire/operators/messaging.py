@@ -21,6 +21,13 @@ from urllib.parse import quote
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.operators._window import (
+    EVERYTHING,
+    FROM_INTERVAL,
+    data_interval,  # noqa: F401  (importable here as before; the rule lives in _window)
+    days_window,
+    run_window,
+)
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
 
 if TYPE_CHECKING:
@@ -145,15 +152,6 @@ def day_filter(value: Any, name: str) -> str | None:
     if when is None:
         raise SignalWireConfigError(f"{name} is {value!r}: give a date ('2026-11-27') or a datetime.")
     return when.date().isoformat()
-
-
-def data_interval(context: Context) -> tuple[datetime, datetime] | None:
-    """The run's data interval, or None for runs without one (Airflow 3 manual and REST runs)."""
-    start = context.get("data_interval_start")
-    end = context.get("data_interval_end")
-    if start is None or end is None:
-        return None
-    return as_utc(start), as_utc(end)  # type: ignore[return-value]
 
 
 def is_rate_limited(err: SignalWireAPIError) -> bool:
@@ -392,8 +390,9 @@ class ListMessagesOperator(SignalWireBaseOperator):
 
     The spec's ``DateSent`` filters take UTC days. Without any of ``date_sent``, ``date_sent_after`` and
     ``date_sent_before``, a run with a data interval lists the messages sent within it (exactly: the
-    days are asked of SignalWire, then each message's ``date_sent`` is checked); a run without one
-    (Airflow 3's manual and REST runs) lists all messages, up to ``max_items``.
+    days are asked of SignalWire, then each message's ``date_sent`` is checked); a run without one, or
+    with an empty one (``schedule=None`` runs, ``airflow dags test``), lists all messages, up to
+    ``max_items``. The log says which window was used.
 
     :param to: Only messages to this number (templated).
     :param from_: Only messages from this number (templated).
@@ -455,26 +454,36 @@ class ListMessagesOperator(SignalWireBaseOperator):
 def list_window(
     op: Any, context: Context, resource: str, params: dict[str, Any], filter_name: str, moment_key: str
 ) -> list[dict[str, Any]]:
-    """List ``resource`` with ``params``; with no date filter given, the run's data interval (if any)."""
-    window = None
-    if not any(params.get(filter_name + s) for s in ("", ">", "<")):
-        window = data_interval(context)
-        if window is not None:
-            params[filter_name + ">"] = window[0].date().isoformat()
-            params[filter_name + "<"] = (window[1] - timedelta(microseconds=1)).date().isoformat()
+    """List ``resource`` with ``params``; with no date filter given, the run's window (``run_window``:
+    the data interval when it has width, else no date filter), kept exact and logged."""
+    days = [params.get(filter_name + suffix) for suffix in ("", ">", "<")]
+    if any(days):
+        window = days_window(*days)
+    else:
+        arguments = f"{moment_key}, {moment_key}_after or {moment_key}_before"
+        window = run_window(context, fallback=EVERYTHING, arguments=arguments)
+        if window.start is not None and window.end is not None:
+            params[filter_name + ">"] = window.start.date().isoformat()
+            params[filter_name + "<"] = (window.end - timedelta(microseconds=1)).date().isoformat()
     path = compat_path(op.hook.settings.project_id, resource)
-    items = list(op.hook.paginate(path, params=params, page_size=op.page_size, max_items=op.max_items))
-    if window is not None:
-        start, end = window
+    fetched = list(op.hook.paginate(path, params=params, page_size=op.page_size, max_items=op.max_items))
+    items = fetched
+    if window.source == FROM_INTERVAL:
+        start, end = window.start, window.end
 
         def inside(item: dict[str, Any]) -> bool:
             moment = parse_rfc2822(item.get(moment_key) or item.get("date_created"))
-            return moment is not None and start <= moment < end
+            return moment is not None and start <= moment < end  # type: ignore[operator]
 
-        items = [item for item in items if inside(item)]
-        op.log.info("Listed %d %s of the data interval %s to %s.", len(items), resource.lower(), start, end)
-    else:
-        op.log.info("Listed %d %s.", len(items), resource.lower())
+        items = [item for item in fetched if inside(item)]
+    outside = len(fetched) - len(items)
+    op.log.info(
+        "Listed %d %s of %s%s.",
+        len(items),
+        resource.lower(),
+        window.describe(),
+        f" ({outside} more on those UTC days fell outside it)" if outside else "",
+    )
     return items
 
 

@@ -114,8 +114,9 @@ class ListCallsOperator(SignalWireBaseOperator):
     The spec's ``StartTime`` filters are sent as UTC days. Without any of ``start_time``,
     ``start_time_after`` and ``start_time_before``, a run with a data interval lists the calls that
     started within it (exactly: the days are asked of SignalWire, then each call's ``start_time`` is
-    checked, or its creation for calls never answered); a run without one lists all calls, up to
-    ``max_items``.
+    checked, or its creation for calls never answered); a run without one, or with an empty one
+    (``schedule=None`` runs, ``airflow dags test``), lists all calls, up to ``max_items``. The log
+    says which window was used.
 
     :param to: Only calls to this address (templated).
     :param from_: Only calls from this address (templated).

@@ -9,6 +9,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.operators._window import (
+    DAY_BEFORE_DUE,
+    FROM_ARGUMENTS,
+    Window,
+    run_due,
+    run_window,
+)
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
 from airflow_provider_signalwire.storage import destination_url, file_name
 from airflow_provider_signalwire.transfers.export import (
@@ -84,11 +91,13 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
     complete: a rerun replaces the file, a failed run leaves nothing under the final name, and an empty
     window writes an empty file (CSV: the header only).
 
-    Runs without a data interval (Airflow 3 runs triggered without a logical date, ``dag.test()``
-    without one) export the UTC day before the run was due (``dag_run.run_after``) unless
-    ``created_after`` / ``created_before`` say otherwise. A data interval of zero width (Airflow 3 cron
-    and timedelta schedules, unless ``[scheduler] create_cron_data_intervals`` is on) is refused: use a
-    ``CronDataIntervalTimetable`` schedule or give the window.
+    Runs without a data interval (Airflow 3 runs triggered without a logical date) and runs whose
+    interval is empty (start == end: ``schedule=None`` runs, ``airflow dags test``, Airflow 3's cron and
+    timedelta schedules unless ``[scheduler] create_cron_data_intervals`` is on) export the UTC day
+    before the run: before its logical date if it has one, else before it was due
+    (``dag_run.run_after``), unless ``created_after`` / ``created_before`` say otherwise. For a cron
+    schedule whose runs should each export their own interval, use a ``CronDataIntervalTimetable``.
+    The log says which window was used and why.
 
     **Incremental exports** (``incremental=True``, Airflow 3.3): the window starts where the previous
     export ended, a watermark kept in the state store of the task's one ``Asset`` outlet, and ends at
@@ -290,44 +299,36 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
     # ------------------------------------------------------------------------------------ windows
 
     def window(self, context: Context) -> tuple[datetime, datetime]:
-        """The export window [start, end) in UTC: the arguments, else the run's data interval."""
+        """The export window [start, end) in UTC: the arguments, else the run's window (``run_window``:
+        the data interval when it has width, else the UTC day before the run). Logged."""
         start = as_utc(self.created_after, "created_after")
         end = as_utc(self.created_before, "created_before")
+        source = FROM_ARGUMENTS
         if start is None or end is None:
-            default_start, default_end = self._default_window(context, explicit=start or end)
-            start, end = start or default_start, end or default_end
+            default = self._default_window(context)
+            if start is None and end is None:
+                source = default.source
+            else:
+                given, taken = ("created_after", "end") if start is not None else ("created_before", "start")
+                source = f"{FROM_ARGUMENTS} ({given}) and, for the {taken}, {default.source}"
+            start, end = start or default.start, end or default.end
+        assert start is not None and end is not None  # an export's default window has both ends
+        chosen = Window(start, end, source)
         if end < start:
             raise SignalWireConfigError(
-                f"{self.task_id}: the window ends ({iso_z(end)}) before it starts ({iso_z(start)})."
+                f"{self.task_id}: the window ends ({iso_z(end)}) before it starts ({iso_z(start)}): "
+                f"{chosen.describe()}."
             )
+        self.log.info("Export window: %s.", chosen.describe())
         return start, end
 
-    def _default_window(self, context: Context, explicit: datetime | None) -> tuple[datetime, datetime]:
-        interval_start = as_utc(context.get("data_interval_start"), "data_interval_start")
-        interval_end = as_utc(context.get("data_interval_end"), "data_interval_end")
-        if interval_start is not None and interval_end is not None:
-            if interval_start == interval_end and explicit is None:
-                raise SignalWireConfigError(
-                    f"{self.task_id}: this run's data interval is empty ({iso_z(interval_start)} to itself): "
-                    "Airflow 3 makes single-point runs for cron and timedelta schedules. Schedule the DAG "
-                    "with CronDataIntervalTimetable (e.g. CronDataIntervalTimetable('0 0 * * *', "
-                    "timezone='UTC')) or give created_after and created_before."
-                )
-            return interval_start, interval_end
-        # No logical date, hence no data interval: the UTC day before the run was due.
-        due = self._due(context)
-        day = due.replace(hour=0, minute=0, second=0, microsecond=0)
-        self.log.info(
-            "This run has no data interval (no logical date): the window defaults to the UTC day before "
-            "it was due, [%s, %s).",
-            iso_z(day - timedelta(days=1)),
-            iso_z(day),
+    def _default_window(self, context: Context) -> Window:
+        return run_window(
+            context, fallback=DAY_BEFORE_DUE, arguments="created_after / created_before", now=self._now
         )
-        return day - timedelta(days=1), day
 
     def _due(self, context: Context) -> datetime:
-        dag_run = context.get("dag_run")
-        return as_utc(getattr(dag_run, "run_after", None), "run_after") or self._now()
+        return run_due(context, self._now)
 
     def _now(self) -> datetime:
         return datetime.now(UTC)

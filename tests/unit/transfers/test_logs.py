@@ -115,10 +115,16 @@ def test_no_data_interval_exports_the_utc_day_before_the_run_was_due(signalwire_
     assert result["records"] == 4
 
 
-def test_zero_width_data_interval_is_refused_before_any_request(signalwire_space, tmp_path):
-    with pytest.raises(SignalWireConfigError, match="CronDataIntervalTimetable"):
-        export(tmp_path / "v.jsonl", interval(DAY0, DAY0))
-    assert signalwire_space.requests == []
+def test_zero_width_data_interval_is_no_interval(signalwire_space, tmp_path):
+    """A single-point run (schedule=None, `airflow dags test`): the day before it, like no interval
+    (tests/unit/operators/test_windows.py has the table across every windowed operator)."""
+    signalwire_space.seed_logs("voice", 4, DAY0 - DAY, DAY0)
+    run = SimpleNamespace(run_after=DAY0 + timedelta(hours=5))
+    point = {**interval(DAY0 + timedelta(hours=5), DAY0 + timedelta(hours=5)), "dag_run": run}
+    result = export(tmp_path / "v.jsonl", point)
+    assert result["window"] == ["2026-10-31T00:00:00Z", "2026-11-01T00:00:00Z"]
+    assert result["records"] == 4
+    assert export(tmp_path / "w.jsonl", {"dag_run": run})["window"] == result["window"]
 
 
 def test_empty_interval_writes_an_empty_file(signalwire_space, tmp_path):
