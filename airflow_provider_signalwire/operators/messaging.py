@@ -63,12 +63,20 @@ def parse_numbers(value: Any, name: str) -> list[str]:
     items: Iterable[Any]
     if isinstance(value, str):
         text = value.strip()
+        parsed: Any = None
         if text.startswith(("[", "(")):
             try:
                 parsed = ast.literal_eval(text)
             except (ValueError, SyntaxError):
-                raise SignalWireConfigError(f"{name}: {value!r} is not a list of phone numbers.") from None
-            items = parsed if isinstance(parsed, (list, tuple)) else [parsed]
+                if text.startswith("["):
+                    raise SignalWireConfigError(
+                        f"{name}: {value!r} is not a list of phone numbers."
+                    ) from None
+                # "(202) 555-0123": an area code in brackets, not a tuple
+        if isinstance(parsed, (list, tuple)):
+            items = parsed
+        elif parsed is not None:
+            items = [parsed]
         else:
             items = [part.strip() for part in re.split(r"[,;]", text)]
     elif isinstance(value, (list, tuple)):
