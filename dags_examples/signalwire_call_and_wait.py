@@ -25,7 +25,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     schedule=None,
     catchup=False,
-    params={"to": "+15551230000", "from_number": "+15557650000"},
+    params={"to": "+12025550100", "from_number": "+12025550150"},
     tags=["signalwire", "example"],
 ):
     call = MakeCallOperator(

@@ -39,7 +39,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     schedule=None,
     catchup=False,
-    params={"on_call": "+15551230000", "from_number": "+15557650000", "fail": True},
+    params={"on_call": "+12025550100", "from_number": "+12025550150", "fail": True},
     default_args={
         "retries": 0,
         "on_failure_callback": send_signalwire_notification(

@@ -34,7 +34,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     schedule=None,
     catchup=False,
-    params={"to": ["+15551230001", "+15551230002"], "from_number": "+15557650000"},
+    params={"to": ["+12025550101", "+12025550102"], "from_number": "+12025550150"},
     tags=["signalwire", "example"],
 ):
     send = SendMessageOperator(

@@ -4,7 +4,7 @@ Use it as any callback::
 
     from airflow_provider_signalwire.notifications.signalwire import send_signalwire_notification
 
-    on_failure_callback = send_signalwire_notification(to="+15551230001", from_="+15557650000")
+    on_failure_callback = send_signalwire_notification(to="+12025550101", from_="+12025550150")
 
 The hooks (``requests``, ``aiohttp``) are imported only when a message is sent.
 """
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.notifier import BaseNotifier
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.operators._phone_numbers import check_literal
 from airflow_provider_signalwire.operators.messaging import compat_path, e164, parse_numbers
 
 if TYPE_CHECKING:
@@ -92,7 +93,8 @@ class SignalWireNotifier(BaseNotifier):
     ``max_segments`` SMS segments (160 GSM-7 or 70 Unicode characters for one; 153 / 67 per segment
     beyond), never inside a character.
 
-    :param to: One E.164 number or a list (templated).
+    :param to: One E.164 number or a list (templated). Literal numbers are checked when the DAG is
+        parsed: a bad one would only show when a task fails, as an SMS not sent.
     :param from_: The sending number, E.164 (templated).
     :param body: The text (templated, with the callback's context: ``ti``, ``dag_run``, ``exception``
         ...). Default: what failed or succeeded, the run, the try, the error and the log URL.
@@ -121,6 +123,8 @@ class SignalWireNotifier(BaseNotifier):
             raise SignalWireConfigError(f"max_segments is {max_segments!r}: use a whole number, 1 to 10.")
         if not 1 <= max_segments <= MAX_SEGMENTS:
             raise SignalWireConfigError(f"max_segments is {max_segments}: use 1 to {MAX_SEGMENTS}.")
+        check_literal(to, parse_numbers, "SignalWireNotifier: to")
+        check_literal(from_, e164, "SignalWireNotifier: from_")
         self.to = to
         self.from_ = from_
         self.body = body

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.operators._phone_numbers import check_literal, check_number
 from airflow_provider_signalwire.operators._window import (
     EVERYTHING,
     FROM_INTERVAL,
@@ -36,7 +37,10 @@ if TYPE_CHECKING:
     from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
 
 COMPAT_API = "/api/laml/2010-04-01"
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # the shape only; e164() checks numbers (ASCII digits)
+# SignalWire's Message resource: "body: The text of the message. Up to 1600 characters long."
+# (compatibility-api.yaml, Message schema; the create request's Body declares no maxLength.)
+MAX_BODY_CHARS = 1600
 RATE_LIMIT_CODES = ("20429",)
 # Backoff after SignalWire refused a message for its rate (on top of the hook's own retries).
 RATE_LIMIT_BACKOFF_S = 2.0
@@ -51,18 +55,14 @@ def compat_path(project_id: str, resource: str, sid: str | None = None) -> str:
 
 
 def e164(value: Any, name: str) -> str:
-    """``value`` as an E.164 number (``+`` and 2 to 15 digits); spaces, dashes, dots, parentheses dropped."""
-    text = re.sub(r"[\s\-().]", "", str(value)) if isinstance(value, (str, int)) else None
-    if not text or not E164.match(text):
-        raise SignalWireConfigError(
-            f"{name}: {value!r} is not an E.164 phone number: write it as + and the country code, then "
-            "the number, e.g. '+15551234567'. Nothing was sent."
-        )
-    return text
+    """``value`` as an E.164 number: ASCII digits, the right length for its country and a number that
+    country uses (libphonenumber's data); spaces, dashes, dots, parentheses dropped. Raises
+    :class:`SignalWireConfigError` naming ``name``, the country and what is wrong."""
+    return check_number(value, name)
 
 
 def parse_numbers(value: Any, name: str) -> list[str]:
-    """One number, a list, or a rendered list (``"['+1555...', '+1555...']"`` or comma separated).
+    """One number, a list, or a rendered list (``"['+1202...', '+1202...']"`` or comma separated).
 
     Every number is checked first; one bad number raises naming it, so nothing is sent. Repeats are
     dropped (each recipient gets one message).
@@ -70,12 +70,20 @@ def parse_numbers(value: Any, name: str) -> list[str]:
     items: Iterable[Any]
     if isinstance(value, str):
         text = value.strip()
+        parsed: Any = None
         if text.startswith(("[", "(")):
             try:
                 parsed = ast.literal_eval(text)
             except (ValueError, SyntaxError):
-                raise SignalWireConfigError(f"{name}: {value!r} is not a list of phone numbers.") from None
-            items = parsed if isinstance(parsed, (list, tuple)) else [parsed]
+                if text.startswith("["):
+                    raise SignalWireConfigError(
+                        f"{name}: {value!r} is not a list of phone numbers."
+                    ) from None
+                # "(202) 555-0123": an area code in brackets, not a tuple
+        if isinstance(parsed, (list, tuple)):
+            items = parsed
+        elif parsed is not None:
+            items = [parsed]
         else:
             items = [part.strip() for part in re.split(r"[,;]", text)]
     elif isinstance(value, (list, tuple)):
@@ -111,6 +119,19 @@ def url_list(value: Any, name: str) -> list[str]:
     if bad:
         raise SignalWireConfigError(f"{name}: {bad[0]!r} is not an http(s) URL. Nothing was sent.")
     return urls
+
+
+def check_body(value: Any, name: str = "body") -> None:
+    """Refuse a text longer than SignalWire accepts (:data:`MAX_BODY_CHARS`), before sending.
+
+    Counted in characters (code points), the spec's unit: the lenient count, so nothing SignalWire
+    might accept is refused here.
+    """
+    if value and len(str(value)) > MAX_BODY_CHARS:
+        raise SignalWireConfigError(
+            f"{name} is {len(str(value))} characters long: SignalWire accepts at most {MAX_BODY_CHARS} "
+            "in one message. Shorten it or send it as several messages. Nothing was sent."
+        )
 
 
 def parse_rfc2822(value: Any) -> datetime | None:
@@ -216,22 +237,26 @@ class SendMessageOperator(SignalWireBaseOperator):
     timeout, a connection dropped after sending): the task fails with :class:`SignalWireSendError`,
     saying which recipients were sent, which were not and which are unknown. Any other failure also
     stops the list there. An Airflow retry of the task sends the list again, unless ``deduplicate=True``:
-    then a message with the same to, from and body created since the DAG run started is returned
-    instead of sending another.
+    then, on a retry (try 2 or later), a message with the same to, from, body and number of media
+    created since the DAG run started is returned instead of sending another. A first try always sends:
+    no earlier try of it can have sent anything (so two tasks of one run each send their own message).
+
+    Numbers and a literal body are checked when the DAG is parsed; templated values when rendered.
 
     :param to: One E.164 number or a list (templated; a rendered list such as ``"['+1...', '+1...']"``
         or ``"+1..., +1..."`` works too).
     :param from_: The sending number, E.164 (templated).
-    :param body: The text (templated). ``body`` or ``media_url`` is required.
+    :param body: The text (templated), at most 1600 characters. ``body`` or ``media_url`` is required.
     :param media_url: One URL or a list of URLs of media to send as MMS (templated).
     :param status_callback: A URL SignalWire calls on each status change (templated).
     :param messages_per_second: Pace of a list (default 1, a long code's rate; more for toll-free or
         short codes).
-    :param deduplicate: Return an identical message created since the DAG run started instead of sending
-        again (for task retries).
+    :param deduplicate: On a task retry, return an identical message (to, from, body, number of media)
+        created since the DAG run started instead of sending again. SignalWire does not return a
+        message's media URLs, so two MMS with the same text and as many media count as identical.
     :param signalwire_conn_id: The SignalWire connection to use.
     :return: One dict per recipient, in order: ``{"to", "sid", "status", "deduplicated"}``.
-    :raises SignalWireConfigError: before sending, for a bad number, URL or missing body.
+    :raises SignalWireConfigError: before sending, for a bad number, URL, a missing or too long body.
     :raises SignalWireSendError: when a message could not be sent (see above).
     """
 
@@ -256,6 +281,9 @@ class SendMessageOperator(SignalWireBaseOperator):
             raise SignalWireConfigError(f"{self.task_id}: messages_per_second must be above 0.")
         if not body and not media_url:
             raise SignalWireConfigError(f"{self.task_id}: give body or media_url (or both).")
+        check_literal(to, parse_numbers, f"{self.task_id}: to")
+        check_literal(from_, e164, f"{self.task_id}: from_")
+        check_literal(body, check_body, f"{self.task_id}: body")
         self.to = to
         self.from_ = from_
         self.body = body
@@ -273,6 +301,7 @@ class SendMessageOperator(SignalWireBaseOperator):
         body = self.body or None
         if not body and not media:
             raise SignalWireConfigError("body and media_url rendered empty: nothing to send.")
+        check_body(body)
         form: dict[str, Any] = {"From": sender}
         if body:
             form["Body"] = body
@@ -282,10 +311,12 @@ class SendMessageOperator(SignalWireBaseOperator):
             form["StatusCallback"] = self.status_callback
 
         results: dict[str, dict[str, Any]] = {}
-        if self.deduplicate:
+        if self.deduplicate and first_try(context):
+            self.log.info("%s: first try, so nothing of it to find already sent; sending.", self.task_id)
+        elif self.deduplicate:
             since = run_started(context)
             for number in recipients:
-                found = find_identical(self.hook, number, sender, body, since)
+                found = find_identical(self.hook, number, sender, body, since, media)
                 if found is not None:
                     self.log.info(
                         "%s: message %s to %s (%s) already created in this DAG run; not sending again.",
@@ -322,18 +353,43 @@ def run_started(context: Context) -> datetime:
     return started.replace(microsecond=0)
 
 
+def first_try(context: Context) -> bool:
+    """Whether this is the task instance's first try (False when the context does not say)."""
+    ti = context.get("ti") or context.get("task_instance")
+    try_number = getattr(ti, "try_number", None)
+    return isinstance(try_number, int) and not isinstance(try_number, bool) and try_number <= 1
+
+
 def find_identical(
-    hook: SignalWireHook, to: str, from_: str, body: str | None, since: datetime
+    hook: SignalWireHook,
+    to: str,
+    from_: str,
+    body: str | None,
+    since: datetime,
+    media: Sequence[str] | None = None,
 ) -> dict[str, Any] | None:
-    """The newest message to ``to`` from ``from_`` with this body created at or after ``since``."""
+    """The newest message to ``to`` from ``from_`` with this body and as many media (``num_media``;
+    SignalWire does not return the media URLs) created at or after ``since``."""
     path = compat_path(hook.settings.project_id, "Messages")
     for message in hook.paginate(path, params={"To": to, "From": from_}, page_size=50):
         created = parse_rfc2822(message.get("date_created"))
         if created is not None and created < since:
             return None  # newest first: everything after this is older
-        if created is not None and (message.get("body") or None) == body:
+        if (
+            created is not None
+            and (message.get("body") or None) == body
+            and _num_media(message) == len(media or ())
+        ):
             return message
     return None
+
+
+def _num_media(message: dict[str, Any]) -> int | None:
+    """``num_media`` as a number (the Compatibility API may send it as a string); None if unreadable."""
+    try:
+        return int(message.get("num_media") or 0)
+    except (TypeError, ValueError):
+        return None
 
 
 def send_each(

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.operators._phone_numbers import check_literal
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator, rendered_bool
 from airflow_provider_signalwire.operators.messaging import compat_path, day_filter, e164, list_window
 
@@ -29,7 +30,8 @@ class MakeCallOperator(SignalWireBaseOperator):
     Give exactly one of ``url`` (where SignalWire fetches the cXML) and ``twiml`` (the cXML itself,
     inline). The POST is never repeated after an answer that leaves its outcome unknown (HTTP 500, a
     read timeout): the task fails and says to check the space's calls before placing it again. Wait for
-    the call to end with ``CallStatusSensor``.
+    the call to end with ``CallStatusSensor``. Literal numbers are checked when the DAG is parsed,
+    templated ones when rendered.
 
     :param to: The number to call, E.164, or a ``sip:`` address (templated).
     :param from_: The calling number, E.164 (templated).
@@ -67,6 +69,8 @@ class MakeCallOperator(SignalWireBaseOperator):
             raise SignalWireConfigError(
                 f"{self.task_id}: timeout is {timeout!r}: use whole seconds, 1 or more."
             )
+        check_literal(to, call_address, f"{self.task_id}: to")
+        check_literal(from_, e164, f"{self.task_id}: from_")
         self.to = to
         self.from_ = from_
         self.url = url

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # ASCII digits only: \d would match any script's digits
 ROOM_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 ALL_SCOPES = (
     "calling",

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 FAILURE_DAG = "signalwire_failure_sms"
 DELIVERY_DAG = "signalwire_send_and_wait"
-ON_CALL = "+15551230000"  # the failure DAG's default param
+ON_CALL = "+12025550100"  # the failure DAG's default param
 DEADLINE_S = 240
 
 
@@ -58,7 +58,7 @@ def test_failure_callback_logs_a_send_error_and_keeps_the_task_error(
     before = len(fake_space.requests)
     with timed(f"messaging: airflow dags test {FAILURE_DAG} (SMS answered 500)"):
         result = airflow("dags", "test", FAILURE_DAG, env=env, timeout=300)
-    assert "SMS notification could not be sent to +15551230000" in result.output, str(result)
+    assert "SMS notification could not be sent to +12025550100" in result.output, str(result)
     assert "ValueError: orders feed is empty" in result.output, str(result)
     assert [status for _, status in _sms(fake_space, before)] == [500]  # never repeated
 

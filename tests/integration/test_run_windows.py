@@ -32,8 +32,8 @@ DAG_FILE = textwrap.dedent(
     with DAG("signalwire_windows", schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as dag:
         made = MakeCallOperator(
             task_id="call",
-            to="+15551230001",
-            from_="+15557650000",
+            to="+12025550131",
+            from_="+12025550150",
             twiml="<Response><Say>Hi</Say></Response>",
         )
         listed = ListCallsOperator(task_id="list_calls")

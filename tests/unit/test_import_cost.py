@@ -82,3 +82,18 @@ def test_the_check_catches_a_stray_import():
     flagged = not_allowed(stray)
     assert "airflow_provider_signalwire.hooks.signalwire" in flagged
     assert "xml.dom.minidom" in flagged
+
+
+def test_phonenumbers_loads_only_when_a_number_is_checked():
+    # Importing every DAG-facing module (operators, notifier) leaves libphonenumber's data unloaded ...
+    assert not [m for m in added_modules(DAG_FACING) if m.split(".")[0] == "phonenumbers"]
+    # ... and the first number checked loads it (so the line above can see it when it is imported).
+    code = (
+        "import sys\n"
+        "from airflow_provider_signalwire.operators.messaging import e164\n"
+        "before = 'phonenumbers' in sys.modules\n"
+        "e164('+12025550123', 'to')\n"
+        "print(before, 'phonenumbers' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1].split() == ["False", "True"]

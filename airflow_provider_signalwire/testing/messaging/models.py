@@ -185,9 +185,9 @@ class MessagingBackend(Backend):
         count_arg("n", n)
         end = end or self.now().replace(microsecond=0)
         start = start or end - timedelta(hours=1)
-        fields = {"From": "+15557650000"}
+        fields = {"From": "+12025550150"}
         return [
-            self.create_message({**fields, "To": f"+1555123{k:04d}", "Body": f"Seeded message {k + 1}"}, when)
+            self.create_message({**fields, "To": f"+1202555{k:04d}", "Body": f"Seeded message {k + 1}"}, when)
             for k, when in enumerate(spread(n, start, end))
         ]
 

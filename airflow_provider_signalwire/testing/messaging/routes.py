@@ -17,6 +17,7 @@ from airflow_provider_signalwire.testing.paging import paginate_compat
 from airflow_provider_signalwire.testing.util import E164
 
 router = APIRouter()
+MAX_BODY_CHARS = 1600
 MESSAGING = ("messaging",)
 
 
@@ -33,7 +34,8 @@ def _refuse(code: int, message: str) -> FakeHTTPError:
 @router.post(ACCOUNT + "/Messages")
 async def create_message(request: Request, account_sid: str) -> Any:
     """Send a message: ``To`` (E.164) and ``From`` (E.164) or ``MessagingServiceSid``, plus
-    ``Body`` and/or ``MediaUrl``.  Invalid numbers answer 422 (codes 21211 / 21212)."""
+    ``Body`` and/or ``MediaUrl``.  Invalid numbers answer 422 (codes 21211 / 21212), a body over 1600
+    characters 422 (21617)."""
     backend = messaging(request, account_sid)
     form = await form_body(request)
     to, from_ = form.get("To"), form.get("From")
@@ -47,6 +49,8 @@ async def create_message(request: Request, account_sid: str) -> Any:
         raise _refuse(21212, f"Invalid 'From' Phone Number: {from_}")
     if not form.get("Body") and not form.get("MediaUrl"):
         raise _refuse(21602, "Message body is required.")
+    if len(str(form.get("Body") or "")) > MAX_BODY_CHARS:  # the spec's Message body: "Up to 1600"
+        raise _refuse(21617, f"The message body exceeds the {MAX_BODY_CHARS} character limit.")
     return JSONResponse(backend.create_message(form).render(), status_code=201)
 
 

@@ -181,9 +181,9 @@ class VoiceBackend(Backend):
         count_arg("n", n)
         end = end or self.now().replace(microsecond=0)
         start = start or end - timedelta(hours=1)
-        fields = {"From": "+15557650000", "Url": "https://example.com/laml.xml"}
+        fields = {"From": "+12025550150", "Url": "https://example.com/laml.xml"}
         return [
-            self.create_call({**fields, "To": f"+1555123{k:04d}"}, when)
+            self.create_call({**fields, "To": f"+1202555{k:04d}"}, when)
             for k, when in enumerate(spread(n, start, end))
         ]
 

@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
 from airflow_provider_signalwire.operators.voice import GetCallOperator, ListCallsOperator, MakeCallOperator
 
-FROM = "+15557650000"
+FROM = "+12025550150"
 TWIML = "<Response><Say>Disk full</Say></Response>"
 
 
@@ -24,29 +24,29 @@ TWIML = "<Response><Say>Disk full</Say></Response>"
 )
 def test_parse_time_checks(kwargs, message):
     with pytest.raises(SignalWireConfigError, match=message):
-        MakeCallOperator(task_id="call", to="+15551230001", from_=FROM, **kwargs)
+        MakeCallOperator(task_id="call", to="+12025550101", from_=FROM, **kwargs)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"to": "5551230001", "twiml": TWIML}, "to: '5551230001' is not an E.164"),
+        ({"to": "2025550101", "twiml": TWIML}, "to: '2025550101' is not an E.164"),
         ({"from_": "x", "twiml": TWIML}, "from_"),
         ({"twiml": "https://example.com/a.xml"}, "for a URL use url="),
         ({"url": "example.com/a.xml"}, "not an http"),
     ],
 )
 def test_rendered_values_are_checked_before_calling(signalwire_space, kwargs, message):
-    kwargs = {"to": "+15551230001", "from_": FROM, **kwargs}
+    kwargs = {"to": "+12025550101", "from_": FROM, **kwargs}
     with pytest.raises(SignalWireConfigError, match=message):
         MakeCallOperator(task_id="call", **kwargs).execute({})
     assert signalwire_space.requests == []
 
 
 def test_call_with_inline_cxml_then_get_it(signalwire_space):
-    op = MakeCallOperator(task_id="call", to="+15551230001", from_=FROM, twiml=TWIML, timeout=30, record=True)
+    op = MakeCallOperator(task_id="call", to="+12025550101", from_=FROM, twiml=TWIML, timeout=30, record=True)
     call = op.execute({})
-    assert call["status"] == "queued" and call["to"] == "+15551230001"
+    assert call["status"] == "queued" and call["to"] == "+12025550101"
     form = parse_qs(signalwire_space.requests[-1].body)
     assert form["Twiml"] == [TWIML] and form["Timeout"] == ["30"] and form["Record"] == ["true"]
     assert "Url" not in form
@@ -64,7 +64,7 @@ def test_no_repeat_after_a_500(signalwire_space):
     prefix = f"/api/laml/2010-04-01/Accounts/{signalwire_space.project_id}/Calls"
     signalwire_space.inject_fault(prefix, "500", count=1, method="POST")
     with pytest.raises(SignalWireAPIError, match="500"):
-        MakeCallOperator(task_id="call", to="+15551230001", from_=FROM, twiml=TWIML).execute({})
+        MakeCallOperator(task_id="call", to="+12025550101", from_=FROM, twiml=TWIML).execute({})
     assert len(signalwire_space.requests) == 1
 
 
@@ -77,10 +77,10 @@ def test_list_calls_window_and_filters(signalwire_space):
     assert "StartTime>" in signalwire_space.requests[-1].query
     assert len(op.execute({})) == 6  # no data interval: every call
     day = (now - timedelta(hours=4)).date().isoformat()  # the UTC day call 2 started
-    filtered = ListCallsOperator(task_id="l", to="+15551230002", status="completed", start_time=day)
-    assert [c["to"] for c in filtered.execute({})] == ["+15551230002"]
+    filtered = ListCallsOperator(task_id="l", to="+12025550002", status="completed", start_time=day)
+    assert [c["to"] for c in filtered.execute({})] == ["+12025550002"]
     assert signalwire_space.requests[-1].query == {
-        "To": "+15551230002",
+        "To": "+12025550002",
         "Status": "completed",
         "StartTime": day,
     }
