@@ -53,9 +53,10 @@ class _IfExistsMixin:
 
     def _exists_error(self, kind: str, name: str, err: SignalWireAPIError) -> AirflowFailException:
         return AirflowFailException(
-            f"{self.task_id}: a video {kind} named {name!r} already exists ({err}). Pass "
-            "if_exists='reuse' to use it as it is, or if_exists='update' to apply this task's settings "
-            "to it, so reruns of the task succeed."
+            f"{self.task_id}: a video {kind} named {name!r} already exists in this space, and if_exists is "
+            f"'error' (the default). Pass if_exists='reuse' to use the {kind} as it is, or "
+            "if_exists='update' to apply this task's settings to it, so reruns of the task succeed "
+            f"({err})."
         )
 
 
