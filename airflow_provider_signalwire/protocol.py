@@ -13,13 +13,14 @@ import json
 import math
 import random
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, quote, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
 
 from airflow_provider_signalwire import __version__
 
@@ -583,13 +584,26 @@ class Failure(NamedTuple):
     detail: str = ""  # e.g. the host that does not resolve; never holds a secret
 
 
+# ``detail`` of a "dns" Failure when the resolver could not answer (EAI_AGAIN): worth another try. Any
+# other DNS failure means the name does not exist, and it will not exist a second later either.
+DNS_TRY_AGAIN = "the resolver did not answer; it may be temporary"
+
+
+def dns_failure(errno: int | None) -> Failure:
+    """The :class:`Failure` for a failed name lookup, from the resolver's ``gaierror.errno``."""
+    if errno == socket.EAI_AGAIN:
+        return Failure("dns", sent=False, detail=DNS_TRY_AGAIN)
+    return Failure("dns", sent=False)
+
+
 def should_retry(method: str, *, status: int | None = None, failure: Failure | None = None) -> bool:
     """Whether one failed attempt may be sent again.
 
     Idempotent methods are retried on 429/5xx and transport failures. POST and PATCH only when the
     server certainly did not act: 429 or 503, or a connection that was never established. Never
     after a 500 or a read timeout, so a retry cannot create a second room or send a second SMS.
-    TLS failures and requests that could not be built are never retried.
+    TLS failures, requests that could not be built and host names that do not exist are never
+    retried (a DNS failure is retried only when the resolver did not answer: :data:`DNS_TRY_AGAIN`).
     """
     method = method.upper()
     idempotent = method in IDEMPOTENT_METHODS
@@ -600,6 +614,8 @@ def should_retry(method: str, *, status: int | None = None, failure: Failure | N
     if failure is not None:
         if failure.kind in ("tls", "invalid"):
             return False  # a certificate problem or a malformed request does not go away by retrying
+        if failure.kind == "dns":
+            return failure.detail == DNS_TRY_AGAIN  # a name that does not exist is not worth waiting for
         return idempotent or not failure.sent
     return False
 
@@ -1136,7 +1152,10 @@ FAILURE_WORDS = {
 def failure_reason(failure: Failure, host: str, timeout: float) -> str:
     """The one-line cause of a transport failure, naming the host (never a secret)."""
     if failure.kind == "dns":
-        return f"could not connect: {urlsplit('//' + host).hostname or host} does not resolve"
+        name = urlsplit("//" + host).hostname or host
+        if failure.detail == DNS_TRY_AGAIN:
+            return f"could not connect: the DNS lookup of {name} failed ({DNS_TRY_AGAIN})"
+        return f"could not connect: {name} does not resolve"
     if failure.kind == "refused":
         return f"could not connect: {host} refused the connection"
     if failure.kind == "timeout":
@@ -1169,6 +1188,20 @@ def failure_hint(failure: Failure, method: str, host: str, where: str = "this wo
     return hint
 
 
+_ROOM_BY_KEY = re.compile(r"/api/video/rooms/([^/]+)/?")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def _room_name_in(path: str) -> str | None:
+    """The room name in ``/api/video/rooms/{name}`` (SignalWire looks rooms up by id or by name), or
+    None when the path is anything else or its segment is an id (SignalWire's ids are UUIDs)."""
+    match = _ROOM_BY_KEY.fullmatch(path)
+    if match is None:
+        return None
+    key = unquote(match.group(1))
+    return None if _UUID.fullmatch(key) else shorten(key, 100)
+
+
 def status_hint(status: int, path: str, host: str, location: str | None = None) -> str | None:
     """What to check after an error status, in words a user can act on."""
     if 300 <= status < 400:
@@ -1186,6 +1219,12 @@ def status_hint(status: int, path: str, host: str, location: str | None = None) 
             )
         return f"The token is valid but not allowed here: check {scope_text} (space > API > tokens)."
     if status == 404:
+        name = _room_name_in(path)
+        if name is not None:
+            return (
+                f"No room named {name!r} in this space: check the name, or list rooms with "
+                "ListVideoRoomsOperator"
+            )
         return "Check the path and the id in it"
     if status == 429:
         return "Rate limited by SignalWire; lower the call rate or raise max_retries"

@@ -7,7 +7,8 @@ file per window, exactly once (Airflow 3.3).
 minutes (records that reach SignalWire's listing a little late are not missed), and the watermark moves
 only once the file is in place, so a failed run is simply retried. The first run starts at 00:00 UTC
 the day before it runs. Files are named by their window (``{window_start}_{window_end}.jsonl``) under
-the Airflow Variable ``signalwire_exports`` (default ``file:///tmp/signalwire-exports``), in
+the Airflow Variable ``signalwire_exports`` (default: ``SIGNALWIRE_EXPORTS_URL``, else a
+``signalwire-exports`` folder in the temp directory), in
 ``incremental/voice/``. Each file is announced as an event of that asset, with its path, record count
 and window in the event's ``extra``: ``signalwire_logs_downstream`` runs on it.
 
@@ -19,6 +20,8 @@ Runs unchanged on a real space (set the ``signalwire_default`` connection) and o
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +33,11 @@ from airflow_provider_signalwire.transfers.logs import SignalWireLogsToStorageOp
 
 # The asset the exports feed; signalwire_logs_downstream.py schedules on the same name.
 VOICE_LOGS = Asset("signalwire-voice-logs")
-ROOT = "{{ var.value.get('signalwire_exports', 'file:///tmp/signalwire-exports') }}/incremental/voice"
+# The Variable wins; else SIGNALWIRE_EXPORTS_URL; else a folder in the temp directory.
+EXPORTS_URL = os.environ.get(
+    "SIGNALWIRE_EXPORTS_URL", f"file://{tempfile.gettempdir()}/signalwire-exports"
+).rstrip("/")
+ROOT = f"{{{{ var.value.get('signalwire_exports', {EXPORTS_URL!r}) }}}}/incremental/voice"
 
 if AIRFLOW_V_3_3_PLUS:
     window: dict[str, Any] = {

@@ -2,7 +2,8 @@
 Every night, land yesterday's SignalWire logs (voice, messaging, fax, video, conferences) as JSON Lines
 files, one per family and day, exactly once. ``catchup=True`` fills the last few days on first start.
 
-The files go under the Airflow Variable ``signalwire_exports`` (default ``file:///tmp/signalwire-exports``;
+The files go under the Airflow Variable ``signalwire_exports`` (default: ``SIGNALWIRE_EXPORTS_URL``, else a
+``signalwire-exports`` folder in the temp directory;
 an ``s3://`` or ``gs://`` URL works the same with that filesystem's provider installed), as
 ``<root>/<day>/<family>.jsonl``. Each file written is announced on the asset alias
 ``signalwire-log-exports``, so a DAG with ``schedule=[AssetAlias("signalwire-log-exports")]`` runs after
@@ -13,6 +14,8 @@ Runs unchanged on a real space (set the ``signalwire_default`` connection) and o
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import datetime, timedelta, timezone
 
 import airflow
@@ -26,7 +29,11 @@ from airflow_provider_signalwire.transfers.logs import SignalWireLogsToStorageOp
 NIGHTLY = CronDataIntervalTimetable("0 0 * * *", timezone="UTC")
 # Catch up a few days on first start (a start date that moves with the day keeps the example short).
 START = (datetime.now(timezone.utc) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
-ROOT = "{{ var.value.get('signalwire_exports', 'file:///tmp/signalwire-exports') }}"
+# The Variable wins; else SIGNALWIRE_EXPORTS_URL; else a folder in the temp directory.
+EXPORTS_URL = os.environ.get(
+    "SIGNALWIRE_EXPORTS_URL", f"file://{tempfile.gettempdir()}/signalwire-exports"
+).rstrip("/")
+ROOT = f"{{{{ var.value.get('signalwire_exports', {EXPORTS_URL!r}) }}}}"
 # The day exported: the data interval's start (not `ds`: a manual run with a logical date exports the
 # interval before that date). A run without a logical date (triggered from the Airflow 3 UI or REST API)
 # has no data interval: the operator then exports the UTC day before the run was due.

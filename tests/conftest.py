@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures import PROJECT, TOKEN
+from tests.tmp_guard import _no_writes_to_the_system_temp_dir, _temp_dir_of_the_session  # noqa: F401
 
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")

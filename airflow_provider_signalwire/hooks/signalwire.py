@@ -47,6 +47,7 @@ from airflow_provider_signalwire.protocol import (
     check_headers,
     check_method,
     check_origin,
+    dns_failure,
     download_host_allowed,
     encode_body,
     encode_fields,
@@ -216,7 +217,7 @@ def classify_requests_error(exc: BaseException) -> Failure:
         return Failure("timeout", sent=True)
     causes = list(_causes(exc))
     if any(isinstance(c, urllib3.exceptions.NameResolutionError | socket.gaierror) for c in causes):
-        return Failure("dns", sent=False)
+        return dns_failure(next((c.errno for c in causes if isinstance(c, socket.gaierror)), None))
     if any(isinstance(c, ConnectionRefusedError) for c in causes):
         return Failure("refused", sent=False)
     if any(isinstance(c, urllib3.exceptions.NewConnectionError) for c in causes):

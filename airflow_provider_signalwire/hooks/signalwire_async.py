@@ -39,6 +39,7 @@ from airflow_provider_signalwire.protocol import (
     check_headers,
     check_method,
     check_origin,
+    dns_failure,
     encode_body,
     encode_fields,
     failure_reason,
@@ -140,7 +141,7 @@ def classify_aiohttp_error(exc: BaseException) -> Failure:
     if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError | ssl.SSLError):
         return Failure("tls", sent=False)
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return Failure("dns", sent=False)
+        return dns_failure(exc.os_error.errno)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return Failure("connect", sent=False, detail="connect timeout")
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -148,7 +149,7 @@ def classify_aiohttp_error(exc: BaseException) -> Failure:
         if isinstance(os_error, ConnectionRefusedError):
             return Failure("refused", sent=False)
         if type(os_error).__name__ == "gaierror":
-            return Failure("dns", sent=False)
+            return dns_failure(os_error.errno)
         return Failure("connect", sent=False)
     if isinstance(exc, TimeoutError | asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         return Failure("timeout", sent=True)

@@ -62,9 +62,10 @@ class _IfExistsMixin:
 
     def _exists_error(self, kind: str, name: str, err: SignalWireAPIError) -> AirflowFailException:
         return AirflowFailException(
-            f"{self.task_id}: a video {kind} named {name!r} already exists ({err}). Pass "
-            "if_exists='reuse' to use it as it is, or if_exists='update' to apply this task's settings "
-            "to it, so reruns of the task succeed."
+            f"{self.task_id}: a video {kind} named {name!r} already exists in this space, and if_exists is "
+            f"'error' (the default). Pass if_exists='reuse' to use the {kind} as it is, or "
+            "if_exists='update' to apply this task's settings to it, so reruns of the task succeed "
+            f"({err})."
         )
 
 
@@ -245,8 +246,10 @@ class UpdateVideoRoomOperator(SignalWireBaseOperator):
     Change a video room's settings (``PUT /api/video/rooms/{id}``); settings left ``None`` are kept.
 
     :param room_id: The room's id (templated).
-    :param settings: The same settings as :class:`CreateVideoRoomOperator` takes, as keyword arguments
-        (``display_name``, ``max_members``, ``layout`` ... each templated). A room's name cannot change.
+    :param settings: The same settings as :class:`CreateVideoRoomOperator` takes, as keyword arguments,
+        each templated: ``display_name``, ``description``, ``max_members``, ``quality``, ``join_from``,
+        ``join_until``, ``remove_at``, ``remove_after_seconds_elapsed``, ``layout``, ``record_on_start``,
+        ``enable_room_previews``, ``meta``, ``sync_audio_video``. A room's name cannot change.
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: The updated room dict.
     """
@@ -946,7 +949,8 @@ class CreateVideoConferenceOperator(_IfExistsMixin, SignalWireBaseOperator):
     :param enable_room_previews: Generate preview videos (templated).
     :param enable_chat: Group chat (templated).
     :param dark_primary: Theme colors as ``#RRGGBB`` (templated), also ``dark_background``,
-        ``dark_foreground``, ``dark_success``, ``dark_negative`` and the same five ``light_*``.
+        ``dark_foreground``, ``dark_success``, ``dark_negative`` and ``light_primary``,
+        ``light_background``, ``light_foreground``, ``light_success``, ``light_negative``.
     :param if_exists: ``"error"`` (default), ``"reuse"`` or ``"update"``, as for rooms.
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: The conference dict.

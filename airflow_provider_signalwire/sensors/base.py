@@ -63,6 +63,8 @@ class SignalWireStatusSensor(BaseSensorOperator):
     (:class:`SignalWireSensorFailure`, skipped instead with ``soft_fail=True``).
 
     :param signalwire_conn_id: The SignalWire connection to use.
+    :param success_statuses: Statuses that end the wait (default: the resource kind's own; each sensor
+        documents its default).
     :param deferrable: Wait in the triggerer instead of a worker slot (default: Airflow's
         ``[operators] default_deferrable``).
     :param poke_interval: Seconds between polls (Airflow's default: 60).

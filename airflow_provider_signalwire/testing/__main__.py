@@ -1,7 +1,9 @@
 """Command line: ``python -m airflow_provider_signalwire.testing serve|demo``.
 
 ``serve`` starts a fake space, prints the ``export AIRFLOW_CONN_SIGNALWIRE_DEFAULT='...'``
-line (JSON form) and the ``airflow connections test`` command to try, and runs until Ctrl-C.
+line (JSON form), ``export AIRFLOW__CORE__TEST_CONNECTION=Enabled`` (Airflow disables connection
+tests by default) and the ``airflow connections test`` command to try, and runs until Ctrl-C or
+SIGTERM.
 Subcommands are argparse subparsers: add one with a ``_add_<name>(subparsers)`` function
 registered in :func:`build_parser`.
 """
@@ -20,21 +22,24 @@ from typing import Any
 def _serve(args: argparse.Namespace) -> int:
     from airflow_provider_signalwire.testing.space import FakeSignalWireSpace
 
-    space = FakeSignalWireSpace(seed=args.seed)
-    space.start(port=args.port)
-    print(f"export AIRFLOW_CONN_SIGNALWIRE_DEFAULT={shlex.quote(space.airflow_conn_json())}", flush=True)
-    print("airflow connections test signalwire_default   # then try the connection", flush=True)
-    print(f"# API: {space.base_url}  media: {space.media_base_url}", flush=True)
-    print(f"# project: {space.project_id}  CA bundle: {space.ca_bundle}", flush=True)
-    print("# Ctrl-C to stop", flush=True)
     stop = threading.Event()
 
     def handler(signum: int, frame: Any) -> None:
         stop.set()
 
+    # Before start(): a signal during start-up still ends in stop(), which removes the temp files.
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+    space = FakeSignalWireSpace(seed=args.seed)
     try:
+        space.start(port=args.port)
+        print(f"export AIRFLOW_CONN_SIGNALWIRE_DEFAULT={shlex.quote(space.airflow_conn_json())}", flush=True)
+        # Airflow refuses `airflow connections test` (and the UI's Test button) unless this is set.
+        print("export AIRFLOW__CORE__TEST_CONNECTION=Enabled", flush=True)
+        print("airflow connections test signalwire_default   # then try the connection", flush=True)
+        print(f"# API: {space.base_url}  media: {space.media_base_url}", flush=True)
+        print(f"# project: {space.project_id}  CA bundle: {space.ca_bundle}", flush=True)
+        print("# Ctrl-C to stop", flush=True)
         while not stop.wait(0.5):
             pass
     finally:
@@ -54,10 +59,17 @@ def _add_serve(subparsers: Any) -> None:
     p.set_defaults(func=_serve)
 
 
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    """SIGTERM as a normal exit: ``with`` blocks and ``finally`` clauses remove the temp files."""
+    sys.exit(128 + signum)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from airflow_provider_signalwire.testing.demo import run_demo
+
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # SIGINT already raises KeyboardInterrupt
 
     folder = Path(args.dags_folder) if args.dags_folder else None
     return run_demo(dag_id=args.dag_id, dags_folder=folder, verbose=args.verbose)

@@ -57,6 +57,9 @@ def _summarise(value: Any) -> str:
         if "room_name" in value:  # CreateVideoRoomTokenOperator without return_token: the settings only
             room = value["room_name"]
             return f"room token for {room!r} minted; not in XCom (return_token=True puts it there)"
+        if "deleted" in value and "id" in value:  # the delete operators; by id, the name is not known
+            what = f"{value['name']!r} (id {value['id']})" if value.get("name") else f"id {value['id']}"
+            return f"deleted {what}" if value["deleted"] else f"{what} was already gone"
         if "name" in value and "id" in value:
             return f"room {value['name']!r} (id {value['id']})"
     return json.dumps(value)[:80]
@@ -113,10 +116,12 @@ def _next_steps(dag_id: str, dags_folder: Path) -> str:
     return f"""
 Next:
   - Your own DAG on the fake space: `python -m airflow_provider_signalwire.testing serve --seed demo`
-    prints an `export AIRFLOW_CONN_SIGNALWIRE_DEFAULT=...` line; paste it into another shell and run
-    `airflow dags test <your_dag_id>` there.
+    prints `export AIRFLOW_CONN_SIGNALWIRE_DEFAULT=...` and `export AIRFLOW__CORE__TEST_CONNECTION=Enabled`
+    lines; paste them into another shell and run there `airflow db migrate` (once, for a fresh
+    AIRFLOW_HOME), `airflow connections test signalwire_default` and `airflow dags test <your_dag_id>`.
   - A real space: copy {dag_file} into your DAGs folder, then
       export AIRFLOW_CONN_SIGNALWIRE_DEFAULT='signalwire://PROJECT_ID:API_TOKEN@example.signalwire.com'
+      export AIRFLOW__CORE__TEST_CONNECTION=Enabled   # Airflow disables connection tests by default
       airflow connections test signalwire_default
       airflow dags test {dag_id}
   - The provider's own checks, in a source checkout: make test"""

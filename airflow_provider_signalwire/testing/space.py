@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import shutil
@@ -91,6 +92,9 @@ class FakeSignalWireSpace:
         from airflow_provider_signalwire.testing.app import build_api_app, build_media_app
 
         self._tmpdir = tempfile.mkdtemp(prefix="fake-signalwire-")
+        # Removed at interpreter exit even if stop() is never called; `serve` and `demo` turn SIGTERM
+        # and SIGINT into a normal exit, so an interrupted process leaves no files behind either.
+        atexit.register(self._remove_files)
         ca = trustme.CA()
         cert = ca.issue_cert("127.0.0.1", "localhost")
         tmp = Path(self._tmpdir)
@@ -145,6 +149,10 @@ class FakeSignalWireSpace:
                 self.stop()
                 raise RuntimeError(f"fake SignalWire space failed to start: {errors!r}")
             time.sleep(0.005)
+        # Both servers hold the certificate and key in their SSL contexts now: the private key stays on
+        # disk for the start-up only (the CA's key never touches it). ca.pem is public: clients need it.
+        cert_file.unlink(missing_ok=True)
+        key_file.unlink(missing_ok=True)
         if self._seed:
             self._apply_seed(self._seed)
         return self
@@ -160,6 +168,11 @@ class FakeSignalWireSpace:
                 log.warning("fake SignalWire servers did not stop within 10 s")
         self._thread = None
         self._servers = []
+        self._remove_files()
+
+    def _remove_files(self) -> None:
+        """Remove the temp folder of the CA bundle and server key (idempotent; also run at exit)."""
+        atexit.unregister(self._remove_files)
         if self._tmpdir:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None

@@ -162,6 +162,11 @@ def airflow_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str,
             # rich (Airflow's console) wraps at 80 columns when not on a tty; keep messages on one line.
             "COLUMNS": "400",
             "PYTHONUNBUFFERED": "1",
+            # The example DAGs write here, not in fixed folders of the system temp dir (a Variable
+            # signalwire_exports set by a test still wins).
+            "SIGNALWIRE_EXPORTS_URL": f"file://{home}/exports",
+            "SIGNALWIRE_RECORDINGS_URL": f"file://{home}/recordings/",
+            "TMPDIR": str(home),
         }
     )
     if extra:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import socket
 import struct
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -121,6 +122,11 @@ def test_settings_repr_hides_the_token():
         ({"failure": Failure("timeout", sent=True)}, True),
         ({"failure": Failure("dropped", sent=True)}, True),
         ({"failure": Failure("tls", sent=False)}, False),
+        ({"failure": Failure("dns", sent=False)}, False),  # the name does not exist: a retry cannot help
+        ({"failure": p.dns_failure(socket.EAI_NONAME)}, False),
+        ({"failure": p.dns_failure(socket.EAI_NODATA)}, False),
+        ({"failure": p.dns_failure(None)}, False),
+        ({"failure": p.dns_failure(socket.EAI_AGAIN)}, True),  # the resolver did not answer
     ],
 )
 def test_idempotent_calls_retry_on_transient_failures(when, expected):
@@ -139,6 +145,8 @@ def test_idempotent_calls_retry_on_transient_failures(when, expected):
         ({"failure": Failure("connect", sent=False)}, True),
         ({"failure": Failure("timeout", sent=True)}, False),
         ({"failure": Failure("dropped", sent=True)}, False),
+        ({"failure": p.dns_failure(socket.EAI_NONAME)}, False),
+        ({"failure": p.dns_failure(socket.EAI_AGAIN)}, True),  # nothing was sent
     ],
 )
 def test_post_and_patch_retry_only_when_the_server_did_not_act(when, expected):
@@ -514,3 +522,31 @@ def test_page_identity_of_plain_urls_is_exactly_what_parsing_gives(seed):
 def test_page_identity_of_the_links_hooks_build(url):
     assert p._PLAIN_URL.fullmatch(url) is not None
     assert p._page_identity(url) == _parsed_identity(url)
+
+
+ROOM_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+
+@pytest.mark.parametrize(
+    ("path", "wanted", "unwanted"),
+    [
+        # SignalWire looks a room up by id or by name on one path: a name gets a name's hint.
+        ("/api/video/rooms/standup", "No room named 'standup' in this space", "the id"),
+        ("/api/video/rooms/standup/", "ListVideoRoomsOperator", "the id"),
+        ("/api/video/rooms/daily%20standup", "No room named 'daily standup'", "the id"),
+        (f"/api/video/rooms/{ROOM_ID}", "the id in it", "No room named"),
+        (f"/api/video/rooms/{ROOM_ID.upper()}", "the id in it", "No room named"),
+        (f"/api/video/rooms/{ROOM_ID}/streams", "the id in it", "No room named"),
+        ("/api/video/conferences/abc", "the id in it", "No room named"),
+        ("/api/video/room_sessions/abc", "the id in it", "No room named"),
+        ("/api/laml/2010-04-01/Accounts/x/Calls/CA1.json", "the id in it", "No room named"),
+    ],
+)
+def test_a_404_hint_fits_a_lookup_by_name_or_by_id(path, wanted, unwanted):
+    hint = p.status_hint(404, path, "acme.signalwire.com")
+    assert wanted in hint and unwanted not in hint
+
+
+def test_a_404_hint_quotes_a_hostile_room_name_on_one_short_line():
+    hint = p.status_hint(404, "/api/video/rooms/" + "x%0Ay" * 200, "acme.signalwire.com")
+    assert "\n" not in hint and len(hint) < 250

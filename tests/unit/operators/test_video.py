@@ -79,6 +79,56 @@ def test_create_room_reruns_per_if_exists(signalwire_space):
 
 
 @pytest.mark.parametrize(
+    "operator",
+    [
+        pytest.param(lambda: CreateVideoRoomOperator(task_id="again", room_name="standup"), id="room"),
+        pytest.param(
+            lambda: CreateVideoConferenceOperator(
+                task_id="again", display_name="x", conference_name="standup"
+            ),
+            id="conference",
+        ),
+    ],
+)
+def test_a_taken_name_with_the_default_if_exists_says_how_to_rerun(signalwire_space, operator):
+    operator().execute({})
+    with pytest.raises(AirflowFailException) as caught:
+        operator().execute({})
+    message = str(caught.value)
+    assert message.startswith("again: a video ") and "named 'standup' already exists in this space" in message
+    assert "if_exists is 'error' (the default)" in message
+    assert "if_exists='reuse'" in message and "if_exists='update'" in message
+    assert "name_taken" in message  # SignalWire's own words stay, after the fix
+
+
+@pytest.mark.parametrize(
+    ("operator", "hint"),
+    [
+        pytest.param(
+            lambda: GetVideoRoomOperator(task_id="g", room_name="nope"),
+            "No room named 'nope' in this space: check the name, or list rooms with ListVideoRoomsOperator",
+            id="get-by-name",
+        ),
+        pytest.param(
+            lambda: DeleteVideoRoomOperator(task_id="d", room_name="nope", missing_ok=False),
+            "No room named 'nope' in this space",
+            id="delete-by-name",
+        ),
+        pytest.param(
+            lambda: GetVideoRoomOperator(task_id="g", room_id="3fa85f64-5717-4562-b3fc-2c963f66afa6"),
+            "Check the path and the id in it",
+            id="get-by-id",
+        ),
+    ],
+)
+def test_a_missing_room_gets_a_hint_for_how_it_was_looked_up(signalwire_space, operator, hint):
+    with pytest.raises(SignalWireAPIError, match="404") as caught:
+        operator().execute({})
+    assert caught.value.hint == hint or str(caught.value.hint).startswith(hint)
+    assert ("the id" in str(caught.value)) is ("the id" in hint)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "field", "fix"),
     [
         ({"room_name": "daily standup"}, "room_name", "letters, digits"),

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from airflow_provider_signalwire.testing.demo import EXAMPLE_DAGS_PACKAGE, default_dags_folder
+import pytest
+
+from airflow_provider_signalwire.testing.demo import EXAMPLE_DAGS_PACKAGE, _summarise, default_dags_folder
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -52,11 +54,48 @@ def test_demo_runs_the_example_dag_on_the_fake_space(tmp_path):
     assert "create_room      room 'airflow-demo-" in out, out
     assert "mint_room_token  room token " in out, out
     assert "list_rooms       4 items: airflow-demo-" in out, out
+    assert "delete_room      deleted id " in out, out  # the DAG deletes by id: no name to show
+    assert "None" not in out[out.index("What the tasks returned") : out.index("Rooms left")], out
     assert "-> 4" not in out.replace("-> 204", "")  # no 4xx on the way
     # It ends with what to do next.
     next_steps = out[out.index("\nNext:") :]
-    for hint in ("serve --seed demo", "AIRFLOW_CONN_SIGNALWIRE_DEFAULT=", "airflow dags test", "make test"):
+    for hint in (
+        "serve --seed demo",
+        "AIRFLOW_CONN_SIGNALWIRE_DEFAULT=",
+        "AIRFLOW__CORE__TEST_CONNECTION=Enabled",
+        "airflow db migrate",
+        "airflow dags test",
+        "make test",
+    ):
         assert hint in next_steps, next_steps
+    # Every `airflow connections test` it suggests comes after the setting that allows it.
+    for at in _indexes(next_steps, "airflow connections test"):
+        assert "export AIRFLOW__CORE__TEST_CONNECTION=Enabled" in next_steps[:at], next_steps
+
+
+def _indexes(text: str, part: str) -> list[int]:
+    found, at = [], text.find(part)
+    while at != -1:
+        found.append(at)
+        at = text.find(part, at + 1)
+    return found
+
+
+ROOM_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ({"id": ROOM_ID, "name": None, "deleted": True}, f"deleted id {ROOM_ID}"),
+        ({"id": ROOM_ID, "name": "standup", "deleted": True}, f"deleted 'standup' (id {ROOM_ID})"),
+        ({"id": ROOM_ID, "name": None, "deleted": False}, f"id {ROOM_ID} was already gone"),
+        ({"id": ROOM_ID, "deleted": True}, f"deleted id {ROOM_ID}"),  # e.g. a conference
+        ({"id": ROOM_ID, "name": "standup", "max_members": 20}, f"room 'standup' (id {ROOM_ID})"),
+    ],
+)
+def test_the_summary_of_a_return_value_never_says_none(value, shown):
+    assert _summarise(value) == shown
 
 
 def test_demo_without_example_dags_says_what_to_pass(tmp_path):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -317,6 +320,8 @@ def test_cli_serve() -> None:
         line = proc.stdout.readline().strip()
         prefix = "export AIRFLOW_CONN_SIGNALWIRE_DEFAULT="
         assert line.startswith(prefix)
+        # Airflow refuses `airflow connections test` unless [core] test_connection is Enabled: say so first.
+        assert proc.stdout.readline().strip() == "export AIRFLOW__CORE__TEST_CONNECTION=Enabled"
         assert proc.stdout.readline().startswith("airflow connections test signalwire_default")
         conn = json.loads(line[len(prefix) :].strip("'"))
         r = requests.get(
@@ -329,6 +334,79 @@ def test_cli_serve() -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def _lines_until(proc: subprocess.Popen[str], start: str, timeout: float = 60) -> list[str]:
+    """The process's output lines up to the first that starts with ``start``; fails, never hangs."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+            if line.startswith(start):
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    seen: list[str] = []
+    while not (seen and seen[-1].startswith(start)):
+        try:
+            seen.append(lines.get(timeout=timeout))
+        except queue.Empty:
+            pytest.fail(f"no line starting {start!r} within {timeout:g} s; got {seen}")
+    return seen
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_cli_serve_leaves_no_key_material_when_interrupted(tmp_path, signum) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # tempfile.mkdtemp() puts the CA and key here
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_signalwire.testing", "serve"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = _lines_until(proc, "# Ctrl-C to stop")
+        ca_bundle = Path(
+            next(line for line in lines if "CA bundle: " in line).split("CA bundle: ", 1)[1].strip()
+        )
+        folder = ca_bundle.parent
+        assert folder.parent == tmp_path and ca_bundle.is_file()
+        # The server's private key is on disk only while the servers load it; the CA's key never is.
+        assert sorted(p.name for p in folder.iterdir()) == ["ca.pem"]
+        proc.send_signal(signum)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_leaves_no_files_when_interrupted(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env["TMPDIR"] = str(tmp_path)  # the demo's AIRFLOW_HOME and the fake space's CA go here
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_signalwire.testing", "demo"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = _lines_until(proc, "Preparing a throwaway Airflow home")  # then Airflow is busy
+        assert lines[0].startswith("Fake SignalWire space on "), lines
+        assert len(list(tmp_path.iterdir())) == 2  # the Airflow home and the CA's folder
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_api_bodies_without_json_content_type_are_refused(signalwire_space):
