@@ -75,7 +75,8 @@ class ListVideoRoomsOperator(SignalWireBaseOperator):
 
     :param include_active_session: Include each room's active session, if any (templated).
     :param starts_after: Only rooms whose ``join_from`` is on or after this RFC 3339 date or datetime
-        (templated), e.g. ``"{{ data_interval_start }}"``.
+        (templated), e.g. ``"{{ data_interval_start if data_interval_start is defined else
+        dag_run.run_after }}"`` (runs without a logical date have no ``data_interval_start``).
     :param ends_before: Only rooms whose ``join_until`` is on or before this date or datetime
         (templated).
     :param page_size: Rooms per page, 1 to 1000 (SignalWire's default is 50).
