@@ -71,11 +71,17 @@ class LogFamily:
 
     def record_time(self, record: Mapping[str, Any]) -> datetime:
         """The moment that places ``record`` in a window; raises ValueError if it has none."""
+        rid = record.get("id") or record.get("sid") if isinstance(record, Mapping) else None
         for name in self.time_fields:
             value = record.get(name) if isinstance(record, Mapping) else None
             if value:
-                return parse_record_time(str(value))
-        rid = record.get("id") or record.get("sid") if isinstance(record, Mapping) else None
+                try:
+                    return parse_record_time(str(value))
+                except ValueError as err:
+                    raise ValueError(
+                        f"a {self.log_type} record ({_short(rid)}) has {name} {err}: it cannot be placed in "
+                        "a window, so the export stopped instead of dropping or duplicating it"
+                    ) from None
         raise ValueError(
             f"a {self.log_type} record ({rid!r}) has no {' or '.join(self.time_fields)}: it cannot be placed "
             "in a window, so the export stopped instead of dropping or duplicating it"
@@ -176,26 +182,45 @@ _ISO = re.compile(
 
 
 def parse_record_time(text: str) -> datetime:
-    """An ISO 8601 / RFC 3339 (``/api/*``) or RFC 2822 (Compatibility) timestamp, as aware UTC."""
+    """An ISO 8601 / RFC 3339 (``/api/*``) or RFC 2822 (Compatibility) timestamp, as aware UTC.
+
+    Raises a short ``ValueError`` for anything else, including a date, time or UTC offset out of range
+    (``+99:00``, ``9999-12-31T23:59:59-12:00``, which is past the year 9999 in UTC)."""
     text = text.strip()
     match = _ISO.fullmatch(text)
-    if match:
-        year, month, day, hour, minute, second, fraction, offset = match.groups()
-        micro = int((fraction or "0")[:6].ljust(6, "0"))
-        tz = UTC
+    if not match:
+        try:
+            moment = parsedate_to_datetime(text)
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"{_short(text)} is not an ISO 8601 or RFC 2822 timestamp") from None
+        except OverflowError:
+            raise ValueError(f"{_short(text)} is out of range in UTC") from None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    tz = UTC
+    try:
         if offset and offset not in ("Z", "z"):
             sign = -1 if offset[0] == "-" else 1
             digits = offset[1:].replace(":", "")
             tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    except ValueError:
+        raise ValueError(f"{_short(text)} has a UTC offset out of range ({offset})") from None
+    try:
         moment = datetime(
             int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro, tz
         )
         return moment.astimezone(UTC)
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        raise ValueError(f"{text!r} is not an ISO 8601 or RFC 2822 timestamp") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except ValueError:
+        raise ValueError(f"{_short(text)} is not a real date and time") from None
+    except OverflowError:
+        raise ValueError(f"{_short(text)} is out of range in UTC") from None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr`` of API data for a message: escaped (lone surrogates, control characters), and short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def as_utc(value: Any, name: str) -> datetime | None:
@@ -264,36 +289,102 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-class JsonlEncoder:
-    """One JSON object per line, keys sorted, UTF-8; the file starts with nothing."""
+# What UTF-8 cannot encode: lone surrogates ("\ud800"), which JSON answers may carry as escapes.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# OWASP's CSV injection list: a cell starting with one of these is a formula to a spreadsheet.
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(CSV_FORMULA_STARTS)
+CSV_FORMULAS = ("escape", "raw")
+# A plain decimal number ("+15551234567", "-5", "1.5e3") is read as that number, never run: left alone.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
-    def __init__(self, family: LogFamily) -> None:
+
+class EncodeTally:
+    """What the encoders of one export changed to write its records, for the task log: records with
+    text UTF-8 cannot encode, and CSV cells neutralised as formulas. Shared by the encoders of the
+    parallel windows (threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.unencodable = 0
+        self.formulas = 0
+
+    def add(self, *, unencodable: int = 0, formulas: int = 0) -> None:
+        with self._lock:
+            self.unencodable += unencodable
+            self.formulas += formulas
+
+
+class JsonlEncoder:
+    """One JSON object per line, keys sorted, UTF-8; the file starts with nothing. Text UTF-8 cannot
+    encode (a lone surrogate) is written as its JSON escape (``\\ud800``), which reads back the same."""
+
+    def __init__(self, family: LogFamily, *, tally: EncodeTally | None = None) -> None:
         self.family = family
+        self.tally = tally or EncodeTally()
+
+    def fork(self) -> JsonlEncoder:
+        """A new encoder with the same options and tally (one per parallel window)."""
+        return JsonlEncoder(self.family, tally=self.tally)
 
     def header(self) -> bytes:
         return b""
 
     def encode(self, record: Any) -> bytes:
-        return (_json(record) + "\n").encode("utf-8")
+        text = _json(record) + "\n"
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            # In JSON text a lone surrogate can only sit inside a string, where its escape means it.
+            self.tally.add(unencodable=1)
+            return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
 
 
 class CsvEncoder:
     """CSV (RFC 4180 quoting, ``\\n`` line ends, UTF-8): a header of the family's fields in the spec's
     order plus ``_other`` (the fields the spec does not list, as JSON text).  Lists and objects are JSON
-    text, null is an empty cell, booleans are ``true`` / ``false``."""
+    text, null is an empty cell, booleans are ``true`` / ``false``.
 
-    def __init__(self, family: LogFamily) -> None:
+    With ``formulas="escape"`` (the default) a text cell that a spreadsheet would read as a formula (it
+    starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, and is not a plain number such
+    as ``+15551234567``) is written with a leading ``'``; ``"raw"`` writes it as it is. Text UTF-8
+    cannot encode (a lone surrogate) is written as U+FFFD."""
+
+    def __init__(
+        self, family: LogFamily, *, formulas: str = "escape", tally: EncodeTally | None = None
+    ) -> None:
+        if formulas not in CSV_FORMULAS:
+            raise ValueError(f"formulas is {formulas!r}: use 'escape' or 'raw'")
         self.family = family
+        self.formulas = formulas
+        self.tally = tally or EncodeTally()
         self.columns = family.columns
         self._known = frozenset(family.columns)
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\n")
+        # Python's writer quotes a field holding "\n" but not one holding a bare "\r", which readers take
+        # for a line break: such rows are written with every field quoted.
+        self._quoting_writer = csv.writer(self._buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def fork(self) -> CsvEncoder:
+        """A new encoder with the same options and tally (one per parallel window)."""
+        return CsvEncoder(self.family, formulas=self.formulas, tally=self.tally)
 
     def _row(self, row: Iterable[Any]) -> bytes:
         self._buffer.seek(0)
         self._buffer.truncate()
         self._writer.writerow(row)
-        return self._buffer.getvalue().encode("utf-8")
+        text = self._buffer.getvalue()
+        if "\r" in text:
+            self._buffer.seek(0)
+            self._buffer.truncate()
+            self._quoting_writer.writerow(row)
+            text = self._buffer.getvalue()
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.tally.add(unencodable=1)
+            return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
     def header(self) -> bytes:
         return self._row([*self.columns, CSV_OTHER])
@@ -303,7 +394,26 @@ class CsvEncoder:
             record = {"_value": record}
         other = {k: v for k, v in record.items() if k not in self._known}
         cells = [_cell(record.get(name)) for name in self.columns]
+        if self.formulas == "escape":
+            cells = self._neutralised(cells)
         return self._row([*cells, _json(other) if other else ""])
+
+    def _neutralised(self, cells: list[str]) -> list[str]:
+        # Cells of null, booleans, lists and objects never start so; a number (-5 from JSON, or text
+        # such as "+15551234567") is read as that number, not run, so it is left as it is.
+        out = []
+        changed = 0
+        for cell in cells:
+            if cell[:1] in _FORMULA_FIRST and not (
+                (cell[0] in "+-" and cell[1:].isdigit() and cell.isascii())  # the common case, no regex
+                or _PLAIN_NUMBER.fullmatch(cell)
+            ):
+                cell = "'" + cell
+                changed += 1
+            out.append(cell)
+        if changed:
+            self.tally.add(formulas=changed)
+        return out
 
 
 def _cell(value: Any) -> str:
@@ -320,6 +430,15 @@ ENCODERS: dict[str, Callable[[LogFamily], JsonlEncoder | CsvEncoder]] = {
     "jsonl": JsonlEncoder,
     "csv": CsvEncoder,
 }
+
+
+def make_encoder(
+    format: str, family: LogFamily, *, csv_formulas: str = "escape"
+) -> JsonlEncoder | CsvEncoder:
+    """The encoder of ``format`` (``jsonl`` or ``csv``) for ``family``."""
+    if format == "csv":
+        return CsvEncoder(family, formulas=csv_formulas)
+    return ENCODERS[format](family)
 
 
 # --------------------------------------------------------------------------- the export
@@ -390,7 +509,6 @@ def export_window(
         return stats
 
     hook.session  # noqa: B018  # build the one session before the threads share it
-    encoder_class = ENCODERS["csv" if isinstance(encoder, CsvEncoder) else "jsonl"]
     # Splitting a busy window needs a listing that can stop where the split falls: newest first by the
     # time that places a record, which holds for /api/* (created_at).  The Compatibility filters take
     # whole days and the order need not follow date_sent / start_time: those are cut at UTC midnights
@@ -405,7 +523,7 @@ def export_window(
 
     def spool(window: Window, board: Windows) -> tuple[IO[bytes], int, int]:
         # Each window has its own encoder (the CSV one keeps a buffer) and its own local spool file.
-        local = encoder_class(family)
+        local = encoder.fork()
         records = pages = 0
         spooled: IO[bytes] = tempfile.TemporaryFile(prefix="signalwire-window-")  # noqa: SIM115  # returned open
         try:

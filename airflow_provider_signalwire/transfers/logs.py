@@ -19,7 +19,8 @@ from airflow_provider_signalwire.operators._window import (
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
 from airflow_provider_signalwire.storage import destination_url, file_name
 from airflow_provider_signalwire.transfers.export import (
-    ENCODERS,
+    COMPAT_MARGIN,
+    CSV_FORMULAS,
     FORMATS,
     LOG_FAMILIES,
     LOG_TYPES,
@@ -28,6 +29,7 @@ from airflow_provider_signalwire.transfers.export import (
     as_utc,
     export_window,
     iso_z,
+    make_encoder,
     public_uri,
     storage_path,
     write_atomically,
@@ -44,6 +46,8 @@ _SAMPLE_STAMP = "20261127T001500Z"  # stands in for the placeholders when a lite
 # Where an incremental export keeps its place, in its Asset's state store (one key per log family).
 STATE_KEY = "signalwire.logs.{log_type}"
 INCREMENTAL_MIN_AIRFLOW = (3, 3)
+# A stored watermark may be this far past now (clocks that differ a little) before it is refused.
+STATE_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def window_stamp(moment: datetime) -> str:
@@ -51,6 +55,21 @@ def window_stamp(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
     fraction = f".{moment.microsecond:06d}" if moment.microsecond else ""
     return moment.strftime("%Y%m%dT%H%M%S") + fraction + "Z"
+
+
+def _has_margins(moment: datetime) -> bool:
+    """Whether a window may start or end at ``moment``: a four-digit year, with room for the margins the
+    API is asked with on either side."""
+    try:
+        moment - COMPAT_MARGIN, moment + COMPAT_MARGIN
+    except OverflowError:
+        return False
+    return moment.year >= 1000
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _airflow_version() -> tuple[int, int]:
@@ -124,6 +143,11 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
     :param format: ``jsonl`` (one JSON object per line, keys sorted) or ``csv`` (the family's fields in
         the spec's order, then ``_other`` with any further fields as JSON; lists and objects as JSON
         text).
+    :param csv_formulas: CSV only. ``"escape"`` (default): a text cell that spreadsheets would run as a
+        formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, and not a plain
+        number such as ``+15551234567`` or ``-5``) is written with a leading ``'`` (OWASP's CSV injection
+        defence); the task log counts them. ``"raw"``: written as they are, for tools that are not
+        spreadsheets.
     :param created_after: Window start, inclusive (templated; ISO date or datetime, naive = UTC).
         Default: the data interval's start. Incremental exports: where the first run starts.
     :param created_before: Window end, exclusive (templated). Default: the data interval's end. Not with
@@ -142,7 +166,9 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
     :raises SignalWireConfigError: before any request, for an unknown ``log_type`` or ``format``, a
         window that ends before it starts, a destination that is not a file path or URL, or an
         incremental export that cannot keep a watermark (Airflow before 3.3, not exactly one ``Asset``
-        outlet, ``created_before`` given, ``max_active_runs`` above 1, a destination that never changes).
+        outlet, ``created_before`` given, ``max_active_runs`` above 1, a destination that never changes);
+        and, before anything is written, for an incremental state that cannot be right (a watermark or
+        pending window that is not a time, is out of range, or ends after now).
 
     Outlets: an ``AssetAlias`` outlet receives an asset for the file actually written, with ``extra``
     ``{"records": n, "window": "<start>/<end>"}`` (an ISO 8601 interval); an ``Asset`` outlet's event gets
@@ -162,6 +188,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         log_type: str,
         destination: str,
         format: str = "jsonl",
+        csv_formulas: str = "escape",
         created_after: str | date | datetime | None = None,
         created_before: str | date | datetime | None = None,
         page_size: int = 1000,
@@ -177,6 +204,11 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
             )
         if format not in FORMATS:
             raise SignalWireConfigError(f"{self.task_id}: format is {format!r}: use jsonl or csv.")
+        if csv_formulas not in CSV_FORMULAS:
+            raise SignalWireConfigError(
+                f"{self.task_id}: csv_formulas is {csv_formulas!r}: use 'escape' (cells that spreadsheets "
+                "would run as formulas get a leading ') or 'raw'."
+            )
         self.check_paging(page_size, None)
         if not (
             isinstance(parallel_windows, int)
@@ -204,6 +236,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         self.log_type = log_type
         self.destination = destination
         self.format = format
+        self.csv_formulas = csv_formulas
         self.created_after = created_after
         self.created_before = created_before
         self.page_size = page_size
@@ -226,7 +259,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
 
     def _export(self, context: Context, start: datetime, end: datetime, path: Any) -> dict[str, Any]:
         family = LOG_FAMILIES[self.log_type]
-        encoder = ENCODERS[self.format](family)
+        encoder = make_encoder(self.format, family, csv_formulas=self.csv_formulas)
         self.log.info(
             "Exporting %s logs of [%s, %s) to %s (%s, %d window(s)).",
             self.log_type,
@@ -277,6 +310,22 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
             stats.rate,
             uri,
         )
+        if encoder.tally.unencodable:
+            self.log.warning(
+                "%d %s records held text that UTF-8 cannot encode (lone surrogates such as \\ud800): "
+                "written %s.",
+                encoder.tally.unencodable,
+                self.log_type,
+                "with U+FFFD in their place"
+                if self.format == "csv"
+                else "as JSON escapes, which read back the same",
+            )
+        if encoder.tally.formulas:
+            self.log.info(
+                "%d CSV cells that spreadsheets would run as formulas were written with a leading ' "
+                "(csv_formulas='raw' writes them as they are).",
+                encoder.tally.formulas,
+            )
         self._written = result
         self._lineage = {
             "space": self.hook.base_url,
@@ -382,6 +431,26 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
             )
         return assets[0]
 
+    def _stored(self, value: Any, what: str, key: str) -> datetime | None:
+        """A time read back from the state store (None when absent); our error, before anything is
+        written, when it is not a time an export window can start or end at."""
+        if value is None:
+            return None
+        moment = None
+        if isinstance(value, str) and value.strip():
+            try:
+                moment = as_utc(value, what)
+            except SignalWireConfigError:
+                moment = None
+        if moment is None or not _has_margins(moment):
+            raise SignalWireConfigError(
+                f"{self.task_id}: the {what} stored under {key!r} in the asset's state store is "
+                f"{_short(value)}: not a time an export window can start or end at (unreadable or out of "
+                "range). Set it to an ISO 8601 UTC time such as '2026-11-27T00:00:00Z' (the end of the last "
+                "window exported), or delete the key to start over at created_after."
+            )
+        return moment
+
     def _check_one_run_at_a_time(self, dag: Any) -> None:
         runs = getattr(dag, "max_active_runs", None)
         if isinstance(runs, int) and runs > 1:
@@ -406,7 +475,15 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         key = STATE_KEY.format(log_type=self.log_type)
         state = store.get(key)
         state = dict(state) if isinstance(state, dict) else {}
-        watermark = as_utc(state.get("watermark"), f"the stored watermark ({key})")
+        now = self._now()
+        watermark = self._stored(state.get("watermark"), "watermark", key)
+        if watermark is not None and watermark > now + STATE_CLOCK_SKEW:
+            raise SignalWireConfigError(
+                f"{self.task_id}: the watermark stored under {key!r} is {iso_z(watermark)}, after now "
+                f"({iso_z(now)}): every run would skip until then. It was edited, or written by a clock that "
+                "was wrong: set it to the end of the last window exported (the newest file's window_end), or "
+                "delete the key to start over at created_after."
+            )
         if watermark is not None:
             start = watermark
             origin = "the stored watermark"
@@ -417,12 +494,37 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
                 or self._due(context)
             )
             origin = "the first start (no watermark yet)"
-        end = (self._now() - settle).replace(microsecond=0)
+            if not _has_margins(start):
+                raise SignalWireConfigError(
+                    f"{self.task_id}: the first window would start at {iso_z(start)}: out of the range an "
+                    "export can ask SignalWire for; give created_after as a recent ISO 8601 date."
+                )
+        end = (now - settle).replace(microsecond=0)
         pending = state.get("pending")
-        if isinstance(pending, list) and len(pending) == 2 and as_utc(pending[0], "pending start") == start:
+        if pending is not None and not (isinstance(pending, list) and len(pending) == 2):
+            raise SignalWireConfigError(
+                f"{self.task_id}: the pending window stored under {key!r} is {_short(pending)}, not "
+                "[start, end]: delete its 'pending' entry (keep 'watermark') to go on from the watermark."
+            )
+        if pending is not None and self._stored(pending[0], "pending window start", key) == start:
             # An earlier attempt chose this window and may have written its file: the same window again,
             # into the same file, so a failure between the write and the watermark doubles nothing.
-            end = as_utc(pending[1], "pending end") or end
+            pending_end = self._stored(pending[1], "pending window end", key)
+            why = None
+            if pending_end is None or pending_end <= start:
+                why = "it does not end after it starts, so no run could export it"
+            elif pending_end > now:
+                why = (
+                    f"it ends after now ({iso_z(now)}), so records still to come would be missed (if this "
+                    "worker's clock is behind, a retry after that end exports it)"
+                )
+            if why is not None or pending_end is None:
+                raise SignalWireConfigError(
+                    f"{self.task_id}: the pending window stored under {key!r} is {_short(pending)}: {why}. "
+                    "Delete its 'pending' entry (keep 'watermark'), and any file written for that window, to "
+                    "go on from the watermark."
+                )
+            end = pending_end
             origin += ", ending where an unfinished attempt ended"
         if end <= start:
             if watermark is None:

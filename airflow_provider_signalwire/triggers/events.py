@@ -56,6 +56,14 @@ log = logging.getLogger(__name__)
 MIN_POLL_INTERVAL = 0.1  # seconds; never a busy loop
 STATE_KEY_PREFIX = "signalwire.new_items"
 PAGE_SIZE = 200
+# An item dated more than this ahead of now is still announced, but does not move the watermark: one
+# record dated 9999 must not hide every later one. Below the default overlaps (120 s, 300 s), so an
+# item just inside it cannot push the watermark past items dated now either.
+FUTURE_SKEW = timedelta(seconds=60)
+# Paging a newest-first list stops after this many items in a row older than what is looked for: one
+# record with a wrong old date does not end the listing before the newer records after it.
+OLD_RUN = 3
+MAX_NOTICES = 10_000  # bad items remembered per poll loop, so each is logged once
 
 
 def _utc(value: datetime) -> datetime:
@@ -63,18 +71,40 @@ def _utc(value: datetime) -> datetime:
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """An API timestamp (RFC 3339 from ``/api/*``, RFC 2822 from the Compatibility API) in UTC."""
+    """An API timestamp (RFC 3339 from ``/api/*``, RFC 2822 from the Compatibility API) in UTC; None
+    for anything else: not a string, unreadable, or out of range in UTC (``9999-12-31T23:59:59-12:00``)."""
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
     try:
         return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     try:
         return _utc(parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr`` of API data for a log line: escaped (lone surrogates, control characters), and short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Notices:
+    """What was already logged about which item: a bad item listed at every poll is logged once."""
+
+    def __init__(self) -> None:
+        self._keys: set[Hashable] = set()
+
+    def first(self, key: Hashable) -> bool:
+        if key in self._keys:
+            return False
+        if len(self._keys) >= MAX_NOTICES:
+            self._keys.clear()
+        self._keys.add(key)
+        return True
 
 
 def _iso(value: datetime) -> str:
@@ -105,23 +135,44 @@ class Listing:
     order_margin: timedelta = timedelta(0)
     description: str = ""
 
-    async def fetch(self, hook: SignalWireAsyncHook, lower: datetime) -> list[tuple[datetime, str, Any]]:
-        """Kept items timestamped ``lower`` or later, as ``(timestamp, id, item)``, oldest first."""
+    async def fetch(
+        self, hook: SignalWireAsyncHook, lower: datetime, notices: _Notices | None = None
+    ) -> list[tuple[datetime, str, Any]]:
+        """Kept items timestamped ``lower`` or later, as ``(timestamp, id, item)``, oldest first.
+
+        An item whose timestamp cannot be read (or is out of range) is skipped with a warning, once per
+        item for the same ``notices``; it never stops the watch."""
         path = self.path
         if "{project_id}" in path:
             path = path.format(project_id=(await hook.get_settings()).project_id)
         params = self.params(lower) if self.params else None
         found: dict[str, tuple[datetime, str, Any]] = {}
+        old_run = 0
         async for item in hook.paginate(path, params=params, page_size=PAGE_SIZE):
             if not isinstance(item, Mapping):
                 continue
             if self.order_field is not None:
                 ordered = parse_timestamp(item.get(self.order_field))
-                if ordered is not None and ordered < lower - self.order_margin:
-                    break
-            when = parse_timestamp(item.get(self.time_field))
+                if ordered is not None:
+                    old_run = old_run + 1 if ordered < lower - self.order_margin else 0
+                    if old_run >= OLD_RUN:
+                        break
+            raw = item.get(self.time_field)
+            when = parse_timestamp(raw)
             item_id = item.get(self.id_field)
-            if when is None or not item_id or when < lower or not self.keep(item):
+            if not item_id or not self.keep(item):
+                continue
+            if when is None:
+                if notices is None or notices.first(("time", str(item_id), _shown(raw))):
+                    log.warning(
+                        "Skipping SignalWire %s item %s: its %s %s is not a timestamp that can be read.",
+                        self.kind,
+                        _shown(item_id),
+                        self.time_field,
+                        _shown(raw),
+                    )
+                continue
+            if when < lower:
                 continue
             found[str(item_id)] = (when, str(item_id), dict(item))
         return sorted(found.values(), key=lambda entry: (entry[0], entry[1]))
@@ -215,17 +266,35 @@ class Watermark:
     def is_new(self, when: datetime, item_id: str) -> bool:
         return when >= self.after and item_id not in self.seen
 
-    def advance(self, covered_from: datetime, items: list[tuple[datetime, str, Any]], overlap: float) -> None:
-        """Mark ``items`` done (a complete listing from ``covered_from`` on) and move ``after`` up."""
+    def advance(
+        self,
+        covered_from: datetime,
+        items: list[tuple[datetime, str, Any]],
+        overlap: float,
+        now: datetime | None = None,
+    ) -> None:
+        """Mark ``items`` done (a complete listing from ``covered_from`` on) and move ``after`` up.
+
+        Items dated more than ``FUTURE_SKEW`` after ``now`` are marked done (kept in ``seen`` with their
+        own time, so they are not announced again) but do not move ``after``."""
         for when, item_id, _ in items:
             if when >= self.after:
                 self.seen[item_id] = when
-        newest = max((when for when, _, _ in items), default=None)
+        newest = max((when for when, _, _ in items if not _ahead(when, now)), default=None)
         candidates = [self.after, covered_from]
         if newest is not None:
             candidates.append(newest - timedelta(seconds=overlap))
         self.after = max(candidates)
         self.seen = {i: w for i, w in self.seen.items() if w >= self.after}
+
+    def rewind(self, now: datetime) -> bool:
+        """Bring ``after`` back to ``now`` if it is more than ``FUTURE_SKEW`` ahead of it (kept by an
+        earlier version after an item dated far ahead, or by a clock that was wrong), so the watch is
+        not blind until then. ``seen`` is kept: nothing is announced twice."""
+        if not _ahead(self.after, now):
+            return False
+        self.after = now
+        return True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -244,6 +313,11 @@ class Watermark:
             return None
         seen = {str(i): w for i, raw in seen_raw.items() if (w := parse_timestamp(raw)) is not None}
         return cls(after, seen)
+
+
+def _ahead(when: datetime, now: datetime | None) -> bool:
+    """Dated more than ``FUTURE_SKEW`` after ``now``."""
+    return now is not None and when > now + FUTURE_SKEW
 
 
 class _StateStore:
@@ -314,6 +388,10 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
     stored them): a triggerer killed within those seconds delivers those items again rather than losing
     them. Without a state store it starts from now, and items that arrive while no triggerer runs are
     not seen.
+
+    An item dated more than ``FUTURE_SKEW`` (a minute) after now is announced once but does not move the
+    watermark, so later items are still seen; an item whose timestamp cannot be read or is out of range
+    is skipped with a warning.
     """
 
     # Seconds between yielding events and writing the watermark that covers them: the triggerer hands
@@ -389,10 +467,11 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
         listing = listing_named(trigger.kind)
         hook = SignalWireAsyncHook(signalwire_conn_id=trigger.signalwire_conn_id)
         cursor = datetime.now(timezone.utc)  # the newest timestamp seen, or when the stream opened
+        notices = _Notices()
         while True:
             lower = cursor - timedelta(seconds=trigger.overlap)
             try:
-                items = await listing.fetch(hook, lower)
+                items = await listing.fetch(hook, lower, notices)
             except Exception as err:
                 fatal = poll_failure(err)
                 if fatal is not None:
@@ -406,8 +485,19 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
                     trigger.poll_interval,
                 )
             else:
-                if items:
-                    cursor = max(cursor, items[-1][0])
+                now = datetime.now(timezone.utc)
+                for when, item_id, _ in items:
+                    if _ahead(when, now) and notices.first(("ahead", item_id)):
+                        log.warning(
+                            "SignalWire %s item %s is dated %s, more than %ss after now: it is announced, "
+                            "but the watermark does not move there.",
+                            listing.kind,
+                            _shown(item_id),
+                            _iso(when),
+                            FUTURE_SKEW.total_seconds(),
+                        )
+                # An item dated far ahead does not move the cursor: the next poll still asks from now on.
+                cursor = max([cursor, *(when for when, _, _ in items if not _ahead(when, now))])
                 yield {"lower": lower, "items": items}
             await asyncio.sleep(trigger.poll_interval)
 
@@ -420,10 +510,20 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
             why = "no watermark stored yet" if store.available else "no asset state store (Airflow < 3.3)"
             self.log.info("Watching SignalWire %s from its first poll (%s).", listing.kind, why)
         else:
+            ahead = _iso(mark.after)
+            if mark.rewind(datetime.now(timezone.utc)):
+                self.log.warning(
+                    "The stored watermark of SignalWire %s is %s, more than %ss after now: watching from "
+                    "now instead (the ids already announced are kept).",
+                    listing.kind,
+                    ahead,
+                    FUTURE_SKEW.total_seconds(),
+                )
             self.log.info(
                 "Watching SignalWire %s from the stored watermark %s.", listing.kind, _iso(mark.after)
             )
         hook: SignalWireAsyncHook | None = None
+        notices = _Notices()
         async for snapshot in shared_stream:
             lower: datetime = snapshot["lower"]
             items: list[tuple[datetime, str, Any]] = snapshot["items"]
@@ -440,7 +540,7 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
 
                     hook = SignalWireAsyncHook(signalwire_conn_id=self.signalwire_conn_id)
                 try:
-                    items = await listing.fetch(hook, mark.after)
+                    items = await listing.fetch(hook, mark.after, notices)
                 except Exception as err:
                     fatal = poll_failure(err)
                     if fatal is not None:
@@ -460,7 +560,7 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
                     yield TriggerEvent(
                         {"kind": self.kind, "id": item_id, "timestamp": _iso(when), "item": item}
                     )
-            mark.advance(lower, items, self.overlap)
+            mark.advance(lower, items, self.overlap, datetime.now(timezone.utc))
             if mark.to_json() != before:
                 if fired:
                     await asyncio.sleep(self.persist_delay)
