@@ -131,6 +131,13 @@ def destination_url(destination: Any, name: str = "destination", *, folder_ok: b
     scheme = text.split("://", 1)[0].lower()
     if not _SCHEME.fullmatch(scheme):
         raise SignalWireConfigError(f"{name} is {_shown(text)}: the part before :// is not a URL scheme.")
+    if scheme in _LOCAL and not text.split("://", 1)[1].startswith("/"):
+        # fsspec reads file://data/x (and file://~/x, file://localhost/x) relative to the worker's directory.
+        raise SignalWireConfigError(
+            f"{name} is {_shown(text)}: a {scheme}:// URL needs the absolute path after it, three slashes "
+            f"in all (e.g. '{scheme}:///data/signalwire/'); with two the path is relative to the worker's "
+            "directory."
+        )
     if scheme in ("http", "https"):
         raise SignalWireConfigError(
             f"{name} is {_shown(text)}: http(s) URLs cannot be written; use an object store URL (s3://, "

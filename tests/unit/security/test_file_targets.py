@@ -138,6 +138,14 @@ BAD_DESTINATIONS = {
     "bad-scheme": ("no such scheme://x/y", "scheme"),
     "newline": ("/data/rec\n/x.mp4", "control character"),
     "nul": ("/data/rec\x00/x.mp4", "control character"),
+    # Two slashes, not three: fsspec would write relative to the worker's directory (or its home, or a
+    # folder named localhost there).
+    "file-two-slashes": ("file://data/recordings/rec.mp4", "three slashes"),
+    "file-upper-two-slashes": ("FILE://data/rec.mp4", "three slashes"),
+    "file-home": ("file://~/recordings/rec.mp4", "three slashes"),
+    "file-localhost": ("file://localhost/data/rec.mp4", "three slashes"),
+    "file-nothing": ("file://", "three slashes"),
+    "local-two-slashes": ("local://data/rec.mp4", "three slashes"),
 }
 
 
