@@ -362,6 +362,13 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
                 source = f"{FROM_ARGUMENTS} ({given}) and, for the {taken}, {default.source}"
             start, end = start or default.start, end or default.end
         assert start is not None and end is not None  # an export's default window has both ends
+        for name, moment in (("created_after", start), ("created_before", end)):
+            if not _has_margins(moment):  # e.g. "0001-01-01" for "everything": the API's margins overflow
+                raise SignalWireConfigError(
+                    f"{self.task_id}: {name} is {iso_z(moment)}: out of the range an export can ask "
+                    "SignalWire for; give a date from the year 1000 to 9999-12-30 (for everything so far, a "
+                    "date before your space existed, e.g. '2000-01-01')."
+                )
         chosen = Window(start, end, source)
         if end < start:
             raise SignalWireConfigError(

@@ -722,6 +722,30 @@ def test_a_first_start_out_of_range_is_refused_before_anything_is_written(
     assert store.writes == [] and signalwire_space.requests == []
 
 
+@pytest.mark.parametrize("log_type", ["voice", "compat_calls"])
+@pytest.mark.parametrize(
+    ("after", "before", "field"),
+    [
+        ("0001-01-01", "2026-11-01", "created_after"),  # "everything", as a tired user writes it
+        ("2026-11-01", "9999-12-31T23:59:59Z", "created_before"),
+    ],
+)
+def test_an_explicit_window_out_of_range_is_refused_before_anything_is_written(
+    signalwire_space: Any, tmp_path: Path, log_type: str, after: str, before: str, field: str
+) -> None:
+    op = SignalWireLogsToStorageOperator(
+        task_id="export",
+        log_type=log_type,
+        destination=f"{tmp_path}/logs.jsonl",
+        created_after=after,
+        created_before=before,
+    )
+    with pytest.raises(SignalWireConfigError, match=f"export: {field} is .*out of the range"):
+        op.execute({})  # type: ignore[arg-type]
+    assert signalwire_space.requests == []
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_encoders_share_one_tally_across_parallel_windows() -> None:
     tally = EncodeTally()
     parent = CsvEncoder(VOICE, formulas="escape", tally=tally)
