@@ -186,6 +186,18 @@ class _ConnectionAuth(requests.auth.AuthBase):
         return request
 
 
+class _Redacted:
+    """``redact(text)`` when a log line is written: a debug line that is not written costs no redaction."""
+
+    __slots__ = ("redact", "text")
+
+    def __init__(self, redact: Callable[[Any], Any], text: str) -> None:
+        self.redact, self.text = redact, text
+
+    def __str__(self) -> str:
+        return str(self.redact(self.text))
+
+
 class _AnswerTooLarge(Exception):
     def __init__(self, size: int | None, cap: int) -> None:
         self.size, self.cap = size, cap
@@ -550,7 +562,14 @@ class SignalWireHook(SignalWireBaseHook):
     ) -> Iterator[list[Any]]:
         """As :meth:`paginate`, but yield each page's items as one list (possibly empty), one page held
         at a time: for callers that count or write page by page (log exports)."""
-        pager = Pager(path, self.base_url, params=params, page_size=page_size, max_items=max_items)
+        pager = Pager(
+            path,
+            self.base_url,
+            params=params,
+            page_size=page_size,
+            max_items=max_items,
+            redact=self.settings.redact,
+        )
         if pager.finished_before_start:
             return
         url: str | None = pager.first_url
@@ -727,7 +746,11 @@ class SignalWireHook(SignalWireBaseHook):
                 _DEADLINE.reset(token)
             status = response.status_code
             self.log.debug(
-                "%s %s -> %s (%.2fs)", method, redact(response.url), status, time.monotonic() - started
+                "%s %s -> %s (%.2fs)",
+                method,
+                _Redacted(redact, response.url),
+                status,
+                time.monotonic() - started,
             )
             delay = policy.next_delay(status=status, retry_after=response.headers.get("Retry-After"))
             if delay is not None:

@@ -254,7 +254,14 @@ class SignalWireAsyncHook(SignalWireBaseHook):
     ) -> AsyncIterator[Any]:
         """Yield every item of a list endpoint, page by page; see ``SignalWireHook.paginate``."""
         settings = await self.get_settings()
-        pager = Pager(path, settings.base_url, params=params, page_size=page_size, max_items=max_items)
+        pager = Pager(
+            path,
+            settings.base_url,
+            params=params,
+            page_size=page_size,
+            max_items=max_items,
+            redact=settings.redact,
+        )
         if pager.finished_before_start:
             return
         url: str | None = pager.first_url
