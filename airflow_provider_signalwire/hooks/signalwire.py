@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import io
 import logging
 import re
@@ -184,6 +185,16 @@ class _ConnectionAuth(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = self._value
         return request
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """A cookie policy that accepts no cookie and returns none."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
 
 
 class _Redacted:
@@ -378,6 +389,8 @@ class SignalWireHook(SignalWireBaseHook):
         settings = self.settings
         session = requests.Session()
         session.auth = _ConnectionAuth(settings.authorization)
+        # Stateless, as the async hook: a Set-Cookie from one answer is never sent with a later request.
+        session.cookies.set_policy(_NoCookies())
         session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         adapter = _DeadlineAdapter()
         session.mount("https://", adapter)

@@ -113,6 +113,9 @@ async def shared_session(settings: SpaceSettings) -> _Shared:
             # read from the environment once per session (env_proxy) and passed explicitly.
             trust_env=False,
             auto_decompress=True,
+            # The session is shared by every connection on this space: it must carry no state from one
+            # answer to another request (a Set-Cookie from one connection's answer sent by another).
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         # aiohttp silently re-sends an idempotent request once when a kept-alive connection drops;
         # retries are RetryPolicy's alone (counted, budgeted, logged), as on the sync hook.
