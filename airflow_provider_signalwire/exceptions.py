@@ -13,13 +13,14 @@ from airflow_provider_signalwire.protocol import (
     Failure,
     describe_errors,
     may_have_acted,
+    no_redaction,
     shorten,
 )
 
 
-def _safe_url(url: str) -> str:
-    """The URL without any user:password part (shortened: a hostile link can be long)."""
-    url = shorten(str(url), 300)
+def _safe_url(url: str, redact: Callable[[Any], Any] = no_redaction) -> str:
+    """The URL without any user:password part, redacted, then shortened (a hostile link can be long)."""
+    url = shorten(redact(str(url)), 300)
     try:
         parts = urlsplit(url)
         if parts.username is None and parts.password is None:
@@ -67,9 +68,10 @@ class SignalWireAPIError(AirflowException):
         redact = redact or (lambda value: value)
         errors = list(errors or [])
         self.method = method.upper()
-        self.url = redact(_safe_url(url))
+        self.url = redact(_safe_url(url, redact))
         self.status_code = status_code  # type: ignore[assignment]  # AirflowException's is an HTTPStatus
-        self.reason = redact(shorten(reason, 200)) if reason else reason
+        # Redacted whole, then shortened: a cut must never leave part of a secret behind.
+        self.reason = shorten(redact(reason), 200) if reason else reason
         self.errors = redact(errors[:MAX_ERROR_ENTRIES])
         self.errors_omitted = max(0, len(errors) - MAX_ERROR_ENTRIES)
         self.request_id = redact(request_id) if request_id else request_id

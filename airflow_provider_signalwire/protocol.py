@@ -8,13 +8,14 @@ links and error parsing are decided in one place.
 from __future__ import annotations
 
 import base64
+import bisect
 import ipaddress
 import json
 import math
 import random
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -109,7 +110,54 @@ class SpaceSettings:
 
     @cached_property
     def redact(self) -> Redactor:
-        return Redactor(self.secrets)
+        # Any 12 characters of the token or of the base64 value are masked too: a server that cuts or
+        # encodes what it echoes must not carry a usable piece of the credentials out.
+        basic = self.authorization.split(" ", 1)[1]
+        return Redactor(self.secrets, fragments=(self.api_token, basic))
+
+
+# How one character may come back encoded in an answer: JSON and Python escapes, percent-encoding, HTML
+# character references. Decoded (below) only to find a secret; the text shown keeps its own form.
+_ESCAPE = re.compile(
+    r"\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\[\\/\"']|%[0-9a-fA-F]{2}|&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};"
+    r"|&(?:amp|lt|gt|quot|apos);"
+)
+# The same without percent-encoding, for a secret that holds a literal "%41" inside JSON or HTML.
+_ESCAPE_NO_PERCENT = re.compile(_ESCAPE.pattern.replace("|%[0-9a-fA-F]{2}", ""))
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
+
+
+def _unescape(unit: str) -> str:
+    if unit in _ENTITIES:
+        return _ENTITIES[unit]
+    if unit[0] == "\\" and len(unit) == 2:
+        return unit[1]
+    if unit[0] == "%":
+        return chr(int(unit[1:], 16))
+    if unit.startswith(("\\u", "\\x")):
+        return chr(int(unit[2:], 16))
+    code = int(unit[3:-1], 16) if unit[2] in "xX" else int(unit[2:-1])
+    return chr(code) if code <= 0x10FFFF else "\ufffd"
+
+
+def _decoded(text: str, escape: re.Pattern[str]) -> tuple[str, list[tuple[int, int, int]]] | None:
+    """``text`` with every escape undone, and where each escape was: ``(decoded index, raw start, raw
+    end)``. None when there is nothing to undo."""
+    units = [(m.start(), m.end(), _unescape(m.group())) for m in escape.finditer(text)]
+    if not units:
+        return None
+    parts: list[str] = []
+    where: list[tuple[int, int, int]] = []
+    raw = length = 0
+    for start, end, char in units:
+        parts.append(text[raw:start])
+        length += start - raw
+        where.append((length, start, end))
+        parts.append(char)
+        length += 1
+        raw = end
+    parts.append(text[raw:])
+    return "".join(parts), where
 
 
 class Redactor:
@@ -117,24 +165,41 @@ class Redactor:
 
     Applied to whatever a server sends back before it is put into an exception, a log line or a
     return value, so an answer that echoes the token cannot carry it out, whether or not Airflow's
-    secrets masker runs in this process.
+    secrets masker runs in this process. It runs on the whole text, before anything is shortened.
+
+    Besides each secret as given, every piece of ``FRAGMENT`` characters or more of a ``fragments``
+    string is masked, as written or encoded (JSON ``\\uXXXX``/``\\/`` escapes, ``%XX``, HTML character
+    references): a cut or encoded echo of the token carries no usable part of it.
     """
 
     MASK = "***"
+    FRAGMENT = 12
 
-    def __init__(self, secrets: tuple[str, ...]) -> None:
+    def __init__(self, secrets: tuple[str, ...], fragments: tuple[str, ...] = ()) -> None:
         self._secrets = tuple(s for s in secrets if s)
         self._pattern = re.compile("|".join(re.escape(s) for s in self._secrets)) if self._secrets else None
+        # Tiles of FRAGMENT/2 characters at every FRAGMENT/2-th position: any FRAGMENT characters of a
+        # secret hold a whole tile, so only the tiles are searched for, and each hit is grown to the
+        # full run of the secret around it (a secret shorter than FRAGMENT is one tile, found whole).
+        self._pieces: dict[str, list[tuple[str, int]]] = {}
+        half = self.FRAGMENT // 2
+        for secret in (f for f in fragments if f):
+            starts = range(0, len(secret) - half + 1, half) if len(secret) >= self.FRAGMENT else [0]
+            for start in starts:
+                tile = secret[start : start + half] if len(secret) >= self.FRAGMENT else secret
+                self._pieces.setdefault(tile, []).append((secret, start))
 
     def __repr__(self) -> str:
         return f"Redactor({len(self._secrets)} secrets)"
 
     def __call__(self, value: Any) -> Any:
         """Redact a string, or every string inside lists and dicts (keys too); other values pass."""
-        if self._pattern is None:
+        if self._pattern is None and not self._pieces:
             return value
         if isinstance(value, str):
-            return self._pattern.sub(self.MASK, value)
+            if self._pattern is not None:
+                value = self._pattern.sub(self.MASK, value)
+            return self._mask_pieces(value) if self._pieces else value
         if isinstance(value, bytes):
             return self(value.decode("utf-8", "replace"))
         if isinstance(value, list | tuple):
@@ -142,6 +207,67 @@ class Redactor:
         if isinstance(value, dict):
             return {self(k): self(v) for k, v in value.items()}
         return value
+
+    def _mask_pieces(self, text: str) -> str:
+        spans = self._spans(text)
+        has_escape = "\\" in text or "&" in text
+        for escape in (_ESCAPE, _ESCAPE_NO_PERCENT) if has_escape or "%" in text else ():
+            if escape is _ESCAPE_NO_PERCENT and not has_escape:
+                continue
+            decoded = _decoded(text, escape)
+            if decoded is None:
+                continue
+            view, where = decoded
+            starts = [w[0] for w in where]
+            spans += [
+                (_raw_index(s, where, starts, False), _raw_index(e - 1, where, starts, True))
+                for s, e in self._spans(view)
+            ]
+        if not spans:
+            return text
+        spans.sort()
+        out: list[str] = []
+        done = 0
+        for start, end in spans:
+            if end <= done:
+                continue
+            if start > done:
+                out.append(text[done:start])
+                out.append(self.MASK)
+            elif not out or out[-1] != self.MASK:
+                out.append(self.MASK)
+            done = end
+        out.append(text[done:])
+        return "".join(out)
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        """Where runs of a secret of FRAGMENT characters or more (or a whole shorter secret) are in
+        ``text``: a str.find per tile (C scans), then a character loop only around a hit."""
+        spans: list[tuple[int, int]] = []
+        for tile, places in self._pieces.items():
+            at = text.find(tile)
+            while at != -1:
+                for secret, start in places:
+                    left = 0
+                    while left < start and left < at and text[at - left - 1] == secret[start - left - 1]:
+                        left += 1
+                    end, right = at + len(tile), start + len(tile)
+                    while right < len(secret) and end < len(text) and text[end] == secret[right]:
+                        end, right = end + 1, right + 1
+                    if end - (at - left) >= min(self.FRAGMENT, len(secret)):
+                        spans.append((at - left, end))
+                at = text.find(tile, at + 1)
+        return spans
+
+
+def _raw_index(index: int, where: list[tuple[int, int, int]], starts: list[int], end: bool) -> int:
+    """Where decoded character ``index`` starts in the raw text (ends, when ``end``); see :func:`_decoded`."""
+    i = bisect.bisect_right(starts, index) - 1
+    if i >= 0 and where[i][0] == index:  # an escape: all of it
+        return where[i][2] if end else where[i][1]
+    # A plain character: as far from the last escape before it as in the decoded text.
+    raw = index if i < 0 else where[i][2] + (index - where[i][0] - 1)
+    return raw + 1 if end else raw
 
 
 def no_redaction(value: Any) -> Any:
@@ -767,24 +893,27 @@ def next_page_link(body: Any, path: str) -> str | None:
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
-def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
+def rebase_link(
+    link: str, base_url: str, current_url: str, redact: Callable[[Any], Any] = no_redaction
+) -> tuple[str, bool]:
     """Resolve a next-page link by parsing and put only its path and query onto the configured space.
 
     Returns ``(url, moved)``; ``moved`` is True when the link named another origin (or user info),
     whose path we then ask of the configured space instead: credentials never go to a host a link
     names. Links that cannot be read safely (a scheme without ``//`` such as ``http:@host/x``, a
-    non-http scheme, backslashes, control characters, ``..`` segments) raise :class:`PagingError`.
+    non-http scheme, backslashes, control characters, ``..`` segments) raise :class:`PagingError`,
+    quoting the link passed through ``redact`` before it is shortened.
     """
     if not isinstance(link, str):
         raise PagingError(f"the next-page link is a {type(link).__name__}, not a string")
     text = link.strip()
     if "\\" in text or not _plain_text(text):
-        raise _link_error(link, "contains a backslash, space or control character")
+        raise _link_error(link, "contains a backslash, space or control character", redact)
     scheme_match = _SCHEME.match(text)
     if scheme_match:
         scheme = scheme_match.group(1).lower()
         if scheme not in ("http", "https") or not text[len(scheme) + 1 :].startswith("//"):
-            raise _link_error(link, "is not an http(s) URL or path")
+            raise _link_error(link, "is not an http(s) URL or path", redact)
     origin, scheme_netloc = _space_origin(base_url)
     if (
         text.startswith("/")
@@ -798,7 +927,7 @@ def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
         # dot segment, no empty segment, nothing percent-encoded), so take its path and query as they are.
         path, _, query = text.partition("#")[0].partition("?")
         if not path.startswith("/api/"):
-            raise _link_error(link, "does not name an API path ('/api/...')")
+            raise _link_error(link, "does not name an API path ('/api/...')", redact)
         return (f"{scheme_netloc}{path}?{query}" if query else f"{scheme_netloc}{path}"), False
     try:
         parts = urlsplit(urljoin(current_url, text))
@@ -808,18 +937,18 @@ def rebase_link(link: str, base_url: str, current_url: str) -> tuple[str, bool]:
             or parts.password is not None
         )
     except ValueError as err:
-        raise _link_error(link, f"cannot be read ({err})") from None
+        raise _link_error(link, f"cannot be read ({err})", redact) from None
     path = parts.path
     if not path.startswith("/api/") or _has_dot_segment(path):
-        raise _link_error(link, "does not name an API path ('/api/...')")
+        raise _link_error(link, "does not name an API path ('/api/...')", redact)
     url = f"{scheme_netloc}{path}"
     if parts.query:
         url += f"?{parts.query}"
     return url, moved
 
 
-def _link_error(link: str, why: str) -> PagingError:
-    return PagingError(f"the next-page link {shorten(link, 120)!r} {why}")
+def _link_error(link: str, why: str, redact: Callable[[Any], Any] = no_redaction) -> PagingError:
+    return PagingError(f"the next-page link {shorten(redact(link), 120)!r} {why}")
 
 
 _PAGE_TOKEN_KEYS = ("page_token", "pagetoken", "page", "start")
@@ -901,7 +1030,8 @@ class Pager:
     raises :class:`PagingError`: a page that is not a list page, a next link that is not a string or
     not safe, a link that repeats a fetched page (also with its query reordered or padded), a page
     token seen before, a page whose items repeat an earlier page (a nonce added to the same link),
-    or too many empty pages that still link onwards.
+    or too many empty pages that still link onwards. Server text quoted in those errors goes through
+    ``redact`` before it is shortened.
     """
 
     def __init__(
@@ -912,8 +1042,10 @@ class Pager:
         params: Mapping[str, Any] | None = None,
         page_size: int | None = None,
         max_items: int | None = None,
+        redact: Callable[[Any], Any] = no_redaction,
     ) -> None:
         self.path = validate_path(path)
+        self.redact = redact  # for the server's text quoted in a PagingError
         self.base_url = base_url
         compat = is_compatibility_path(self.path)
         query = dict(params or {})
@@ -961,7 +1093,7 @@ class Pager:
         try:
             items = page_items(body, self.path)
         except ValueError as err:
-            raise PagingError(str(err)) from None
+            raise PagingError(self.redact(str(err))) from None
         self.pages += 1
         if items:
             fingerprint = _fingerprint(items)
@@ -987,7 +1119,7 @@ class Pager:
                 f"{self._empty_run} empty pages in a row still link to a next page: the listing does not "
                 "end, so it was stopped instead of fetching forever"
             )
-        next_url, moved = rebase_link(link, self.base_url, url)
+        next_url, moved = rebase_link(link, self.base_url, url, self.redact)
         next_digest, next_token = _page_digests(next_url)
         if next_digest in self._seen_pages or (next_token and _digest(next_token) in self._seen_tokens):
             raise PagingError(
@@ -1030,13 +1162,17 @@ def _space_origin(base_url: str) -> tuple[tuple[str, str, int], str]:
 _ERROR_FIELDS = ("code", "message", "attribute", "type", "url", "detail", "title", "status", "more_info")
 
 
-def parse_error_body(text: str | bytes | None) -> list[dict[str, Any]]:
+def parse_error_body(
+    text: str | bytes | None, redact: Callable[[Any], Any] = no_redaction
+) -> list[dict[str, Any]]:
     """Normalise every error body shape in the specs to a list of dicts.
 
     ``{"error": "..."}``; ``{"errors": [{type, code, message, attribute, url}]}``; relay
     ``{"errors": [{detail, status, title, code}]}``; Compatibility ``{code, message, more_info,
-    status}``; or plain text. Each dict keeps only the known fields that are present.
+    status}``; or plain text. Each dict keeps only the known fields that are present. Every text is
+    passed through ``redact`` whole, then shortened (the body as sent and each decoded string).
     """
+    text = redact(text)
     if text is None:
         return []
     if isinstance(text, bytes):
@@ -1050,29 +1186,33 @@ def parse_error_body(text: str | bytes | None) -> list[dict[str, Any]]:
         return [{"message": shorten(text)}]
     if isinstance(body, dict):
         if isinstance(body.get("errors"), list):
-            return [_pick(e) if isinstance(e, dict) else {"message": shorten(str(e))} for e in body["errors"]]
+            return [
+                _pick(e, redact) if isinstance(e, dict) else {"message": shorten(redact(str(e)))}
+                for e in body["errors"]
+            ]
         if "error" in body:
             error = body["error"]
             if isinstance(error, dict):
-                return [_pick(error)]
-            return [{"message": shorten(str(error))}]
-        picked = _pick(body)
+                return [_pick(error, redact)]
+            return [{"message": shorten(redact(str(error)))}]
+        picked = _pick(body, redact)
         if picked:
             return [picked]
     return [{"message": shorten(text)}]
 
 
-def _pick(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The known fields of one error entry; strings shortened, anything odd turned into short text."""
+def _pick(entry: Mapping[str, Any], redact: Callable[[Any], Any] = no_redaction) -> dict[str, Any]:
+    """The known fields of one error entry; strings redacted then shortened, anything odd turned into
+    short text."""
     picked: dict[str, Any] = {}
     for key in _ERROR_FIELDS:
         value = entry.get(key)
         if value in (None, ""):
             continue
         if isinstance(value, str):
-            value = shorten(value)
+            value = shorten(redact(value))
         elif not isinstance(value, int | float | bool):
-            value = shorten(json.dumps(value, default=str)[:1000])
+            value = shorten(redact(json.dumps(value, default=str)))
         picked[key] = value
     return picked
 
@@ -1130,11 +1270,12 @@ def parse_json_answer(content: bytes, content_type: str | None) -> Any:
     return content.decode("utf-8", "replace")
 
 
-def request_id_from(headers: Mapping[str, str]) -> str | None:
+def request_id_from(headers: Mapping[str, str], redact: Callable[[Any], Any] = no_redaction) -> str | None:
+    """The answer's request id (redacted whole, then shortened)."""
     lowered = {k.lower(): v for k, v in headers.items()}
     for name in REQUEST_ID_HEADERS:
         if lowered.get(name):
-            return shorten(str(lowered[name]), 120)
+            return shorten(redact(str(lowered[name])), 120)
     return None
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
-from airflow_provider_signalwire.protocol import RETRYABLE_STATUSES, shorten
+from airflow_provider_signalwire.protocol import RETRYABLE_STATUSES, no_redaction, shorten
 
 WAITING = "waiting"
 SUCCESS = "success"
@@ -182,8 +182,16 @@ def kind_named(name: str) -> ResourceKind:
         raise SignalWireConfigError(f"kind is {name!r}: use one of {', '.join(KINDS)}.") from None
 
 
-def evaluate(kind: ResourceKind, resource: Any, success_statuses: Iterable[str] | None = None) -> Verdict:
-    """Where ``resource`` (one GET's JSON) stands: still waiting, done, or failed for good."""
+def evaluate(
+    kind: ResourceKind,
+    resource: Any,
+    success_statuses: Iterable[str] | None = None,
+    redact: Callable[[Any], Any] = no_redaction,
+) -> Verdict:
+    """Where ``resource`` (one GET's JSON) stands: still waiting, done, or failed for good.
+
+    ``redact`` (the connection's) runs on a failure's whole reason before it is shortened.
+    """
     accepted = kind.success_statuses(success_statuses)
     raw = kind.status_of(resource) if isinstance(resource, Mapping) else None
     if not isinstance(raw, str) or not raw:
@@ -200,7 +208,7 @@ def evaluate(kind: ResourceKind, resource: Any, success_statuses: Iterable[str] 
                 f"The {kind.noun} is {status}, which is final and not one of the accepted statuses "
                 f"({', '.join(accepted)})"
             )
-        return Verdict(FAILURE, status, shorten(f"{reason}: {details}" if details else reason, 500))
+        return Verdict(FAILURE, status, shorten(redact(f"{reason}: {details}" if details else reason), 500))
     return Verdict(WAITING, status)
 
 

@@ -138,7 +138,10 @@ class SignalWireBaseHook(BaseHook):
         gave_up: str | None = None,
     ) -> SignalWireAPIError:
         redact = settings.redact
-        hint = status_hint(status, urlsplit(url).path, settings.host, headers.get("Location"))
+        location = headers.get("Location")
+        if location is not None:  # quoted in the hint: redacted whole, then shortened
+            location = shorten(redact(str(location)), 300)
+        hint = status_hint(status, urlsplit(url).path, settings.host, location)
         if gave_up:
             hint = f"Gave up: {gave_up}" + (f". {hint}" if hint else "")
         return SignalWireAPIError(
@@ -146,8 +149,8 @@ class SignalWireBaseHook(BaseHook):
             url=url,
             status_code=status,
             reason=reason,
-            errors=parse_error_body(redact(content)),
-            request_id=request_id_from(headers),
+            errors=parse_error_body(content, redact),
+            request_id=request_id_from(headers, redact),
             hint=hint,
             attempts=attempts,
             redact=redact,
@@ -190,7 +193,7 @@ class SignalWireBaseHook(BaseHook):
             url=url,
             status_code=status,
             reason=why,
-            request_id=request_id_from(headers),
+            request_id=request_id_from(headers, settings.redact),
             hint="SignalWire sent a malformed answer; try again, and report it if it persists",
             redact=settings.redact,
         )
@@ -215,12 +218,13 @@ class SignalWireBaseHook(BaseHook):
             return False, f"SignalWire connection test: {text}"
         if isinstance(err, SignalWireAPIError):
             return False, str(err)
-        text = shorten(str(err), 300)
+        text = str(err)
         if settings is not None:
             text = settings.redact(text)
+        text = shorten(text, 300)
         return False, f"SignalWire connection test failed: {type(err).__name__}: {text}"
 
     def _connection_test_message(self, settings: SpaceSettings, account: Any) -> str:
         name = account.get("friendly_name") if isinstance(account, dict) else None
-        named = f" ({name})" if name else ""
+        named = f" ({shorten(settings.redact(str(name)), 120)})" if name else ""
         return f"Connected to SignalWire space {settings.host}{named}, project {settings.project_id}."

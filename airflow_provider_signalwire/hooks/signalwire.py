@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import io
 import logging
 import re
@@ -189,6 +190,28 @@ class _ConnectionAuth(requests.auth.AuthBase):
         return request
 
 
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """A cookie policy that accepts no cookie and returns none."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+class _Redacted:
+    """``redact(text)`` when a log line is written: a debug line that is not written costs no redaction."""
+
+    __slots__ = ("redact", "text")
+
+    def __init__(self, redact: Callable[[Any], Any], text: str) -> None:
+        self.redact, self.text = redact, text
+
+    def __str__(self) -> str:
+        return str(self.redact(self.text))
+
+
 class _AnswerTooLarge(Exception):
     def __init__(self, size: int | None, cap: int) -> None:
         self.size, self.cap = size, cap
@@ -369,6 +392,8 @@ class SignalWireHook(SignalWireBaseHook):
         settings = self.settings
         session = requests.Session()
         session.auth = _ConnectionAuth(settings.authorization)
+        # Stateless, as the async hook: a Set-Cookie from one answer is never sent with a later request.
+        session.cookies.set_policy(_NoCookies())
         session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         adapter = _DeadlineAdapter()
         session.mount("https://", adapter)
@@ -566,7 +591,14 @@ class SignalWireHook(SignalWireBaseHook):
     ) -> Iterator[list[Any]]:
         """As :meth:`paginate`, but yield each page's items as one list (possibly empty), one page held
         at a time: for callers that count or write page by page (log exports)."""
-        pager = Pager(path, self.base_url, params=params, page_size=page_size, max_items=max_items)
+        pager = Pager(
+            path,
+            self.base_url,
+            params=params,
+            page_size=page_size,
+            max_items=max_items,
+            redact=self.settings.redact,
+        )
         if pager.finished_before_start:
             return
         url: str | None = pager.first_url
@@ -743,7 +775,11 @@ class SignalWireHook(SignalWireBaseHook):
                 _DEADLINE.reset(token)
             status = response.status_code
             self.log.debug(
-                "%s %s -> %s (%.2fs)", method, redact(response.url), status, time.monotonic() - started
+                "%s %s -> %s (%.2fs)",
+                method,
+                _Redacted(redact, response.url),
+                status,
+                time.monotonic() - started,
             )
             delay = policy.next_delay(status=status, retry_after=response.headers.get("Retry-After"))
             if delay is not None:

@@ -114,6 +114,9 @@ async def shared_session(settings: SpaceSettings) -> _Shared:
             # read from the environment once per session (env_proxy) and passed explicitly.
             trust_env=False,
             auto_decompress=True,
+            # The session is shared by every connection on this space: it must carry no state from one
+            # answer to another request (a Set-Cookie from one connection's answer sent by another).
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         # aiohttp silently re-sends an idempotent request once when a kept-alive connection drops;
         # retries are RetryPolicy's alone (counted, budgeted, logged), as on the sync hook.
@@ -255,7 +258,14 @@ class SignalWireAsyncHook(SignalWireBaseHook):
     ) -> AsyncIterator[Any]:
         """Yield every item of a list endpoint, page by page; see ``SignalWireHook.paginate``."""
         settings = await self.get_settings()
-        pager = Pager(path, settings.base_url, params=params, page_size=page_size, max_items=max_items)
+        pager = Pager(
+            path,
+            settings.base_url,
+            params=params,
+            page_size=page_size,
+            max_items=max_items,
+            redact=settings.redact,
+        )
         if pager.finished_before_start:
             return
         url: str | None = pager.first_url

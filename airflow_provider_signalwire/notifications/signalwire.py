@@ -91,7 +91,8 @@ class SignalWireNotifier(BaseNotifier):
     a deadline alert: ``AsyncCallback(SignalWireNotifier, kwargs={...})``). If sending fails it logs
     why and returns: the task's own outcome and error stay what they were. The text is cut to fit
     ``max_segments`` SMS segments (160 GSM-7 or 70 Unicode characters for one; 153 / 67 per segment
-    beyond), never inside a character.
+    beyond), never inside a character, after Airflow's secrets masker has replaced every secret it knows
+    (``mask_secret``, connection passwords) with ``***``.
 
     :param to: One E.164 number or a list (templated). Literal numbers are checked when the DAG is
         parsed: a bad one would only show when a task fails, as an SMS not sent.
@@ -143,7 +144,7 @@ class SignalWireNotifier(BaseNotifier):
             url = log_url(context)
             if url and sms_segments(f"{text} Log: {url}") <= self.max_segments:
                 text = f"{text} Log: {url}"
-        text, segments = fit_sms(text, self.max_segments)
+        text, segments = fit_sms(masked(text), self.max_segments)
         self.log.info(
             "SMS notification: %d characters, %d segment(s), to %d number(s).",
             len(text),
@@ -194,6 +195,15 @@ class SignalWireNotifier(BaseNotifier):
 
 
 send_signalwire_notification = SignalWireNotifier
+
+
+def masked(text: str) -> str:
+    """``text`` through Airflow's secrets masker (connection passwords, Variables with sensitive names,
+    anything given to ``mask_secret``): an error message must not text a password to a phone. Run on
+    the whole text, before it is cut to fit, so no part of a secret is left at the cut."""
+    from airflow.providers.common.compat.sdk import redact
+
+    return str(redact(text))
 
 
 def default_text(context: Any) -> str:

@@ -117,7 +117,7 @@ class SignalWireStatusSensor(BaseSensorOperator):
                 raise SignalWireSensorFailure(reason) from err
             self.log.warning("Polling %s %s failed; polling again: %s", kind.noun, resource_id, err)
             return False
-        verdict = evaluate(kind, resource, self.success_statuses)
+        verdict = evaluate(kind, resource, self.success_statuses, self.hook.settings.redact)
         self._log_verdict(verdict, resource_id)
         if verdict.state == FAILURE:
             raise SignalWireSensorFailure(verdict.reason)

@@ -113,7 +113,7 @@ class SignalWireStatusTrigger(BaseTrigger):
                     last_error,
                 )
             else:
-                verdict = evaluate(kind, resource, self.success_statuses)
+                verdict = evaluate(kind, resource, self.success_statuses, settings.redact)
                 if verdict.done:
                     yield self._event(verdict.state, resource, verdict.status, verdict.reason)
                     return
