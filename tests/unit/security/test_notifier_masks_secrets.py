@@ -17,8 +17,8 @@ from airflow.providers.common.compat.sdk import mask_secret
 from airflow_provider_signalwire.notifications.signalwire import SignalWireNotifier
 from tests.fixtures import PROJECT
 
-FROM = "+15557650000"
-TO = "+15551230001"
+FROM = "+12025550150"
+TO = "+12025550131"
 PASSWORD = "db-Pa55w0rd-7c1e9a4b2f"  # what a failing task's error may quote
 MESSAGES = re.compile(rf"https://acme\.signalwire\.com/api/laml/2010-04-01/Accounts/{PROJECT}/Messages.*")
 
