@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import logging
+import re
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
@@ -468,7 +469,8 @@ def test_an_export_with_lone_surrogates_succeeds_and_logs_the_count(
         statuses = [row["status"] for row in csv.DictReader(io.StringIO(text, newline=""))]
         assert statuses == ["fine", "bad \ufffd text", "bad \ufffd text", "bad \ufffd text"]
     logged = [line for line in capfd.readouterr().out.splitlines() if "cannot encode" in line]
-    assert len(logged) == 1 and "] 3 voice records held text" in logged[0]
+    # "] 3 voice" on Airflow 3's log format, "WARNING - 3 voice" on Airflow 2's: the count starts the message.
+    assert len(logged) == 1 and re.search(r"[\]-] 3 voice records held text", logged[0])
 
 
 # ------------------------------------------------------------------------------ CSV formulas
@@ -562,7 +564,8 @@ def test_the_formula_count_and_the_option_on_the_operator(
     assert (oldest_raw["status"], oldest_raw["type"]) == ("=cmd|' /C calc'!A0", "@SUM(A1)")
     assert results["escape"][0]["duration"] == "-5" and results["escape"][0]["from"] == "+15551230000"
     logged = [line for line in capfd.readouterr().out.splitlines() if "formulas" in line]
-    assert len(logged) == 1 and "] 2 CSV cells that spreadsheets would run as formulas" in logged[0]
+    formulas = r"[\]-] 2 CSV cells that spreadsheets would run as formulas"
+    assert len(logged) == 1 and re.search(formulas, logged[0])
 
 
 @pytest.mark.parametrize("option", ["Escape", "none", "", None, True, "quote"])
