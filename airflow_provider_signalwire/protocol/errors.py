@@ -100,7 +100,7 @@ def parse_json_answer(content: bytes, content_type: str | None) -> Any:
         # as json, integers of any size exactly, and holds less memory while it reads. What it refuses
         # (NaN, Infinity, numbers past the float range, lone surrogates, UTF-16/32, a BOM, very deep
         # nesting, broken JSON) json reads or explains, so answers parse exactly as json reads them
-        # (tests/unit/test_protocol.py holds the cases and compares the two on generated documents).
+        # (tests/unit/protocol/test_errors.py holds the cases and compares the two on generated documents).
         import msgspec  # imported here, not when a DAG file imports an operator
 
         try:

@@ -145,7 +145,7 @@ def _page_identity(url: str) -> tuple[tuple[tuple[str, str], ...], str | None]:
 
     A plain URL (every next link the hooks build from an ordinary link) is split directly, about five
     times faster than ``urlsplit`` and ``parse_qsl`` on a URL they have not seen; the result is the
-    same (``tests/unit/test_protocol.py`` compares the two on generated URLs). Anything else is parsed.
+    same (``tests/unit/protocol/test_paging.py`` compares the two on generated URLs). Anything else is parsed.
     """
     plain = _PLAIN_URL.fullmatch(url)
     if plain is not None:

@@ -25,6 +25,7 @@ OURS_ALLOWED_PREFIXES = (
     "airflow_provider_signalwire.sensors",
     "airflow_provider_signalwire.notifications",
     "airflow_provider_signalwire.transfers",
+    "airflow_provider_signalwire.protocol.",  # the pure rules' modules (no HTTP client)
 )
 OURS_ALLOWED = {
     "airflow_provider_signalwire",
