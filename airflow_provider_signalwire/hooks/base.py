@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
-from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.exceptions import (
+    SignalWireAPIError,
+    SignalWireConfigError,
+    SignalWirePaginationError,
+)
 from airflow_provider_signalwire.get_provider_info import CONN_TYPE, HOOK_NAME
 from airflow_provider_signalwire.protocol import (
     DEFAULT_BACKOFF,
@@ -24,11 +29,17 @@ from airflow_provider_signalwire.protocol import (
     DEFAULT_RETRY_BUDGET,
     ConnectionConfigError,
     Failure,
+    RateLimitRule,
+    Reply,
+    RetryPolicy,
     SpaceSettings,
+    UnsafeURLError,
+    Wait,
     build_settings,
     failure_hint,
     failure_reason,
     parse_error_body,
+    parse_json_answer,
     request_id_from,
     shorten,
     status_hint,
@@ -122,6 +133,84 @@ class SignalWireBaseHook(BaseHook):
         if self._max_retries is not None:
             overrides["max_retries"] = int(self._max_retries)
         return replace(settings, **overrides) if overrides else settings
+
+    # ------------------------------------------------------------------ what both transports' loops share
+
+    def _policy(self, settings: SpaceSettings, method: str, rate_limit: RateLimitRule | None) -> RetryPolicy:
+        return RetryPolicy(
+            method,
+            max_retries=settings.max_retries,
+            backoff=self.retry_backoff,
+            budget=self.retry_budget,
+            rate_limit=rate_limit,
+        )
+
+    @contextmanager
+    def _preparing(
+        self, settings: SpaceSettings, method: str, url: str, *also: type[Exception]
+    ) -> Iterator[None]:
+        """Build a request: an unsafe URL is a config error; a request the client cannot build (``also``:
+        the transport's own exceptions) fails as "invalid", never sent."""
+        invalid_kinds: tuple[type[Exception], ...] = (ValueError, TypeError, UnicodeError, *also)
+        try:
+            yield
+        except UnsafeURLError as err:
+            raise SignalWireConfigError(str(err)) from None
+        except invalid_kinds as err:
+            invalid = Failure("invalid", sent=False, detail=str(err))
+            raise self._transport_error(settings, method, url, invalid, 1) from None
+
+    def _log_wait(self, settings: SpaceSettings, method: str, url: str, wait: Wait) -> None:
+        self.log.warning(
+            "SignalWire %s %s: %s; retry %d of %d in %.1fs.",
+            method,
+            settings.redact(url),
+            wait.why,
+            wait.retry,
+            wait.of,
+            wait.seconds,
+        )
+
+    def _outcome(
+        self,
+        settings: SpaceSettings,
+        method: str,
+        url: str,
+        policy: RetryPolicy,
+        outcome: Reply | Failure,
+        check: bool = True,
+    ) -> Reply:
+        """The reply the retry loop ended with; raise for a failure, or (if ``check``) an error status."""
+        if isinstance(outcome, Failure):
+            raise self._transport_error(settings, method, url, outcome, policy.attempts, policy.gave_up)
+        if check and outcome.status >= 300:
+            raise self._status_error(
+                settings,
+                method,
+                outcome.url,
+                outcome.status,
+                outcome.reason,
+                outcome.content,
+                outcome.headers,
+                policy.attempts,
+                policy.gave_up,
+            )
+        return outcome
+
+    def _parse(self, settings: SpaceSettings, method: str, reply: Reply) -> Any:
+        """The parsed answer; a JSON answer that does not parse is an error, not a string."""
+        if reply.status == 204:
+            return None
+        try:
+            return parse_json_answer(reply.content, reply.headers.get("Content-Type"))
+        except ValueError as err:
+            raise self._malformed_error(
+                settings, method, reply.url, reply.status, str(err), reply.headers
+            ) from None
+
+    @staticmethod
+    def _paging_error(settings: SpaceSettings, url: str, err: Exception) -> SignalWirePaginationError:
+        return SignalWirePaginationError(method="GET", url=url, reason=str(err), redact=settings.redact)
 
     # ------------------------------------------------------------------ errors, for both transports
 

@@ -2,161 +2,72 @@
 
 from __future__ import annotations
 
-import http.cookiejar
-import io
 import logging
 import re
-import socket
-import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import requests.adapters
-import requests.auth
 import requests.cookies
 import requests.structures
-import urllib3
-import urllib3.connection
 import urllib3.exceptions
 
-from airflow_provider_signalwire.exceptions import (
-    SignalWireConfigError,
-    SignalWirePaginationError,
-)
-from airflow_provider_signalwire.get_provider_info import (
-    CONN_FIELDS,
-    CONN_TYPE,
-    UI_FIELD_BEHAVIOUR,
+from airflow_provider_signalwire.hooks import _connection_form
+from airflow_provider_signalwire.hooks._requests_transport import (
+    _DEADLINE,
+    _AnswerTooLarge,
+    _ConnectionAuth,
+    _DeadlineAdapter,
+    _NoAuth,
+    _NoCookies,
+    _read_capped,
+    _Redacted,
+    classify_requests_error,
+    reply_of,
+    run_attempts,
 )
 from airflow_provider_signalwire.hooks.base import SignalWireBaseHook, where_this_runs
 from airflow_provider_signalwire.protocol import (
     USER_AGENT,
-    Failure,
+    Fetch,
+    Note,
+    Outcome,
     Pager,
     PagingError,
-    RetryPolicy,
+    RateLimitRule,
+    Reply,
     SpaceSettings,
     UnsafeURLError,
+    Wait,
+    attempts,
     check_download_url,
     check_headers,
     check_method,
     check_origin,
-    dns_failure,
     download_host_allowed,
     encode_body,
     encode_fields,
-    failure_reason,
-    parse_json_answer,
+    pages,
     validate_path,
 )
 
-LOG_PROGRESS_EVERY = 10  # pages
+__all__ = ["Download", "SignalWireHook", "classify_requests_error"]
+
 # Hook arguments HttpOperator passes that mean nothing here: authentication comes from the connection.
 _HTTP_OPERATOR_HOOK_ARGS = frozenset(
     {"auth_type", "tcp_keep_alive", "tcp_keep_alive_idle", "tcp_keep_alive_count", "tcp_keep_alive_interval"}
 )
 # Headers HttpOperator users may pass that must never override the connection's credentials or origin.
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "host", "cookie"})
-READ_CHUNK = 64 * 1024
 # A URL requests' preparation leaves exactly as it is (ASCII; no percent sign to normalise, no bracket
 # or other character to quote, no fragment, no empty query): such GETs skip rebuilding it through
 # requests.Request (every next page of a listing). tests/unit/hooks/test_prepared_get.py holds the cases.
 _PREPARED_AS_IS = r"^[A-Za-z0-9\-._~:/?@!$&'()*+,;=]*(?<!\?)\Z"
-
-# When the answer to the request under way must be complete (time.monotonic()); read by every socket
-# operation of this hook's connections, so ``timeout`` bounds connect, headers and body together.
-_DEADLINE: ContextVar[float | None] = ContextVar("signalwire_deadline", default=None)
-
-
-class _DeadlineSocket:
-    """A socket that never waits past the current request's deadline (else as the socket it wraps)."""
-
-    def __init__(self, sock: Any) -> None:
-        self._sock = sock
-        self._per_op = sock.gettimeout()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
-
-    def settimeout(self, value: float | None) -> None:
-        self._per_op = value
-        self._sock.settimeout(value)
-
-    def gettimeout(self) -> float | None:
-        return self._per_op
-
-    def _arm(self) -> None:
-        deadline = _DEADLINE.get()
-        if deadline is None:
-            return
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("the whole answer took longer than the timeout")
-        self._sock.settimeout(remaining if self._per_op is None else min(self._per_op, remaining))
-
-    def recv_into(self, *args: Any) -> int:
-        self._arm()
-        return self._sock.recv_into(*args)
-
-    def recv(self, *args: Any) -> bytes:
-        self._arm()
-        return self._sock.recv(*args)
-
-    def sendall(self, *args: Any) -> None:
-        self._arm()
-        self._sock.sendall(*args)
-
-    def makefile(self, mode: str = "rb", buffering: int | None = None, **_: Any) -> Any:
-        # As socket.makefile does, but reading through this wrapper (http.client reads the answer here).
-        self._sock._io_refs += 1
-        raw = socket.SocketIO(self, "rb")  # type: ignore[arg-type]
-        return io.BufferedReader(raw, buffering if buffering and buffering > 0 else io.DEFAULT_BUFFER_SIZE)
-
-
-def _connect_before_deadline(connection: Any, connect: Callable[[], None]) -> None:
-    deadline = _DEADLINE.get()
-    if deadline is not None and isinstance(connection.timeout, int | float):
-        connection.timeout = max(0.001, min(connection.timeout, deadline - time.monotonic()))
-    connect()
-    connection.sock = _DeadlineSocket(connection.sock)
-
-
-class _HTTPSConnection(urllib3.connection.HTTPSConnection):
-    def connect(self) -> None:
-        _connect_before_deadline(self, super().connect)
-
-
-class _HTTPConnection(urllib3.connection.HTTPConnection):
-    def connect(self) -> None:
-        _connect_before_deadline(self, super().connect)
-
-
-class _HTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
-class _HTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _DeadlineAdapter(requests.adapters.HTTPAdapter):
-    """requests' adapter with connections whose sockets honour :data:`_DEADLINE`."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-        return manager
 
 
 @dataclass
@@ -168,99 +79,6 @@ class Download:
     size: int | None
     content_type: str | None
     chunks: Iterator[bytes]
-
-
-class _NoAuth(requests.auth.AuthBase):
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers.pop("Authorization", None)
-        return request
-
-
-class _ConnectionAuth(requests.auth.AuthBase):
-    """Sets the precomputed ``Authorization`` value (the one registered with the masker); no netrc lookup."""
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def __repr__(self) -> str:
-        return "_ConnectionAuth(***)"
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = self._value
-        return request
-
-
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    """A cookie policy that accepts no cookie and returns none."""
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-
-class _Redacted:
-    """``redact(text)`` when a log line is written: a debug line that is not written costs no redaction."""
-
-    __slots__ = ("redact", "text")
-
-    def __init__(self, redact: Callable[[Any], Any], text: str) -> None:
-        self.redact, self.text = redact, text
-
-    def __str__(self) -> str:
-        return str(self.redact(self.text))
-
-
-class _AnswerTooLarge(Exception):
-    def __init__(self, size: int | None, cap: int) -> None:
-        self.size, self.cap = size, cap
-
-
-def _read_capped(response: requests.Response, cap: int) -> bytes:
-    """The whole body, refusing more than ``cap`` bytes (checked as it arrives: memory stays flat)."""
-    length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > cap:
-        raise _AnswerTooLarge(int(length), cap)
-    body = bytearray()
-    for chunk in response.raw.stream(READ_CHUNK, decode_content=True):
-        body += chunk
-        if len(body) > cap:
-            raise _AnswerTooLarge(None, cap)
-    return bytes(body)
-
-
-def classify_requests_error(exc: BaseException) -> Failure:
-    """Map a requests exception onto :class:`Failure` (did the request certainly not reach the server?)."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return Failure("tls", sent=False)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return Failure("connect", sent=False, detail="connect timeout")
-    if isinstance(exc, requests.exceptions.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
-        return Failure("timeout", sent=True)
-    causes = list(_causes(exc))
-    if any(isinstance(c, urllib3.exceptions.NameResolutionError | socket.gaierror) for c in causes):
-        return dns_failure(next((c.errno for c in causes if isinstance(c, socket.gaierror)), None))
-    if any(isinstance(c, ConnectionRefusedError) for c in causes):
-        return Failure("refused", sent=False)
-    if any(isinstance(c, urllib3.exceptions.NewConnectionError) for c in causes):
-        return Failure("connect", sent=False)
-    if any(isinstance(c, ssl.SSLError) for c in causes):
-        return Failure("tls", sent=False)
-    return Failure("dropped", sent=True)
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything it wraps (requests and urllib3 nest them in args and .reason)."""
-    seen: set[int] = set()
-    stack: list[object] = [exc]
-    while stack:
-        item = stack.pop()
-        if not isinstance(item, BaseException) or id(item) in seen:
-            continue
-        seen.add(id(item))
-        yield item
-        stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
 
 
 class SignalWireHook(SignalWireBaseHook):
@@ -304,75 +122,13 @@ class SignalWireHook(SignalWireBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """
-        Extra fields of the Airflow 2 connection form (Airflow 3 reads ``conn-fields`` instead).
-
-        The fields have no defaults: a field left empty is not stored and the hook uses the default,
-        which the placeholder shows. Airflow 2 prefills these fields only from truthy extras, so a
-        stored ``0`` or ``false`` (a connection made from code or a secrets backend) would show as
-        empty, or as a widget default, and be replaced on Save; each field shows the value it finds in
-        the form's Extra JSON instead, so an edit keeps it.
-        """
-        import json
-
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import StringField
-        from wtforms.validators import Optional
-
-        prefix = f"extra__{CONN_TYPE}__"
-
-        def stored(field: Any) -> Any:
-            """The field's value in the Extra JSON being edited (also when it is 0 or false)."""
-            extra_field = getattr(getattr(field, "_form", None), "extra", None)
-            try:
-                extra = json.loads(getattr(extra_field, "data", None) or "{}")
-            except (TypeError, ValueError):
-                return None
-            if not isinstance(extra, dict):
-                return None
-            name = field.name.removeprefix(prefix)
-            value = extra.get(name)
-            return extra.get(prefix + name) if value is None or value == "" else value
-
-        # Airflow 2 accepts only its own field classes, so the widget (which renders the value the
-        # browser sends back on Save) is where the stored value is filled in.
-        class ExtraFieldWidget(BS3TextFieldWidget):
-            def __call__(self, field: Any, **kwargs: Any) -> Any:
-                value = field.data
-                if value is None or value == "":
-                    value = stored(field)
-                if isinstance(value, bool):
-                    kwargs.setdefault("value", "true" if value else "false")
-                elif value is not None:
-                    kwargs.setdefault("value", str(value))
-                return super().__call__(field, **kwargs)
-
-        return {
-            name: StringField(
-                lazy_gettext(spec["label"]),
-                widget=ExtraFieldWidget(),
-                description=spec["description"] + " Leave empty for the default.",
-                validators=[Optional()],
-            )
-            for name, spec in CONN_FIELDS.items()
-        }
+        """Extra fields of the Airflow 2 connection form (Airflow 3 reads ``conn-fields``)."""
+        return _connection_form.connection_form_widgets()
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Labels, hidden fields and placeholders of the Airflow 2 connection form.
-
-        The extra fields' placeholders show their defaults: an empty field means the default.
-        """
-        placeholders = dict(UI_FIELD_BEHAVIOUR["placeholders"])
-        placeholders.update(
-            {name: f"{spec['schema']['default']} (default)" for name, spec in CONN_FIELDS.items()}
-        )
-        return {
-            "hidden_fields": list(UI_FIELD_BEHAVIOUR["hidden-fields"]),
-            "relabeling": dict(UI_FIELD_BEHAVIOUR["relabeling"]),
-            "placeholders": placeholders,
-        }
+        """Labels, hidden fields and placeholders of the Airflow 2 connection form."""
+        return _connection_form.ui_field_behaviour()
 
     # ------------------------------------------------------------------ settings and session
 
@@ -456,11 +212,10 @@ class SignalWireHook(SignalWireBaseHook):
                 f"({', '.join(settings.download_hosts)}): nothing was fetched. Add it there if your space "
                 "serves files from it."
             )
-        policy = RetryPolicy(
-            "GET", max_retries=settings.max_retries, backoff=self.retry_backoff, budget=self.retry_budget
-        )
+        policy = self._policy(settings, "GET", None)
         verify = self.download_session.merge_environment_settings(url, {}, True, settings.verify, None)
-        while True:
+
+        def attempt() -> Outcome:
             try:
                 response = self.download_session.get(
                     url,
@@ -469,42 +224,21 @@ class SignalWireHook(SignalWireBaseHook):
                     **verify,
                 )
             except (requests.exceptions.RequestException, OSError) as exc:
-                failure = classify_requests_error(exc)
-                delay = policy.next_delay(failure=failure)
-                if delay is not None:
-                    self._wait(
-                        policy,
-                        "GET",
-                        url,
-                        failure_reason(failure, urlsplit(url).netloc, settings.timeout),
-                        delay,
-                    )
-                    continue
-                raise self._transport_error(
-                    settings, "GET", url, failure, policy.attempts, policy.gave_up
-                ) from None
-            delay = policy.next_delay(
-                status=response.status_code, retry_after=response.headers.get("Retry-After")
-            )
-            if delay is not None:
-                response.close()
-                self._wait(policy, "GET", url, f"HTTP {response.status_code}", delay)
-                continue
-            break
+                return classify_requests_error(exc)
+            return Reply(response.status_code, response.reason, response.headers, b"", url, response)
+
+        outcome = run_attempts(
+            attempts(policy, urlsplit(url).netloc, settings.timeout),
+            attempt,
+            lambda wait: self._wait(settings, "GET", url, wait),
+            discard=lambda response: response.close(),
+        )
+        reply = self._outcome(settings, "GET", url, policy, outcome, check=False)  # raises for a failure
+        response = reply.answer
         try:
             if response.status_code >= 300:
                 content = b"" if response.status_code < 400 else response.raw.read(64 * 1024)
-                raise self._status_error(
-                    settings,
-                    "GET",
-                    url,
-                    response.status_code,
-                    response.reason,
-                    content,
-                    response.headers,
-                    policy.attempts,
-                    policy.gave_up,
-                )
+                self._outcome(settings, "GET", url, policy, reply._replace(content=content))
             length = response.headers.get("Content-Length", "")
             encoding = response.headers.get("Content-Encoding", "").strip().lower()
             if encoding not in ("", "identity"):
@@ -536,6 +270,7 @@ class SignalWireHook(SignalWireBaseHook):
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         data: Any = None,
+        rate_limit: RateLimitRule | None = None,
     ) -> Any:
         """
         Call one SignalWire endpoint and return its parsed JSON (None for 204 or an empty body).
@@ -548,14 +283,17 @@ class SignalWireHook(SignalWireBaseHook):
         :param params: Query parameters.
         :param json: Request body (either this or ``data``).
         :param data: Request body (either this or ``json``).
+        :param rate_limit: Also retry answers that refuse the call for its rate (safe for a POST too).
         :raises SignalWireAPIError: on an error answer or when SignalWire cannot be reached.
         """
         method = check_method(method)
         path = validate_path(path)
         body_kwargs = encode_body(path, json=json, data=data)
         headers = body_kwargs.pop("headers", None)
+        if rate_limit is not None:
+            body_kwargs["rate_limit"] = rate_limit
         response = self._send(method, self.base_url + path, params=params, headers=headers, **body_kwargs)
-        return self._parse(method, response)
+        return self._parse(self.settings, method, reply_of(response))
 
     def paginate(
         self,
@@ -591,40 +329,34 @@ class SignalWireHook(SignalWireBaseHook):
     ) -> Iterator[list[Any]]:
         """As :meth:`paginate`, but yield each page's items as one list (possibly empty), one page held
         at a time: for callers that count or write page by page (log exports)."""
+        settings = self.settings
         pager = Pager(
             path,
             self.base_url,
             params=params,
             page_size=page_size,
             max_items=max_items,
-            redact=self.settings.redact,
+            redact=settings.redact,
         )
-        if pager.finished_before_start:
-            return
-        url: str | None = pager.first_url
-        request_params: Mapping[str, Any] | None = pager.first_params
-        while url:
-            response = self._send("GET", url, params=request_params)
+        steps = pages(pager, path)
+        answer: tuple[str, Any] | None = None
+        url = pager.first_url
+        while True:
             try:
-                page = pager.feed(response.url, self._parse("GET", response))
-            except PagingError as err:
-                raise SignalWirePaginationError(
-                    method="GET", url=response.url, reason=str(err), redact=self.settings.redact
-                ) from None
-            yield page.items
-            if page.done:
-                self.log.info(
-                    "Listed %d items of %s in %d pages (max_items reached).", pager.items, path, pager.pages
-                )
+                step = steps.send(answer)
+            except StopIteration:
                 return
-            if page.moved:
-                self.log.warning(
-                    "Next-page link of %s names another host; asking the configured space instead.", path
-                )
-            url, request_params = page.next_url, None
-            if url and pager.pages % LOG_PROGRESS_EVERY == 0:
-                self.log.info("Listing %s: %d pages, %d items so far.", path, pager.pages, pager.items)
-        self.log.info("Listed %d items of %s in %d pages.", pager.items, path, pager.pages)
+            except PagingError as err:
+                raise self._paging_error(settings, url, err) from None
+            answer = None
+            if isinstance(step, Fetch):
+                reply = reply_of(self._send("GET", step.url, params=step.params))
+                url = reply.url
+                answer = (url, self._parse(settings, "GET", reply))
+            elif isinstance(step, Note):
+                self.log.log(step.level, step.message, *step.args)
+            else:
+                yield step
 
     def test_connection(self) -> tuple[bool, str]:
         """
@@ -708,6 +440,7 @@ class SignalWireHook(SignalWireBaseHook):
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         check: bool = True,
+        rate_limit: RateLimitRule | None = None,
     ) -> requests.Response:
         """Send one request with retries; raise :class:`SignalWireAPIError` on failure (if ``check``).
 
@@ -716,11 +449,7 @@ class SignalWireHook(SignalWireBaseHook):
         headers and body); the body is read completely, within ``max_response_bytes``.
         """
         settings = self.settings
-        redact = settings.redact
-        policy = RetryPolicy(
-            method, max_retries=settings.max_retries, backoff=self.retry_backoff, budget=self.retry_budget
-        )
-        try:
+        with self._preparing(settings, method, url, requests.exceptions.RequestException):
             if method == "GET" and params is None and headers is None and self._as_is(url):
                 prepared = self._prepared_get(url)
             else:
@@ -737,12 +466,8 @@ class SignalWireHook(SignalWireBaseHook):
             check_origin(prepared.url or "", self.base_url)
             check_headers(prepared.headers)
             send_kwargs = self._send_settings
-        except UnsafeURLError as err:
-            raise SignalWireConfigError(str(err)) from None
-        except (requests.exceptions.RequestException, ValueError, UnicodeError) as err:
-            invalid = Failure("invalid", sent=False, detail=str(err))
-            raise self._transport_error(settings, method, url, invalid, 1) from None
-        while True:
+
+        def attempt() -> Outcome:
             started = time.monotonic()
             token = _DEADLINE.set(started + settings.timeout)
             response: requests.Response | None = None
@@ -762,42 +487,25 @@ class SignalWireHook(SignalWireBaseHook):
             except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 if response is not None:
                     response.close()  # a half-read answer: never put that connection back in the pool
-                failure = classify_requests_error(exc)
-                delay = policy.next_delay(failure=failure)
-                if delay is not None:
-                    why = failure_reason(failure, settings.host, settings.timeout)
-                    self._wait(policy, method, url, why, delay)
-                    continue
-                raise self._transport_error(
-                    settings, method, url, failure, policy.attempts, policy.gave_up
-                ) from None
+                return classify_requests_error(exc)
             finally:
                 _DEADLINE.reset(token)
-            status = response.status_code
             self.log.debug(
                 "%s %s -> %s (%.2fs)",
                 method,
-                _Redacted(redact, response.url),
-                status,
+                _Redacted(settings.redact, response.url),
+                response.status_code,
                 time.monotonic() - started,
             )
-            delay = policy.next_delay(status=status, retry_after=response.headers.get("Retry-After"))
-            if delay is not None:
-                self._wait(policy, method, url, f"HTTP {status}", delay)
-                continue
-            if check and status >= 300:
-                raise self._status_error(
-                    settings,
-                    method,
-                    response.url,
-                    status,
-                    response.reason,
-                    response.content,
-                    response.headers,
-                    policy.attempts,
-                    policy.gave_up,
-                )
-            return response
+            return reply_of(response)
+
+        policy = self._policy(settings, method, rate_limit)
+        outcome = run_attempts(
+            attempts(policy, settings.host, settings.timeout),
+            attempt,
+            lambda wait: self._wait(settings, method, url, wait),
+        )
+        return self._outcome(settings, method, url, policy, outcome, check).answer  # type: ignore[no-any-return]
 
     def _as_is(self, url: str) -> bool:
         """Whether ``url`` is a plain URL on the space that requests would prepare unchanged (and no
@@ -824,25 +532,6 @@ class SignalWireHook(SignalWireBaseHook):
         prepared._cookies = requests.cookies.RequestsCookieJar()  # type: ignore[attr-defined]  # as requests'
         return prepared
 
-    def _wait(self, policy: RetryPolicy, method: str, url: str, why: str, delay: float) -> None:
-        self.log.warning(
-            "SignalWire %s %s: %s; retry %d of %d in %.1fs.",
-            method,
-            self.settings.redact(url),
-            why,
-            policy.attempts - 1,
-            policy.max_retries,
-            delay,
-        )
-        self._sleep(delay)
-
-    def _parse(self, method: str, response: requests.Response) -> Any:
-        """The parsed answer; a JSON answer that does not parse is an error, not a string."""
-        if response.status_code == 204:
-            return None
-        try:
-            return parse_json_answer(response.content, response.headers.get("Content-Type"))
-        except ValueError as err:
-            raise self._malformed_error(
-                self.settings, method, response.url, response.status_code, str(err), response.headers
-            ) from None
+    def _wait(self, settings: SpaceSettings, method: str, url: str, wait: Wait) -> None:
+        self._log_wait(settings, method, url, wait)
+        self._sleep(wait.seconds)

@@ -31,6 +31,15 @@ from airflow_provider_signalwire.protocol.errors import (
     status_hint as status_hint,
 )
 from airflow_provider_signalwire.protocol.paging import (
+    LOG_PROGRESS_EVERY as LOG_PROGRESS_EVERY,
+)
+from airflow_provider_signalwire.protocol.paging import (
+    Fetch as Fetch,
+)
+from airflow_provider_signalwire.protocol.paging import (
+    Note as Note,
+)
+from airflow_provider_signalwire.protocol.paging import (
     Page as Page,
 )
 from airflow_provider_signalwire.protocol.paging import (
@@ -47,6 +56,9 @@ from airflow_provider_signalwire.protocol.paging import (
 )
 from airflow_provider_signalwire.protocol.paging import (
     page_key as page_key,
+)
+from airflow_provider_signalwire.protocol.paging import (
+    pages as pages,
 )
 from airflow_provider_signalwire.protocol.paging import (
     rebase_link as rebase_link,
@@ -70,7 +82,25 @@ from airflow_provider_signalwire.protocol.retry import (
     Failure as Failure,
 )
 from airflow_provider_signalwire.protocol.retry import (
+    Outcome as Outcome,
+)
+from airflow_provider_signalwire.protocol.retry import (
+    RateLimitRule as RateLimitRule,
+)
+from airflow_provider_signalwire.protocol.retry import (
+    Reply as Reply,
+)
+from airflow_provider_signalwire.protocol.retry import (
     RetryPolicy as RetryPolicy,
+)
+from airflow_provider_signalwire.protocol.retry import (
+    Send as Send,
+)
+from airflow_provider_signalwire.protocol.retry import (
+    Wait as Wait,
+)
+from airflow_provider_signalwire.protocol.retry import (
+    attempts as attempts,
 )
 from airflow_provider_signalwire.protocol.retry import (
     dns_failure as dns_failure,

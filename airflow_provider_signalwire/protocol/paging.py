@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -301,3 +302,60 @@ class Pager:
             )
         self._upcoming = (next_url, next_digest, next_token)
         return Page(items, next_url, moved=moved)
+
+
+# --------------------------------------------------------------------------- the paging loop, once
+
+LOG_PROGRESS_EVERY = 10  # pages
+
+
+class Fetch(NamedTuple):
+    """GET ``url`` (with ``params``, the first page only); answer with ``(the URL as sent, parsed body)``."""
+
+    url: str
+    params: Mapping[str, Any] | None
+
+
+class Note(NamedTuple):
+    """A log line about the listing, the same on every transport."""
+
+    level: int
+    message: str
+    args: tuple[Any, ...]
+
+
+def pages(pager: Pager, path: str) -> Generator[Fetch | Note | list[Any], tuple[str, Any] | None, None]:
+    """The paging loop, without I/O: yields a :class:`Fetch` for each page, then the page's items (a
+    list, possibly empty), and :class:`Note` log lines; raises :class:`PagingError` from the pager.
+
+    :param pager: The listing's rules (first URL, limits, loop guards).
+    :param path: The list's API path, as named in the log lines.
+    """
+    if pager.finished_before_start:
+        return
+    url: str | None = pager.first_url
+    params: Mapping[str, Any] | None = pager.first_params
+    while url:
+        answer = yield Fetch(url, params)
+        assert answer is not None, "answer a Fetch with (url as sent, parsed body)"
+        page = pager.feed(*answer)
+        yield page.items
+        if page.done:
+            yield Note(
+                logging.INFO,
+                "Listed %d items of %s in %d pages (max_items reached).",
+                (pager.items, path, pager.pages),
+            )
+            return
+        if page.moved:
+            yield Note(
+                logging.WARNING,
+                "Next-page link of %s names another host; asking the configured space instead.",
+                (path,),
+            )
+        url, params = page.next_url, None
+        if url and pager.pages % LOG_PROGRESS_EVERY == 0:
+            yield Note(
+                logging.INFO, "Listing %s: %d pages, %d items so far.", (path, pager.pages, pager.items)
+            )
+    yield Note(logging.INFO, "Listed %d items of %s in %d pages.", (pager.items, path, pager.pages))

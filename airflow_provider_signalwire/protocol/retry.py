@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 import socket
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from airflow_provider_signalwire.protocol.errors import parse_error_body
 from airflow_provider_signalwire.protocol.settings import (
     DEFAULT_BACKOFF,
     DEFAULT_RETRY_BUDGET,
@@ -78,12 +81,31 @@ def may_have_acted(*, status: int | None = None, failure: Failure | None = None)
     return failure is not None and failure.sent and failure.kind != "invalid"
 
 
+@dataclass(frozen=True)
+class RateLimitRule:
+    """Also retry an answer that refuses a call for its rate: HTTP 429, or one of ``codes`` in its error
+    body (SignalWire's 20429). Safe for any method, POST included: such a request was not accepted.
+
+    Applies once the regular retries are spent (or their budget is): up to ``retries`` more attempts,
+    waiting ``backoff`` seconds before the first and doubling up to ``max_backoff``.
+    """
+
+    codes: tuple[str, ...] = ("20429",)
+    retries: int = 5
+    backoff: float = 2.0
+    max_backoff: float = 60.0
+
+    def matches(self, status: int, codes: Sequence[Any] = ()) -> bool:
+        return status == 429 or any(str(code) in self.codes for code in codes)
+
+
 class RetryPolicy:
-    """The retry loop's rules for one call, without I/O: both transports ask it after each failure.
+    """The retry loop's rules for one call, without I/O: :func:`attempts` asks it after each failure.
 
     :meth:`next_delay` returns the seconds to wait before the next attempt, or None to give up
     (then :attr:`gave_up` says why when it was the budget). Waits follow ``Retry-After`` or
-    exponential backoff with jitter; their total stays within ``budget`` seconds.
+    exponential backoff with jitter; their total stays within ``budget`` seconds. A ``rate_limit``
+    rule adds retries for answers that refuse the call for its rate (see :class:`RateLimitRule`).
     """
 
     def __init__(
@@ -94,30 +116,51 @@ class RetryPolicy:
         backoff: float = DEFAULT_BACKOFF,
         budget: float = DEFAULT_RETRY_BUDGET,
         rng: random.Random | None = None,
+        rate_limit: RateLimitRule | None = None,
     ) -> None:
         self.method = method.upper()
         self.max_retries = max_retries
         self.backoff = backoff
         self.budget = budget
         self.rng = rng
+        self.rate_limit = rate_limit
         self.attempts = 1  # the attempt under way
         self.waited = 0.0
         self.gave_up: str | None = None
+        self._rate_retries = 0
+
+    @property
+    def most_retries(self) -> int:
+        """Retries this call may make at most (the regular ones and the rate-limit rule's)."""
+        return self.max_retries + (self.rate_limit.retries if self.rate_limit else 0)
 
     def next_delay(
-        self, *, status: int | None = None, failure: Failure | None = None, retry_after: str | None = None
+        self,
+        *,
+        status: int | None = None,
+        failure: Failure | None = None,
+        retry_after: str | None = None,
+        error_codes: Sequence[Any] = (),
     ) -> float | None:
-        if self.attempts > self.max_retries or not should_retry(self.method, status=status, failure=failure):
-            return None
-        delay = retry_delay(self.attempts, retry_after, backoff=self.backoff, rng=self.rng)
-        if self.waited + delay > self.budget:
+        if self.attempts <= self.max_retries and should_retry(self.method, status=status, failure=failure):
+            delay = retry_delay(self.attempts, retry_after, backoff=self.backoff, rng=self.rng)
+            if self.waited + delay <= self.budget:
+                self.waited += delay
+                self.attempts += 1
+                return delay
             asked = f" (the server asked to wait {delay:.0f} s more)" if retry_after else ""
             self.gave_up = (
                 f"the retry budget of {self.budget:g} s ran out after {self.waited:.0f} s of waiting{asked}"
             )
+        rule = self.rate_limit
+        if rule is None or status is None or self._rate_retries >= rule.retries:
             return None
-        self.waited += delay
+        if not rule.matches(status, error_codes):
+            return None
+        delay = min(rule.backoff * 2**self._rate_retries, rule.max_backoff)
+        self._rate_retries += 1
         self.attempts += 1
+        self.gave_up = None
         return delay
 
 
@@ -213,3 +256,64 @@ def failure_hint(failure: Failure, method: str, host: str, where: str = "this wo
             "running it again"
         )
     return hint
+
+
+# --------------------------------------------------------------------------- the retry loop, once
+
+
+class Reply(NamedTuple):
+    """One answer as the retry loop and the error builders read it, whatever the transport."""
+
+    status: int
+    reason: str | None
+    headers: Mapping[str, str]
+    content: bytes  # the body read so far (b"" for a streamed download)
+    url: str  # the URL as sent
+    answer: Any = None  # the transport's own response, handed back untouched
+
+
+class Send(NamedTuple):
+    """Send the request (again); answer with its :class:`Reply` or :class:`Failure`."""
+
+    attempt: int
+
+
+class Wait(NamedTuple):
+    """Wait ``seconds`` before the next attempt (answer with None); ``why`` names the failure."""
+
+    seconds: float
+    why: str
+    retry: int
+    of: int
+
+
+Outcome = Reply | Failure
+
+
+def attempts(
+    policy: RetryPolicy, host: str, timeout: float
+) -> Generator[Send | Wait, Outcome | None, Outcome]:
+    """The retry loop, without I/O: yields :class:`Send` and :class:`Wait` steps, and returns the last
+    outcome (a :class:`Reply` with any status, or the :class:`Failure` it gave up on).
+
+    :param policy: The call's rules; after the loop, ``policy.attempts`` and ``policy.gave_up`` say how
+        it ended.
+    :param host: The host named in a failure's words (``host[:port]``).
+    :param timeout: The timeout named in a timeout's words.
+    """
+    while True:
+        outcome = yield Send(policy.attempts)
+        assert outcome is not None, "answer a Send with a Reply or a Failure"
+        if isinstance(outcome, Failure):
+            delay = policy.next_delay(failure=outcome)
+            why = failure_reason(outcome, host, timeout)
+        else:
+            codes: list[Any] = []
+            if policy.rate_limit is not None and outcome.status >= 300:
+                codes = [e.get("code") for e in parse_error_body(outcome.content)]
+            retry_after = outcome.headers.get("Retry-After")
+            delay = policy.next_delay(status=outcome.status, retry_after=retry_after, error_codes=codes)
+            why = f"HTTP {outcome.status}"
+        if delay is None:
+            return outcome
+        yield Wait(delay, why, policy.attempts - 1, policy.most_retries)

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import warnings
 
-from airflow_provider_signalwire.hooks import signalwire_async
+from airflow_provider_signalwire.hooks import _aiohttp_transport
 from airflow_provider_signalwire.hooks.signalwire_async import SignalWireAsyncHook, shared_session
 
 
@@ -36,7 +36,7 @@ def test_each_loop_gets_its_own_session(signalwire_space):
 
     first, second = asyncio.run(session_of()), asyncio.run(session_of())
     assert first is not second and first.closed and second.closed
-    assert not any(loop.is_running() for loop in list(signalwire_async._SESSIONS.keys()))
+    assert not any(loop.is_running() for loop in list(_aiohttp_transport._SESSIONS.keys()))
 
 
 def test_the_connection_is_read_once_with_the_async_lookup(signalwire_space, monkeypatch):
