@@ -30,6 +30,7 @@ from airflow_provider_signalwire.operators._window import (
     run_window,
 )
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
+from airflow_provider_signalwire.protocol import RateLimitRule
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -42,7 +43,8 @@ E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # the shape only; e164() checks numb
 # (compatibility-api.yaml, Message schema; the create request's Body declares no maxLength.)
 MAX_BODY_CHARS = 1600
 RATE_LIMIT_CODES = ("20429",)
-# Backoff after SignalWire refused a message for its rate (on top of the hook's own retries).
+# Backoff after SignalWire refused a message for its rate (on top of the hook's own retries; see
+# rate_limit_rule).
 RATE_LIMIT_BACKOFF_S = 2.0
 RATE_LIMIT_BACKOFF_MAX_S = 60.0
 RATE_LIMIT_ATTEMPTS = 6
@@ -175,8 +177,20 @@ def day_filter(value: Any, name: str) -> str | None:
     return when.date().isoformat()
 
 
+def rate_limit_rule(per_second: float) -> RateLimitRule:
+    """The hook's extra retries of a message SignalWire refused for its rate (HTTP 429 or error 20429):
+    it was not accepted, so sending it again cannot send it twice."""
+    return RateLimitRule(
+        codes=RATE_LIMIT_CODES,
+        retries=RATE_LIMIT_ATTEMPTS - 1,
+        backoff=max(RATE_LIMIT_BACKOFF_S, 1.0 / per_second),
+        max_backoff=RATE_LIMIT_BACKOFF_MAX_S,
+    )
+
+
 def is_rate_limited(err: SignalWireAPIError) -> bool:
-    return err.status_code == 429 or any(str(e.get("code")) in RATE_LIMIT_CODES for e in err.errors or [])
+    codes = [e.get("code") for e in err.errors or []]
+    return err.status_code is not None and RateLimitRule(RATE_LIMIT_CODES).matches(err.status_code, codes)
 
 
 def outcome_of(err: SignalWireAPIError) -> str:
@@ -395,30 +409,21 @@ def _num_media(message: dict[str, Any]) -> int | None:
 def send_each(
     hook: SignalWireHook, recipients: list[str], form: dict[str, Any], pacer: Pacer, log: Any
 ) -> dict[str, dict[str, Any]]:
-    """POST one message per recipient, paced; back off and re-send only a rate-limited recipient.
+    """POST one message per recipient, paced; the hook backs off and re-sends only a rate-limited
+    recipient (:func:`rate_limit_rule`).
 
     Returns ``{number: message}``; raises :class:`SignalWireSendError` at the first other failure.
+    ``log`` is unused: the hook logs each wait.
     """
     path = compat_path(hook.settings.project_id, "Messages")
+    rule = rate_limit_rule(pacer.per_second)
     sent: dict[str, dict[str, Any]] = {}
     for index, number in enumerate(recipients):
-        backoff = max(RATE_LIMIT_BACKOFF_S, 1.0 / pacer.per_second)
-        for attempt in range(1, RATE_LIMIT_ATTEMPTS + 1):
-            pacer.wait()
-            try:
-                sent[number] = hook.request("POST", path, data={**form, "To": number})
-                break
-            except SignalWireAPIError as err:
-                if is_rate_limited(err) and attempt < RATE_LIMIT_ATTEMPTS:
-                    log.warning(
-                        "SignalWire refused the message to %s for its rate; sending it again in %.1fs.",
-                        number,
-                        backoff,
-                    )
-                    pacer.sleep(backoff)
-                    backoff = min(backoff * 2, RATE_LIMIT_BACKOFF_MAX_S)
-                    continue
-                raise _stopped(err, number, recipients[index + 1 :], sent) from err
+        pacer.wait()
+        try:
+            sent[number] = hook.request("POST", path, data={**form, "To": number}, rate_limit=rule)
+        except SignalWireAPIError as err:
+            raise _stopped(err, number, recipients[index + 1 :], sent) from err
     return sent
 
 
