@@ -29,6 +29,10 @@ from airflow_provider_signalwire.protocol import (
     DEFAULT_RETRY_BUDGET,
     ConnectionConfigError,
     Failure,
+    Fetch,
+    Note,
+    Pager,
+    PagingError,
     RateLimitRule,
     Reply,
     RetryPolicy,
@@ -38,6 +42,7 @@ from airflow_provider_signalwire.protocol import (
     build_settings,
     failure_hint,
     failure_reason,
+    pages,
     parse_error_body,
     parse_json_answer,
     request_id_from,
@@ -64,18 +69,9 @@ def where_this_runs() -> str:
 
 
 class SignalWireBaseHook(BaseHook):
-    """Connection handling and error building shared by :class:`SignalWireHook` and the async hook.
-
-    :param signalwire_conn_id: The SignalWire connection to use.
-    :param timeout: Seconds for one whole answer; overrides the connection's ``timeout``.
-    :param max_retries: Retries after a retryable failure; overrides the connection's ``max_retries``.
-    :param retry_backoff: Seconds before the first retry when the server gives no ``Retry-After``;
-        doubles with each retry (with jitter), capped at 30 s.
-    :param retry_budget: Seconds one call may spend waiting between retries in total (default 300),
-        so ``Retry-After`` answers cannot hold a worker slot for long.
-    :param max_response_bytes: Largest JSON answer accepted (default 64 MB); a larger or endless
-        answer fails the call.
-    """
+    """Connection handling, error building and the loops' glue shared by
+    :class:`~airflow_provider_signalwire.hooks.signalwire.SignalWireHook` and the async hook, whose
+    docstrings list the arguments."""
 
     conn_name_attr = "signalwire_conn_id"
     default_conn_name = "signalwire_default"
@@ -208,9 +204,23 @@ class SignalWireBaseHook(BaseHook):
                 settings, method, reply.url, reply.status, str(err), reply.headers
             ) from None
 
-    @staticmethod
-    def _paging_error(settings: SpaceSettings, url: str, err: Exception) -> SignalWirePaginationError:
-        return SignalWirePaginationError(method="GET", url=url, reason=str(err), redact=settings.redact)
+    def _listing(
+        self,
+        settings: SpaceSettings,
+        path: str,
+        params: Mapping[str, Any] | None,
+        page_size: int | None,
+        max_items: int | None,
+    ) -> _Listing:
+        pager = Pager(
+            path,
+            settings.base_url,
+            params=params,
+            page_size=page_size,
+            max_items=max_items,
+            redact=settings.redact,
+        )
+        return _Listing(self, settings, pager, path)
 
     # ------------------------------------------------------------------ errors, for both transports
 
@@ -317,3 +327,34 @@ class SignalWireBaseHook(BaseHook):
         name = account.get("friendly_name") if isinstance(account, dict) else None
         named = f" ({shorten(settings.redact(str(name)), 120)})" if name else ""
         return f"Connected to SignalWire space {settings.host}{named}, project {settings.project_id}."
+
+
+class _Listing:
+    """The paging driver (:func:`~airflow_provider_signalwire.protocol.pages`) as a runner meets it:
+    :meth:`advance` gives the next :class:`Fetch` or page of items (None at the end), having logged the
+    driver's notes; :meth:`answered` turns the reply to a Fetch into what the driver takes."""
+
+    def __init__(self, hook: SignalWireBaseHook, settings: SpaceSettings, pager: Pager, path: str) -> None:
+        self.hook, self.settings = hook, settings
+        self.steps = pages(pager, path)
+        self.url = pager.first_url  # the page last asked for, as named in a paging error
+        self.answer: tuple[str, Any] | None = None
+
+    def advance(self) -> Fetch | list[Any] | None:
+        while True:
+            answer, self.answer = self.answer, None
+            try:
+                step = self.steps.send(answer)
+            except StopIteration:
+                return None
+            except PagingError as err:
+                raise SignalWirePaginationError(
+                    method="GET", url=self.url, reason=str(err), redact=self.settings.redact
+                ) from None
+            if not isinstance(step, Note):
+                return step
+            self.hook.log.log(step.level, step.message, *step.args)
+
+    def answered(self, reply: Reply) -> None:
+        self.url = reply.url
+        self.answer = (reply.url, self.hook._parse(self.settings, "GET", reply))

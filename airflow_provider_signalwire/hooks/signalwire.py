@@ -35,10 +35,7 @@ from airflow_provider_signalwire.hooks.base import SignalWireBaseHook, where_thi
 from airflow_provider_signalwire.protocol import (
     USER_AGENT,
     Fetch,
-    Note,
     Outcome,
-    Pager,
-    PagingError,
     RateLimitRule,
     Reply,
     SpaceSettings,
@@ -52,7 +49,6 @@ from airflow_provider_signalwire.protocol import (
     download_host_allowed,
     encode_body,
     encode_fields,
-    pages,
     validate_path,
 )
 
@@ -288,11 +284,10 @@ class SignalWireHook(SignalWireBaseHook):
         """
         method = check_method(method)
         path = validate_path(path)
-        body_kwargs = encode_body(path, json=json, data=data)
-        headers = body_kwargs.pop("headers", None)
-        if rate_limit is not None:
-            body_kwargs["rate_limit"] = rate_limit
-        response = self._send(method, self.base_url + path, params=params, headers=headers, **body_kwargs)
+        body = encode_body(path, json=json, data=data)
+        headers = body.pop("headers", None)
+        url = self.base_url + path
+        response = self._send(method, url, params=params, body=body, headers=headers, rate_limit=rate_limit)
         return self._parse(self.settings, method, reply_of(response))
 
     def paginate(
@@ -329,32 +324,10 @@ class SignalWireHook(SignalWireBaseHook):
     ) -> Iterator[list[Any]]:
         """As :meth:`paginate`, but yield each page's items as one list (possibly empty), one page held
         at a time: for callers that count or write page by page (log exports)."""
-        settings = self.settings
-        pager = Pager(
-            path,
-            self.base_url,
-            params=params,
-            page_size=page_size,
-            max_items=max_items,
-            redact=settings.redact,
-        )
-        steps = pages(pager, path)
-        answer: tuple[str, Any] | None = None
-        url = pager.first_url
-        while True:
-            try:
-                step = steps.send(answer)
-            except StopIteration:
-                return
-            except PagingError as err:
-                raise self._paging_error(settings, url, err) from None
-            answer = None
+        listing = self._listing(self.settings, path, params, page_size, max_items)
+        while (step := listing.advance()) is not None:
             if isinstance(step, Fetch):
-                reply = reply_of(self._send("GET", step.url, params=step.params))
-                url = reply.url
-                answer = (url, self._parse(settings, "GET", reply))
-            elif isinstance(step, Note):
-                self.log.log(step.level, step.message, *step.args)
+                listing.answered(reply_of(self._send("GET", step.url, params=step.params)))
             else:
                 yield step
 
@@ -412,15 +385,16 @@ class SignalWireHook(SignalWireBaseHook):
                 "Dropped Authorization/Host/Cookie headers: credentials come from the connection."
             )
         method = check_method(self.method)
-        kwargs: dict[str, Any] = {}
+        params, body = None, None
         if method in ("GET", "HEAD"):
-            kwargs["params"] = data
+            params = data
         else:
-            kwargs.update(encode_body(path, json=request_kwargs.pop("json", None), data=data))
-            clean_headers = {**kwargs.pop("headers", {}), **clean_headers}
+            body = encode_body(path, json=request_kwargs.pop("json", None), data=data)
+            clean_headers = {**body.pop("headers", {}), **clean_headers}
         if request_kwargs:
             self.log.debug("Ignoring HttpOperator request_kwargs %s.", sorted(request_kwargs))
-        return self._send(method, self.base_url + path, headers=clean_headers, check=check, **kwargs)
+        url = self.base_url + path
+        return self._send(method, url, params=params, body=body, headers=clean_headers, check=check)
 
     def run_with_advanced_retry(self, _retry_args: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
         """``HttpHook.run_with_advanced_retry``: :meth:`run` wrapped in ``tenacity.Retrying``."""
@@ -436,8 +410,7 @@ class SignalWireHook(SignalWireBaseHook):
         url: str,
         *,
         params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
+        body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         check: bool = True,
         rate_limit: RateLimitRule | None = None,
@@ -458,9 +431,8 @@ class SignalWireHook(SignalWireBaseHook):
                         method,
                         url,
                         params=encode_fields(params) if isinstance(params, Mapping) else params,
-                        json=json,
-                        data=data,
                         headers=headers,
+                        **(body or {}),  # json= or data=, from encode_body
                     )
                 )
             check_origin(prepared.url or "", self.base_url)

@@ -32,10 +32,7 @@ from airflow_provider_signalwire.hooks._aiohttp_transport import (
 from airflow_provider_signalwire.hooks.base import SignalWireBaseHook, where_this_runs
 from airflow_provider_signalwire.protocol import (
     Fetch,
-    Note,
     Outcome,
-    Pager,
-    PagingError,
     RateLimitRule,
     Reply,
     SpaceSettings,
@@ -46,7 +43,6 @@ from airflow_provider_signalwire.protocol import (
     check_origin,
     encode_body,
     encode_fields,
-    pages,
     validate_path,
 )
 
@@ -126,31 +122,10 @@ class SignalWireAsyncHook(SignalWireBaseHook):
     ) -> AsyncIterator[Any]:
         """Yield every item of a list endpoint, page by page; see ``SignalWireHook.paginate``."""
         settings = await self.get_settings()
-        pager = Pager(
-            path,
-            settings.base_url,
-            params=params,
-            page_size=page_size,
-            max_items=max_items,
-            redact=settings.redact,
-        )
-        steps = pages(pager, path)
-        answer: tuple[str, Any] | None = None
-        url = pager.first_url
-        while True:
-            try:
-                step = steps.send(answer)
-            except StopIteration:
-                return
-            except PagingError as err:
-                raise self._paging_error(settings, url, err) from None
-            answer = None
+        listing = self._listing(settings, path, params, page_size, max_items)
+        while (step := listing.advance()) is not None:
             if isinstance(step, Fetch):
-                reply = await self._send(settings, "GET", step.url, params=step.params)
-                url = reply.url
-                answer = (url, self._parse(settings, "GET", reply))
-            elif isinstance(step, Note):
-                self.log.log(step.level, step.message, *step.args)
+                listing.answered(await self._send(settings, "GET", step.url, params=step.params))
             else:
                 for item in step:
                     yield item
