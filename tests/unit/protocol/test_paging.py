@@ -105,3 +105,22 @@ def test_page_identity_of_plain_urls_is_exactly_what_parsing_gives(seed):
 def test_page_identity_of_the_links_hooks_build(url):
     assert p._PLAIN_URL.fullmatch(url) is not None
     assert p._page_identity(url) == _parsed_identity(url)
+
+
+def test_the_paging_driver_fetches_yields_and_notes():
+    import logging
+
+    pager = p.Pager("/api/video/rooms", "https://acme.signalwire.com", page_size=2)
+    steps = p.pages(pager, "/api/video/rooms")
+    first = next(steps)
+    assert first == p.Fetch("https://acme.signalwire.com/api/video/rooms", {"page_size": 2})
+    body = {"data": [{"id": "a"}], "links": {"next": "/api/video/rooms?page_token=b"}}
+    assert steps.send(("https://acme.signalwire.com/api/video/rooms?page_size=2", body)) == [{"id": "a"}]
+    second = next(steps)
+    assert second == p.Fetch("https://acme.signalwire.com/api/video/rooms?page_token=b", None)
+    assert steps.send((second.url, {"data": [{"id": "b"}], "links": {}})) == [{"id": "b"}]
+    assert next(steps) == p.Note(
+        logging.INFO, "Listed %d items of %s in %d pages.", (2, "/api/video/rooms", 2)
+    )
+    with pytest.raises(StopIteration):
+        next(steps)

@@ -107,3 +107,47 @@ def test_retry_delay_backs_off_exponentially_with_jitter_and_a_cap():
 )
 def test_may_have_acted(kwargs, acted):
     assert p.may_have_acted(**kwargs) is acted
+
+
+def _drive(policy: p.RetryPolicy, outcomes: list) -> tuple[list, object]:
+    """Run the retry driver on scripted outcomes; return its steps and its result."""
+    steps = p.attempts(policy, "acme.signalwire.com", 30.0)
+    seen, step, outcomes = [], next(steps), list(outcomes)
+    while True:
+        seen.append(step)
+        try:
+            step = steps.send(None if isinstance(step, p.Wait) else outcomes.pop(0))
+        except StopIteration as done:
+            assert outcomes == []
+            return seen, done.value
+
+
+def _reply(status: int, body: bytes = b"", **headers: str) -> p.Reply:
+    return p.Reply(status, None, headers, body, "https://acme.signalwire.com/api/x")
+
+
+def test_the_retry_driver_sends_waits_and_returns_the_last_outcome():
+    policy = p.RetryPolicy("GET", max_retries=3, rng=random.Random(1))
+    dropped = Failure("dropped", sent=True)
+    steps, result = _drive(policy, [_reply(503, **{"Retry-After": "2"}), dropped, _reply(200)])
+    assert [type(s).__name__ for s in steps] == ["Send", "Wait", "Send", "Wait", "Send"]
+    assert steps[1] == p.Wait(2.0, "HTTP 503", 1, 3)
+    assert steps[3].why == "the connection was dropped" and steps[3].retry == 2
+    assert result == _reply(200) and policy.attempts == 3
+
+
+def test_the_retry_driver_never_repeats_a_post_that_may_have_been_acted_on():
+    dropped = Failure("dropped", sent=True)
+    steps, result = _drive(p.RetryPolicy("POST", max_retries=3), [dropped])
+    assert steps == [p.Send(1)] and result == dropped
+
+
+def test_a_rate_limit_rule_retries_429_and_its_error_code_after_the_regular_retries():
+    rule = p.RateLimitRule(retries=2, backoff=2.0, max_backoff=3.0)
+    limited = _reply(400, b'{"code": 20429, "message": "Too Many Requests"}')
+    steps, result = _drive(p.RetryPolicy("POST", max_retries=0, rate_limit=rule), [limited, limited, limited])
+    assert [s.seconds for s in steps if isinstance(s, p.Wait)] == [2.0, 3.0]
+    assert [s.of for s in steps if isinstance(s, p.Wait)] == [2, 2]
+    assert result == limited  # the rule's retries are spent too
+    other = _reply(400, b'{"code": 21211, "message": "bad number"}')
+    assert _drive(p.RetryPolicy("POST", max_retries=0, rate_limit=rule), [other]) == ([p.Send(1)], other)
