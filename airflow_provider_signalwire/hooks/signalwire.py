@@ -20,6 +20,7 @@ import urllib3.exceptions
 from airflow_provider_signalwire.hooks import _connection_form
 from airflow_provider_signalwire.hooks._requests_transport import (
     _DEADLINE,
+    READ_CHUNK,
     _AnswerTooLarge,
     _ConnectionAuth,
     _DeadlineAdapter,
@@ -33,6 +34,7 @@ from airflow_provider_signalwire.hooks._requests_transport import (
 )
 from airflow_provider_signalwire.hooks.base import SignalWireBaseHook, where_this_runs
 from airflow_provider_signalwire.protocol import (
+    LOG_PROGRESS_EVERY,
     USER_AGENT,
     Fetch,
     Outcome,
@@ -52,7 +54,7 @@ from airflow_provider_signalwire.protocol import (
     validate_path,
 )
 
-__all__ = ["Download", "SignalWireHook", "classify_requests_error"]
+__all__ = ["LOG_PROGRESS_EVERY", "READ_CHUNK", "Download", "SignalWireHook", "classify_requests_error"]
 
 # Hook arguments HttpOperator passes that mean nothing here: authentication comes from the connection.
 _HTTP_OPERATOR_HOOK_ARGS = frozenset(

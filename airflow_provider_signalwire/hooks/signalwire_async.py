@@ -19,6 +19,7 @@ import aiohttp
 import yarl
 
 from airflow_provider_signalwire.hooks._aiohttp_transport import (
+    READ_CHUNK,
     _AnswerTooLarge,
     _auth_headers,
     _read_capped,
@@ -47,6 +48,7 @@ from airflow_provider_signalwire.protocol import (
 )
 
 __all__ = [
+    "READ_CHUNK",
     "SignalWireAsyncHook",
     "ca_bundle_for",
     "classify_aiohttp_error",
