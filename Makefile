@@ -4,25 +4,28 @@ VENV ?= .venv
 AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STARTED := $(shell date +%s)
+LINT_PATHS := airflow_provider_signalwire dags_examples tests benchmarks
 
 .PHONY: bench bench-tiny venv test lint unit demo e2e test-airflow2 wheel-check clean
 
-# pip is quiet (-q), so say what the first, silent minute is.
-$(BIN)/.installed: setup.cfg setup.py pyproject.toml
-	@if [ -x $(BIN)/python ]; then echo "==> Updating $(VENV): setup.cfg, setup.py or pyproject.toml changed ..."; \
-	else echo "==> Building $(VENV) with Airflow $(AIRFLOW_VERSION) and this package's test extras:" \
-		"about a minute, once."; fi
+# pip is quiet (-q), so say what the first, silent minute is. The dev group (ruff, mypy, pre-commit) is in
+# pyproject.toml: pip >= 25.1 installs dependency groups, hence the pip upgrade first.
+$(BIN)/.installed: setup.cfg pyproject.toml
+	@if [ -x $(BIN)/python ]; then echo "==> Updating $(VENV): setup.cfg or pyproject.toml changed ..."; \
+	else echo "==> Building $(VENV) with Airflow $(AIRFLOW_VERSION), this package's test extras and the dev" \
+		"tools: about a minute, once."; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test,e2e]"
+	$(BIN)/pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test,e2e]" --group dev
 	touch $@
 	@echo "==> $(VENV) ready in $$(( $$(date +%s) - $(STARTED) )) s."
 
 venv: $(BIN)/.installed
 
+# .pre-commit-config.yaml runs the same three commands (the venv's tools) before each commit.
 lint: venv
-	$(BIN)/ruff check setup.py airflow_provider_signalwire dags_examples tests benchmarks
-	$(BIN)/ruff format --check setup.py airflow_provider_signalwire dags_examples tests benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy airflow_provider_signalwire benchmarks
 
 # -rs: one line per skip with its reason (e.g. conformance tests without SignalWire's specs).

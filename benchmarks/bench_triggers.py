@@ -218,7 +218,7 @@ class TriggerServerProcess(ServerProcess):
         self._process.join(5)
 
 
-def _serve(conn) -> None:  # type: ignore[no-untyped-def]
+def _serve(conn) -> None:
     server = TriggerServer()
     conn.send((server.port, server.ca_bundle))
     while True:

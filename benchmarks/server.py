@@ -180,7 +180,7 @@ class ServerProcess:
         self._process.join(5)
 
 
-def _serve(conn, pages: int, per_page: int, latency: float) -> None:  # type: ignore[no-untyped-def]
+def _serve(conn, pages: int, per_page: int, latency: float) -> None:
     server = ListingServer(pages, per_page, latency)
     conn.send((server.port, server.ca_bundle))
     while True:
@@ -388,7 +388,7 @@ class LogServerProcess(ServerProcess):
         return self._ask("max_in_flight")
 
 
-def _serve_logs(conn) -> None:  # type: ignore[no-untyped-def]
+def _serve_logs(conn) -> None:
     server = LogServer()
     conn.send((server.port, server.ca_bundle))
     while True:

@@ -3,12 +3,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.fixtures import PROJECT, TOKEN
 from tests.tmp_guard import _no_writes_to_the_system_temp_dir, _temp_dir_of_the_session  # noqa: F401
+
+if TYPE_CHECKING:
+    from airflow_provider_signalwire.testing import FakeSignalWireSpace
 
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
@@ -16,7 +19,12 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
 @pytest.fixture
 def make_conn(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
-    """Define a signalwire connection through ``AIRFLOW_CONN_<ID>`` and return its id."""
+    """Define a signalwire connection through ``AIRFLOW_CONN_<ID>`` and return its id.
+
+    ``space``: a fake space's connection (its URL, credentials and CA bundle) instead of host, login
+    and password. ``retries=False``: ``max_retries`` 0 in the extra, so every fault reaches the caller
+    at once (the one place the tests turn retries off).
+    """
 
     def _make(
         host: str = "acme.signalwire.com",
@@ -25,12 +33,18 @@ def make_conn(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
         extra: dict[str, Any] | None = None,
         conn_id: str = "signalwire_test",
         port: int | None = None,
+        *,
+        space: FakeSignalWireSpace | None = None,
+        retries: bool = True,
     ) -> str:
         conn: dict[str, Any] = {"conn_type": "signalwire", "host": host, "login": login, "password": password}
+        if space is not None:
+            conn = json.loads(space.airflow_conn_json())
         if port is not None:
             conn["port"] = port
-        if extra is not None:
-            conn["extra"] = extra
+        merged = {**conn.get("extra", {}), **(extra or {}), **({} if retries else {"max_retries": 0})}
+        if merged or extra is not None:
+            conn["extra"] = merged
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
         return conn_id
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test suite and the example DAGs on Airflow 2.11 (make test-airflow2; CI runs it too).
 #   1. .venv-airflow2: apache-airflow==2.11.2 + providers http/common-compat + this package -e .[test]
-#      (airflow pinned in the same pip command so nothing upgrades it), rebuilt when setup.cfg, setup.py
-#      or pyproject.toml change.
+#      (airflow pinned in the same pip command so nothing upgrades it), rebuilt when setup.cfg or
+#      pyproject.toml change.
 #   2. pytest -q -m "not e2e" -n 2 (unit + integration tests, two workers)
 #   3. pytest tests/e2e/test_e2e_cli.py tests/e2e/test_e2e_ui.py -m e2e   (providers list, import errors,
 #      connections test, `airflow dags test` of every example DAG against the fake space, in a throwaway
@@ -15,7 +15,7 @@ VENV=${VENV2:-.venv-airflow2}
 AIRFLOW2_VERSION=${AIRFLOW2_VERSION:-2.11.2}
 start=$(date +%s)
 
-if [ ! -f "$VENV/.installed" ] || [ setup.cfg -nt "$VENV/.installed" ] || [ setup.py -nt "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+if [ ! -f "$VENV/.installed" ] || [ setup.cfg -nt "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
     t0=$(date +%s)
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV" || exit 2

@@ -1,5 +1,7 @@
-"""DAG files are parsed constantly: importing every DAG-facing module of ours loads nothing beyond what
-Airflow's own base classes load, except the modules allowed below (benchmarks/bench_import.py times it)."""
+"""The one import-cost test. DAG files are parsed constantly: importing every DAG-facing module of ours
+loads nothing beyond what Airflow's own base classes load, except the modules allowed below
+(benchmarks/bench_import.py times it). Triggers (imported by sensors when they defer, and by the
+triggerer) and the fake space load no HTTP client, aiohttp, object storage or web server either."""
 
 from __future__ import annotations
 
@@ -19,41 +21,60 @@ DAG_FACING = [
     "airflow_provider_signalwire.transfers.logs",
 ]
 
-# Ours that a DAG file may load: not the hooks (HTTP clients), triggers, or the fake space.
-OURS_ALLOWED_PREFIXES = (
-    "airflow_provider_signalwire.operators",
-    "airflow_provider_signalwire.sensors",
-    "airflow_provider_signalwire.notifications",
-    "airflow_provider_signalwire.transfers",
-    "airflow_provider_signalwire.protocol.",  # the pure rules' modules (no HTTP client)
+# Ours that a DAG file may load: anything but the hooks (HTTP clients), triggers, or the fake space (a
+# deny-list, so the package's internal modules can move; third-party modules are allow-listed below).
+OURS = "airflow_provider_signalwire"
+OURS_FORBIDDEN_PREFIXES = (
+    "airflow_provider_signalwire.hooks",
+    "airflow_provider_signalwire.triggers",
+    "airflow_provider_signalwire.testing",
 )
-OURS_ALLOWED = {
-    "airflow_provider_signalwire",
-    "airflow_provider_signalwire.exceptions",
-    "airflow_provider_signalwire.protocol",
-    "airflow_provider_signalwire.statuses",
-    "airflow_provider_signalwire.storage",
-}
 # Not ours: the compatibility layer our imports go through, and the SDK base classes it loads lazily.
 OTHERS_ALLOWED_PREFIXES = ("airflow.providers.common.compat",)
 OTHERS_ALLOWED = {"airflow.providers.common", "airflow.sdk.bases.sensor", "airflow.sdk.bases.notifier"}
 
 # Baseline: `import airflow.sdk` on Airflow 3; Airflow 2 has no SDK, so there its own base classes.
-_CHILD = """
-import json, sys
+_BASELINE = """
 try:
     import airflow.sdk
 except ImportError:
     import airflow.models.baseoperator, airflow.sensors.base, airflow.notifications.basenotifier
+"""
+_CHILD = """
+import json, sys
+{baseline}
 before = set(sys.modules)
 for name in {modules!r}:
     __import__(name)
 print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
+# Never at import time: HTTP clients, object storage, the fake space's server, our hooks.
+HEAVY = (
+    "aiohttp",
+    "requests",
+    "fsspec",
+    "upath",
+    "fastapi",
+    "uvicorn",
+    "starlette",
+    "trustme",
+    "airflow_provider_signalwire.hooks.signalwire",
+    "airflow_provider_signalwire.hooks.signalwire_async",
+    "airflow.sdk.io.path",
+    "airflow.io.path",
+)
+TRIGGERS = [
+    "airflow_provider_signalwire.triggers.status",
+    "airflow_provider_signalwire.triggers.events",
+]
+FAKE_SPACE = ["airflow_provider_signalwire.testing", "airflow_provider_signalwire.testing.pytest_plugin"]
 
-def added_modules(modules: list[str]) -> list[str]:
-    code = _CHILD.format(modules=modules)
+
+def added_modules(modules: list[str], baseline: bool = True) -> list[str]:
+    """What importing ``modules`` adds to ``sys.modules`` in a fresh interpreter (after Airflow's base
+    classes, or from nothing with ``baseline=False``)."""
+    code = _CHILD.format(baseline=_BASELINE if baseline else "", modules=modules)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -62,8 +83,7 @@ def not_allowed(added: list[str]) -> list[str]:
     return [
         m
         for m in added
-        if m not in OURS_ALLOWED
-        and not m.startswith(OURS_ALLOWED_PREFIXES)
+        if (not (m == OURS or m.startswith(OURS + ".")) or m.startswith(OURS_FORBIDDEN_PREFIXES))
         and m not in OTHERS_ALLOWED
         and not m.startswith(OTHERS_ALLOWED_PREFIXES)
     ]
@@ -75,6 +95,20 @@ def test_dag_facing_modules_add_only_allowed_modules():
     assert not_allowed(added) == []
 
 
+def heavy(added: list[str]) -> list[str]:
+    return [m for m in added if m in HEAVY]
+
+
+def test_dag_facing_modules_and_triggers_load_nothing_heavy():
+    # Also against the allow-list above; this names the modules that matter most, and covers triggers.
+    assert heavy(added_modules(DAG_FACING)) == []
+    assert heavy(added_modules(TRIGGERS)) == []
+
+
+def test_the_fake_space_starts_its_server_only_when_used():
+    assert heavy(added_modules(FAKE_SPACE, baseline=False)) == []
+
+
 def test_the_check_catches_a_stray_import():
     # What a stray top-level `import aiohttp` (or a hook import) in an operator module would add.
     stray = added_modules(
@@ -83,6 +117,7 @@ def test_the_check_catches_a_stray_import():
     flagged = not_allowed(stray)
     assert "airflow_provider_signalwire.hooks.signalwire" in flagged
     assert "xml.dom.minidom" in flagged
+    assert "airflow_provider_signalwire.hooks.signalwire" in heavy(stray)
 
 
 def test_phonenumbers_loads_only_when_a_number_is_checked():

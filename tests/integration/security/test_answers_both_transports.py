@@ -29,7 +29,8 @@ def client(make_client, httpsserver, ca_bundle):
     def _make(**hook_kwargs):
         conn = {
             "host": f"https://127.0.0.1:{httpsserver.port}",
-            "extra": {"verify": ca_bundle, "max_retries": 0},
+            "extra": {"verify": ca_bundle},
+            "retries": False,
         }
         return make_client(conn=conn, **hook_kwargs)
 
@@ -123,7 +124,7 @@ def test_the_verify_extra_wins_over_ca_variables_in_the_environment(
 def test_verify_true_trusts_what_requests_trusts(make_client, httpsserver, ca_bundle, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_bundle)
     httpsserver.expect_request(ROOMS).respond_with_json({"data": []})
-    conn = {"host": f"https://127.0.0.1:{httpsserver.port}", "extra": {"max_retries": 0}}
+    conn = {"host": f"https://127.0.0.1:{httpsserver.port}", "retries": False}
     assert make_client(conn=conn).request("GET", ROOMS) == {"data": []}
 
 

@@ -35,7 +35,8 @@ def space(make_conn, httpsserver, ca_bundle):
     make_conn(
         conn_id="signalwire_default",
         host=f"https://127.0.0.1:{httpsserver.port}",
-        extra={"verify": ca_bundle, "max_retries": 0},
+        extra={"verify": ca_bundle},
+        retries=False,
     )
 
     def answer(**fields: Any) -> None:
@@ -185,10 +186,12 @@ def test_a_hostile_recording_id_over_https_sends_no_request(space, httpsserver, 
 def test_download_hosts_limits_where_files_are_fetched_from(
     make_conn, httpsserver, ca_bundle, tmp_path, hosts, fetched
 ):
-    extra: dict[str, Any] = {"verify": ca_bundle, "max_retries": 0}
+    extra: dict[str, Any] = {"verify": ca_bundle}
     if hosts is not None:
         extra["download_hosts"] = hosts
-    make_conn(conn_id="signalwire_default", host=f"https://127.0.0.1:{httpsserver.port}", extra=extra)
+    make_conn(
+        conn_id="signalwire_default", host=f"https://127.0.0.1:{httpsserver.port}", extra=extra, retries=False
+    )
     body = {"id": REC, "status": "completed", "size_in_bytes": 4, "uri": httpsserver.url_for(MEDIA)}
     httpsserver.expect_request(f"/api/video/room_recordings/{REC}").respond_with_json(body)
     httpsserver.expect_request(MEDIA).respond_with_data(b"data")
@@ -208,7 +211,8 @@ def test_a_bad_download_hosts_extra_is_refused_on_both_transports_before_any_req
 ):
     conn = {
         "host": f"https://127.0.0.1:{httpsserver.port}",
-        "extra": {"verify": ca_bundle, "max_retries": 0, "download_hosts": hosts},
+        "extra": {"verify": ca_bundle, "download_hosts": hosts},
+        "retries": False,
     }
     with pytest.raises(SignalWireConfigError, match="Extra field 'download_hosts'"):
         make_client(conn=conn).request("GET", "/api/video/rooms")

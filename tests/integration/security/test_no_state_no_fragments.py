@@ -29,7 +29,8 @@ def client(make_client, httpsserver, ca_bundle):
             "host": f"https://127.0.0.1:{httpsserver.port}",
             "password": token,
             "conn_id": conn_id,
-            "extra": {"verify": ca_bundle, "max_retries": 0},
+            "extra": {"verify": ca_bundle},
+            "retries": False,
         }
         return make_client(conn=conn)
 

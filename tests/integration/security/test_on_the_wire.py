@@ -82,12 +82,11 @@ def raw_server(tls_ca) -> Iterator[Callable[[Callable[[ssl.SSLSocket], None]], R
         server.close()
 
 
-def _hook_on(make_client, ca_bundle, port: int, **extra):
+def _hook_on(make_client, ca_bundle, port: int, retries: bool = True, **extra):
     """A sync or async client (the ``transport`` fixture runs each test on both) on a local server."""
     hook_kwargs = extra.pop("hook_kwargs", None) or {}
-    return make_client(
-        conn={"host": f"https://127.0.0.1:{port}", "extra": {"verify": ca_bundle, **extra}}, **hook_kwargs
-    )
+    conn = {"host": f"https://127.0.0.1:{port}", "extra": {"verify": ca_bundle, **extra}, "retries": retries}
+    return make_client(conn=conn, **hook_kwargs)
 
 
 def _trickle(head: bytes, body_byte: bytes | None, every: float, count: int = 60):
@@ -148,7 +147,7 @@ def _keep_alive(answers: list[int] | None = None) -> Callable[[ssl.SSLSocket], N
 )
 def test_timeout_bounds_the_whole_answer(raw_server, make_client, ca_bundle, script):
     server = raw_server(script)
-    hook = _hook_on(make_client, ca_bundle, server.port, timeout=1.5, max_retries=0)
+    hook = _hook_on(make_client, ca_bundle, server.port, timeout=1.5, retries=False)
     started = time.monotonic()
     with pytest.raises(SignalWireAPIError, match="timed out: no complete answer .* within the 1.5 s timeout"):
         hook.request("GET", ROOMS)
@@ -171,12 +170,12 @@ def test_an_endless_answer_fails_clearly_with_flat_memory(raw_server, make_clien
 
     # One small call first, so what is measured is reading the answer, not the first call's one-time
     # costs in this worker (lazy imports, the connection lookup: on Airflow 2.11 that alone was ~2 MB).
-    warm = _hook_on(make_client, ca_bundle, raw_server(small).port, max_retries=0)
+    warm = _hook_on(make_client, ca_bundle, raw_server(small).port, retries=False)
     assert warm.request("GET", ROOMS) == {}
     server = raw_server(endless)
     cap = 2 * 1024 * 1024
     hook = _hook_on(
-        make_client, ca_bundle, server.port, max_retries=0, hook_kwargs={"max_response_bytes": cap}
+        make_client, ca_bundle, server.port, retries=False, hook_kwargs={"max_response_bytes": cap}
     )
     tracemalloc.start()
     try:
@@ -205,7 +204,7 @@ def test_a_small_content_length_with_an_endless_chunked_body_is_refused(raw_serv
 
     cap = 1024 * 1024
     hook = _hook_on(
-        make_client, ca_bundle, raw_server(both).port, max_retries=0, hook_kwargs={"max_response_bytes": cap}
+        make_client, ca_bundle, raw_server(both).port, retries=False, hook_kwargs={"max_response_bytes": cap}
     )
     # requests/urllib3 ignore the Content-Length and the cap stops the chunks; aiohttp refuses the answer.
     with pytest.raises(SignalWireAPIError, match=f"larger than {cap} bytes|connection was dropped"):
@@ -233,7 +232,7 @@ def test_a_small_compressed_answer_that_inflates_past_the_cap_is_refused(
     cap = 1024 * 1024
     assert len(body) < cap < len(inflated)
     hook = _hook_on(
-        make_client, ca_bundle, raw_server(bomb).port, max_retries=0, hook_kwargs={"max_response_bytes": cap}
+        make_client, ca_bundle, raw_server(bomb).port, retries=False, hook_kwargs={"max_response_bytes": cap}
     )
     with pytest.raises(SignalWireAPIError, match=f"larger than {cap} bytes"):
         hook.request("GET", ROOMS)
@@ -250,7 +249,7 @@ def test_an_announced_huge_answer_is_refused_before_reading(raw_server, make_cli
         time.sleep(2)
 
     server = raw_server(huge)
-    hook = _hook_on(make_client, ca_bundle, server.port, max_retries=0)
+    hook = _hook_on(make_client, ca_bundle, server.port, retries=False)
     with pytest.raises(SignalWireAPIError, match=r"larger than 67108864 bytes \(999999999999 announced\)"):
         hook.request("GET", ROOMS)
     assert sent.is_set()
@@ -279,7 +278,7 @@ def test_a_second_host_named_by_next_links_never_sees_a_request(make_client, htt
             httpsserver.expect_request(ROOMS).respond_with_json(
                 {"data": [{"id": "r1"}], "links": {"next": link}}
             )
-            hook = _hook_on(make_client, ca_bundle, httpsserver.port, max_retries=0)
+            hook = _hook_on(make_client, ca_bundle, httpsserver.port, retries=False)
             with contextlib.suppress(SignalWireAPIError):
                 hook.listing(ROOMS)
         assert evil.log == [], [req.url for req, _ in evil.log]
@@ -289,7 +288,7 @@ def test_a_second_host_named_by_next_links_never_sees_a_request(make_client, htt
 
 
 def test_a_host_that_does_not_resolve_says_so(make_client):
-    hook = make_client(conn={"host": "no-such-space.invalid", "extra": {"max_retries": 0, "timeout": 5}})
+    hook = make_client(conn={"host": "no-such-space.invalid", "extra": {"timeout": 5}, "retries": False})
     with pytest.raises(SignalWireAPIError, match="no-such-space.invalid does not resolve") as caught:
         hook.request("GET", ROOMS)
     assert caught.value.failure_kind == "dns" and caught.value.status_code is None
@@ -297,7 +296,7 @@ def test_a_host_that_does_not_resolve_says_so(make_client):
 
 def test_a_refused_connection_says_so(make_client):
     port = closed_port()
-    hook = make_client(conn={"host": f"https://127.0.0.1:{port}", "extra": {"max_retries": 0}})
+    hook = make_client(conn={"host": f"https://127.0.0.1:{port}", "retries": False})
     with pytest.raises(SignalWireAPIError, match=f"127.0.0.1:{port} refused the connection") as caught:
         hook.request("GET", ROOMS)
     assert caught.value.failure_kind == "refused"

@@ -462,7 +462,7 @@ def test_test_connection_success_names_the_space(make_hook, mock):
 )
 def test_test_connection_failure_says_what_is_wrong(make_hook, mock, mock_kwargs, expected):
     mock.get(f"{BASE}/api/laml/2010-04-01/Accounts/{PROJECT}", **mock_kwargs)
-    ok, message = make_hook(extra={"max_retries": 0}).test_connection()
+    ok, message = make_hook(retries=False).test_connection()
     assert not ok
     assert __import__("re").search(expected, message)
     assert TOKEN not in message

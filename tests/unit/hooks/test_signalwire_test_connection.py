@@ -44,7 +44,7 @@ def test_unreachable_space_names_where_the_test_ran(make_hook, mock, monkeypatch
     else:
         monkeypatch.setenv("_AIRFLOW_PROCESS_CONTEXT", context)
     mock.get(ACCOUNT, exc=requests.exceptions.ConnectTimeout("connect timed out"))
-    ok, message = make_hook(extra={"max_retries": 0}, conn_id=RANDOM_TEST_ID).test_connection()
+    ok, message = make_hook(retries=False, conn_id=RANDOM_TEST_ID).test_connection()
     assert not ok
     assert "could not connect" in message and where in message, message
     assert RANDOM_TEST_ID not in message and TOKEN not in message

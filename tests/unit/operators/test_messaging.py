@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -283,23 +281,3 @@ def test_get_message(signalwire_space):
     signalwire_space.clock.advance(5)
     message = GetMessageOperator(task_id="get", message_sid=sid).execute({})
     assert message["status"] == "delivered"
-
-
-def test_modules_are_cheap_to_import():
-    """DAG files are parsed constantly: no HTTP client, aiohttp or fake-space imports at import time."""
-    code = (
-        "import sys\n"
-        "from airflow.providers.common.compat.sdk import BaseOperator\n"
-        "from airflow.providers.common.compat.notifier import BaseNotifier\n"
-        "before = set(sys.modules)\n"
-        "import airflow_provider_signalwire.operators.messaging\n"
-        "import airflow_provider_signalwire.operators.voice\n"
-        "import airflow_provider_signalwire.notifications.signalwire\n"
-        "heavy = [m for m in ('aiohttp', 'requests', 'fastapi', 'uvicorn', "
-        "'airflow_provider_signalwire.hooks.signalwire', "
-        "'airflow_provider_signalwire.hooks.signalwire_async')"
-        " if m in sys.modules and m not in before]\n"
-        "print(heavy)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "[]"

@@ -136,25 +136,3 @@ def test_list_video_rooms_bad_rendered_values(mock, kwargs, message):
 def test_list_video_rooms_bad_arguments(kwargs, message):
     with pytest.raises(SignalWireConfigError, match=message):
         ListVideoRoomsOperator(task_id="t", **kwargs)
-
-
-def test_operator_modules_are_cheap_to_import():
-    """DAG files are parsed constantly: operators, sensors and the status trigger import no HTTP client,
-    aiohttp, fsspec (object storage) or fake space at import time."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from airflow.providers.common.compat.sdk import BaseOperator, BaseSensorOperator\n"
-        "before = set(sys.modules)\n"  # what Airflow itself loads (Airflow 2 imports requests)
-        "import airflow_provider_signalwire.operators.api, airflow_provider_signalwire.operators.video\n"
-        "import airflow_provider_signalwire.sensors.video, airflow_provider_signalwire.sensors.messaging\n"
-        "import airflow_provider_signalwire.sensors.voice, airflow_provider_signalwire.triggers.status\n"
-        "heavy = [m for m in ('aiohttp', 'requests', 'fastapi', 'uvicorn', 'fsspec', 'upath', "
-        "'airflow_provider_signalwire.hooks.signalwire', "
-        "'airflow_provider_signalwire.hooks.signalwire_async') if m in sys.modules and m not in before]\n"
-        "print(heavy)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "[]"

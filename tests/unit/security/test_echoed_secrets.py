@@ -74,7 +74,7 @@ def mock():
 @pytest.mark.parametrize("answer", list(ECHOES.values()), ids=list(ECHOES))
 def test_an_echoed_secret_never_reaches_the_exception(make_hook, mock, capfd, caplog, answer):
     caplog.set_level(logging.DEBUG)
-    hook = make_hook(extra={"max_retries": 0})
+    hook = make_hook(retries=False)
     mock.get(ROOMS, **answer)
     with pytest.raises(SignalWireAPIError) as caught:
         hook.request("GET", "/api/video/rooms")
@@ -97,7 +97,7 @@ def test_an_echoed_secret_never_reaches_the_exception(make_hook, mock, capfd, ca
 
 @pytest.mark.parametrize("answer", list(ECHOES.values()), ids=list(ECHOES))
 def test_an_echoed_secret_never_reaches_test_connection(make_hook, mock, answer):
-    hook = make_hook(extra={"max_retries": 0})
+    hook = make_hook(retries=False)
     mock.get(ACCOUNT, **answer)
     ok, message = hook.test_connection()
     assert not ok
@@ -105,7 +105,7 @@ def test_an_echoed_secret_never_reaches_test_connection(make_hook, mock, answer)
 
 
 def test_echoed_secrets_are_replaced_not_dropped(make_hook, mock):
-    hook = make_hook(extra={"max_retries": 0})
+    hook = make_hook(retries=False)
     mock.get(ROOMS, status_code=401, json={"errors": [{"code": "x", "message": f"bad {TOKEN}"}]})
     with pytest.raises(SignalWireAPIError) as caught:
         hook.request("GET", "/api/video/rooms")

@@ -113,7 +113,7 @@ def test_a_2xx_answer_that_is_not_json_fails_the_call(make_hook, mock, answer, m
 
 
 def test_a_deeply_nested_error_body_is_our_error(make_hook, mock):
-    hook = make_hook(extra={"max_retries": 0})
+    hook = make_hook(retries=False)
     mock.get(ROOMS, status_code=400, text="[" * 100_000)
     with pytest.raises(SignalWireAPIError, match="HTTP 400") as caught:
         hook.request("GET", "/api/video/rooms")
@@ -121,7 +121,7 @@ def test_a_deeply_nested_error_body_is_our_error(make_hook, mock):
 
 
 def test_an_error_body_with_thousands_of_entries_gives_a_short_message(make_hook, mock):
-    hook = make_hook(extra={"max_retries": 0})
+    hook = make_hook(retries=False)
     errors = [{"code": f"e{i}", "message": "m" * 2000, "attribute": f"a{i}"} for i in range(20_000)]
     mock.post(ROOMS, status_code=422, json={"errors": errors})
     with pytest.raises(SignalWireAPIError) as caught:
@@ -134,7 +134,7 @@ def test_an_error_body_with_thousands_of_entries_gives_a_short_message(make_hook
 
 
 def test_an_error_entry_with_odd_types_is_still_read(make_hook, mock):
-    hook = make_hook(extra={"max_retries": 0})
+    hook = make_hook(retries=False)
     mock.get(
         ROOMS, status_code=400, json={"errors": [{"code": {"x": [1] * 5000}, "message": ["a"] * 5000}, 7]}
     )

@@ -162,7 +162,7 @@ def _compat_page(link, n):
 @pytest.mark.parametrize("link", HOSTILE_LINKS)
 @pytest.mark.parametrize(("path", "page"), [("/api/video/rooms", _rest_page), (COMPAT, _compat_page)])
 def test_the_hook_sends_every_page_request_to_the_space_only(make_hook, mock, link, path, page):
-    hook = make_hook(extra={"max_retries": 0})
+    hook = make_hook(retries=False)
     mock.register_uri(rm.ANY, rm.ANY, status_code=599)  # records a request to anywhere else
     mock.get(f"{BASE}{path}", [{"json": page(link, 0)}] + [{"json": page(None, i)} for i in range(1, 4)])
     # Refused (a pagination error) or the catch-all's 599 on the space itself.

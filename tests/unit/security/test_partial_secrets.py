@@ -164,7 +164,7 @@ def placements(form: str, token: str, cuts: list[int] | None = None) -> list[str
 
 
 def _sync_error(make_hook, token: str, answer: dict[str, Any]) -> SignalWireAPIError:
-    hook = make_hook(password=token, extra={"max_retries": 0})
+    hook = make_hook(password=token, retries=False)
     headers = {**answer.get("headers", {})}
     if answer.get("content_type"):
         headers["Content-Type"] = answer["content_type"]
@@ -223,9 +223,7 @@ class _AsyncSpace:
         from airflow_provider_signalwire.hooks.signalwire_async import SignalWireAsyncHook
 
         if token not in self.hooks:
-            conn_id = make_conn(
-                host=self.base, password=token, extra={"max_retries": 0}, conn_id=f"c{len(self.hooks)}"
-            )
+            conn_id = make_conn(host=self.base, password=token, retries=False, conn_id=f"c{len(self.hooks)}")
             self.hooks[token] = SignalWireAsyncHook(signalwire_conn_id=conn_id)
         return self.hooks[token]
 
@@ -323,7 +321,7 @@ def _page_error(transport, make_hook, make_conn, space, token, first, second=Non
     """The error of listing ``path`` when its first page is ``first`` and any other path answers
     ``second`` (an error answer)."""
     if transport == "sync":
-        hook = make_hook(password=token, extra={"max_retries": 0})
+        hook = make_hook(password=token, retries=False)
         with rm.Mocker(case_sensitive=True) as mock:
             if second is not None:
                 mock.get(
@@ -394,12 +392,12 @@ def test_a_compatibility_page_with_a_secret_in_a_key(make_hook, make_conn, async
 def test_test_connection_never_shows_a_fragment(make_hook, limit):
     account = f"{BASE}/api/laml/2010-04-01/Accounts/{PROJECT}"
     for before in cut_counts(TOKEN):
-        hook = make_hook(extra={"max_retries": 0})
+        hook = make_hook(retries=False)
         with rm.Mocker() as mock:
             mock.get(account, status_code=401, reason="r" * max(0, limit - 3 - before) + TOKEN)
             ok, message = hook.test_connection()
         assert not ok and not fragments_in(message, TOKEN), message
-        hook = make_hook(extra={"max_retries": 0})
+        hook = make_hook(retries=False)
         with rm.Mocker() as mock:
             mock.get(account, json={"friendly_name": "f" * max(0, limit - 3 - before) + TOKEN})
             ok, message = hook.test_connection()
@@ -416,7 +414,7 @@ def test_a_failure_reason_from_the_resource_never_shows_a_fragment(make_hook):
 
     from airflow_provider_signalwire.sensors.messaging import MessageStatusSensor
 
-    conn_id = make_hook(extra={"max_retries": 0}).signalwire_conn_id
+    conn_id = make_hook(retries=False).signalwire_conn_id
     for before in cut_counts(TOKEN):
         sensor = MessageStatusSensor(task_id="wait", message_sid="SM1", signalwire_conn_id=conn_id)
         pad = 500 - 3 - before - len("The message is failed: error 30008: ")

@@ -17,14 +17,13 @@ from airflow_provider_signalwire.sensors.messaging import MessageStatusSensor
 from airflow_provider_signalwire.sensors.video import VideoRoomRecordingSensor, VideoRoomSessionSensor
 from airflow_provider_signalwire.sensors.voice import CallStatusSensor
 from airflow_provider_signalwire.triggers.status import SignalWireStatusTrigger
-from tests.unit.sensors.support import (
+from tests.helpers.space import (
     end_session,
     live_session,
     polls,
     run_trigger,
     send_message,
     start_call,
-    use_no_retry_conn,
 )
 
 MODES = ["poke", "deferrable"]
@@ -213,9 +212,9 @@ def test_401_fails_at_once_without_the_token(signalwire_space, mode, monkeypatch
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_transient_errors_never_fail_the_sensor_early(signalwire_space, mode, monkeypatch):
+def test_transient_errors_never_fail_the_sensor_early(signalwire_space, mode, make_conn):
     space = signalwire_space
-    conn_id = use_no_retry_conn(space, monkeypatch)
+    conn_id = make_conn(space=space, retries=False)
     space.clock.freeze()
     sid = send_message(space)
     path = f"/api/laml/2010-04-01/Accounts/{space.project_id}/Messages/{sid}"

@@ -386,13 +386,7 @@ async def test_transient_errors_keep_polling_at_the_interval(
     signalwire_space: FakeSignalWireSpace, make_conn: Callable[..., str]
 ) -> None:
     space = signalwire_space
-    conn = json.loads(space.airflow_conn_json())
-    conn_id = make_conn(
-        host=conn["host"],
-        login=conn["login"],
-        password=conn["password"],
-        extra={**conn["extra"], "max_retries": 0},
-    )
+    conn_id = make_conn(space=space, retries=False)
     interval = 0.2
     store = FakeStateStore()
     watcher = Watcher(recordings_trigger(store, poll_interval=interval, signalwire_conn_id=conn_id))

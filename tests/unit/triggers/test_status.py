@@ -9,14 +9,13 @@ import pytest
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.triggers.status import SignalWireStatusTrigger
-from tests.unit.sensors.support import (
+from tests.helpers.space import (
     end_session,
     live_session,
     polls,
     run_trigger,
     send_message,
     start_call,
-    use_no_retry_conn,
 )
 
 
@@ -148,9 +147,9 @@ def test_room_session_and_recording_complete_when_the_session_ends(signalwire_sp
     assert event["resource"]["id"] == rid and event["resource"]["status"] == "completed"
 
 
-def test_transient_5xx_and_dropped_polls_keep_polling(signalwire_space, monkeypatch):
+def test_transient_5xx_and_dropped_polls_keep_polling(signalwire_space, make_conn):
     space = signalwire_space
-    conn_id = use_no_retry_conn(space, monkeypatch)
+    conn_id = make_conn(space=space, retries=False)
     space.clock.freeze()
     sid = send_message(space)
     space.inject_fault(f"/api/laml/2010-04-01/Accounts/{space.project_id}/Messages/{sid}", "503", count=2)
@@ -219,9 +218,9 @@ def test_timeout_event_at_the_deadline(signalwire_space):
     assert 3 <= len(polls(space, sid)) <= 8, len(polls(space, sid))
 
 
-def test_timeout_after_failing_polls_says_why(signalwire_space, monkeypatch):
+def test_timeout_after_failing_polls_says_why(signalwire_space, make_conn):
     space = signalwire_space
-    conn_id = use_no_retry_conn(space, monkeypatch)
+    conn_id = make_conn(space=space, retries=False)
     space.inject_fault("/api/video/room_recordings/", "503", count=100)
     event = only_event(
         run_trigger(

@@ -1,48 +1,35 @@
-"""Helpers for the sensor and status-trigger tests: resources on the fake space, driving a trigger."""
+"""Driving the fake space under sensors and triggers: new resources, polls seen, running a trigger."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_signalwire.testing import FakeSignalWireSpace
 
 COMPAT = "/api/laml/2010-04-01/Accounts"
-NO_RETRY_CONN = "signalwire_noretry"
 
 
-def use_no_retry_conn(space: FakeSignalWireSpace, monkeypatch: Any) -> str:
-    """A connection to ``space`` whose hook never retries: every injected fault reaches the sensor."""
-    conn = json.loads(space.airflow_conn_json())
-    conn["extra"]["max_retries"] = 0
-    monkeypatch.setenv(f"AIRFLOW_CONN_{NO_RETRY_CONN.upper()}", json.dumps(conn))
-    return NO_RETRY_CONN
-
-
-def send_message(space: FakeSignalWireSpace) -> str:
-    """A new outbound message (queued now; sent after 1 s, delivered after 3 s of fake time)."""
+def _create(space: FakeSignalWireSpace, resource: str, **data: str) -> str:
     from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
 
     sent = SignalWireHook().request(
         "POST",
-        f"{COMPAT}/{space.project_id}/Messages",
-        data={"To": "+15551230000", "From": "+15557650000", "Body": "hello"},
+        f"{COMPAT}/{space.project_id}/{resource}",
+        data={"To": "+15551230000", "From": "+15557650000", **data},
     )
     return str(sent["sid"])
 
 
+def send_message(space: FakeSignalWireSpace) -> str:
+    """A new outbound message (queued now; sent after 1 s, delivered after 3 s of fake time)."""
+    return _create(space, "Messages", Body="hello")
+
+
 def start_call(space: FakeSignalWireSpace) -> str:
     """A new call (queued; ringing after 1 s, answered after 3 s, completed after 13 s of fake time)."""
-    from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
-
-    call = SignalWireHook().request(
-        "POST",
-        f"{COMPAT}/{space.project_id}/Calls",
-        data={"To": "+15551230000", "From": "+15557650000", "Url": "https://example.com/laml.xml"},
-    )
-    return str(call["sid"])
+    return _create(space, "Calls", Url="https://example.com/laml.xml")
 
 
 def live_session(space: FakeSignalWireSpace) -> tuple[str, str]:

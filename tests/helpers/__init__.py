@@ -1,0 +1,1 @@
+"""Helpers the test modules import (fixtures are in tests/conftest.py)."""
