@@ -189,4 +189,4 @@ async def run_attempts(
         try:
             step = steps.send(reply)
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return done.value

@@ -232,7 +232,7 @@ def run_attempts(
         try:
             step = steps.send(reply)
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return done.value
 
 
 def reply_of(response: requests.Response) -> Reply:

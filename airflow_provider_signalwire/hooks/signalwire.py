@@ -479,7 +479,7 @@ class SignalWireHook(SignalWireBaseHook):
             attempt,
             lambda wait: self._wait(settings, method, url, wait),
         )
-        return self._outcome(settings, method, url, policy, outcome, check).answer  # type: ignore[no-any-return]
+        return self._outcome(settings, method, url, policy, outcome, check).answer
 
     def _as_is(self, url: str) -> bool:
         """Whether ``url`` is a plain URL on the space that requests would prepare unchanged (and no
