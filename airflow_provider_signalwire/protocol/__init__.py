@@ -16,227 +16,163 @@ links and error parsing are decided in one place; the retry and paging loops are
 from __future__ import annotations
 
 from airflow_provider_signalwire.protocol.errors import (
-    describe_errors as describe_errors,
-)
-from airflow_provider_signalwire.protocol.errors import (
-    parse_error_body as parse_error_body,
-)
-from airflow_provider_signalwire.protocol.errors import (
-    parse_json_answer as parse_json_answer,
-)
-from airflow_provider_signalwire.protocol.errors import (
-    request_id_from as request_id_from,
-)
-from airflow_provider_signalwire.protocol.errors import (
-    status_hint as status_hint,
+    describe_errors,
+    parse_error_body,
+    parse_json_answer,
+    request_id_from,
+    status_hint,
 )
 from airflow_provider_signalwire.protocol.paging import (
-    LOG_PROGRESS_EVERY as LOG_PROGRESS_EVERY,
+    LOG_PROGRESS_EVERY,
+    Fetch,
+    Note,
+    Page,
+    Pager,
+    PagingError,
+    next_page_link,
+    page_items,
+    page_key,
+    pages,
+    rebase_link,
 )
-from airflow_provider_signalwire.protocol.paging import (
-    Fetch as Fetch,
-)
-from airflow_provider_signalwire.protocol.paging import (
-    Note as Note,
-)
-from airflow_provider_signalwire.protocol.paging import (
-    Page as Page,
-)
-from airflow_provider_signalwire.protocol.paging import (
-    Pager as Pager,
-)
-from airflow_provider_signalwire.protocol.paging import (
-    PagingError as PagingError,
-)
-from airflow_provider_signalwire.protocol.paging import (
-    next_page_link as next_page_link,
-)
-from airflow_provider_signalwire.protocol.paging import (
-    page_items as page_items,
-)
-from airflow_provider_signalwire.protocol.paging import (
-    page_key as page_key,
-)
-from airflow_provider_signalwire.protocol.paging import (
-    pages as pages,
-)
-from airflow_provider_signalwire.protocol.paging import (
-    rebase_link as rebase_link,
-)
-from airflow_provider_signalwire.protocol.redaction import (
-    Redactor as Redactor,
-)
-from airflow_provider_signalwire.protocol.redaction import (
-    no_redaction as no_redaction,
-)
-from airflow_provider_signalwire.protocol.redaction import (
-    shorten as shorten,
-)
+from airflow_provider_signalwire.protocol.redaction import Redactor, no_redaction, shorten
 from airflow_provider_signalwire.protocol.retry import (
-    DNS_TRY_AGAIN as DNS_TRY_AGAIN,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    FAILURE_WORDS as FAILURE_WORDS,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    Failure as Failure,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    Outcome as Outcome,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    RateLimitRule as RateLimitRule,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    Reply as Reply,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    RetryPolicy as RetryPolicy,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    Send as Send,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    Wait as Wait,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    attempts as attempts,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    dns_failure as dns_failure,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    failure_hint as failure_hint,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    failure_reason as failure_reason,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    may_have_acted as may_have_acted,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    parse_retry_after as parse_retry_after,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    retry_delay as retry_delay,
-)
-from airflow_provider_signalwire.protocol.retry import (
-    should_retry as should_retry,
+    DNS_TRY_AGAIN,
+    FAILURE_WORDS,
+    Failure,
+    Outcome,
+    RateLimitRule,
+    Reply,
+    RetryPolicy,
+    Send,
+    Wait,
+    attempts,
+    dns_failure,
+    failure_hint,
+    failure_reason,
+    may_have_acted,
+    parse_retry_after,
+    retry_delay,
+    should_retry,
 )
 from airflow_provider_signalwire.protocol.settings import (
-    COMPATIBILITY_PREFIX as COMPATIBILITY_PREFIX,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    DEFAULT_BACKOFF as DEFAULT_BACKOFF,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    DEFAULT_RETRY_BUDGET as DEFAULT_RETRY_BUDGET,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    DEFAULT_TIMEOUT as DEFAULT_TIMEOUT,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    IDEMPOTENT_METHODS as IDEMPOTENT_METHODS,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    MAX_BACKOFF as MAX_BACKOFF,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    MAX_DESCRIBED_ERRORS as MAX_DESCRIBED_ERRORS,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    MAX_EMPTY_PAGES as MAX_EMPTY_PAGES,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    MAX_ERROR_ENTRIES as MAX_ERROR_ENTRIES,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    MAX_PAGE_SIZE as MAX_PAGE_SIZE,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    MAX_RETRIES_LIMIT as MAX_RETRIES_LIMIT,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    MAX_RETRY_AFTER as MAX_RETRY_AFTER,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    METHODS as METHODS,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    NOT_ACTED_STATUSES as NOT_ACTED_STATUSES,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    REQUEST_ID_HEADERS as REQUEST_ID_HEADERS,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    RETRYABLE_STATUSES as RETRYABLE_STATUSES,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    SIGNALWIRE_DOMAIN as SIGNALWIRE_DOMAIN,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    USER_AGENT as USER_AGENT,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    ConnectionConfigError as ConnectionConfigError,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    SpaceSettings as SpaceSettings,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    build_settings as build_settings,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    download_host_allowed as download_host_allowed,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    is_loopback as is_loopback,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    normalize_space_url as normalize_space_url,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    parse_download_hosts as parse_download_hosts,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    parse_verify as parse_verify,
+    COMPATIBILITY_PREFIX,
+    DEFAULT_BACKOFF,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_BUDGET,
+    DEFAULT_TIMEOUT,
+    IDEMPOTENT_METHODS,
+    MAX_BACKOFF,
+    MAX_DESCRIBED_ERRORS,
+    MAX_EMPTY_PAGES,
+    MAX_ERROR_ENTRIES,
+    MAX_PAGE_SIZE,
+    MAX_RETRIES_LIMIT,
+    MAX_RETRY_AFTER,
+    METHODS,
+    NOT_ACTED_STATUSES,
+    REQUEST_ID_HEADERS,
+    RETRYABLE_STATUSES,
+    SIGNALWIRE_DOMAIN,
+    USER_AGENT,
+    ConnectionConfigError,
+    SpaceSettings,
+    build_settings,
+    download_host_allowed,
+    is_loopback,
+    normalize_space_url,
+    parse_download_hosts,
+    parse_verify,
 )
 from airflow_provider_signalwire.protocol.urls import (
-    UnsafeURLError as UnsafeURLError,
+    UnsafeURLError,
+    check_download_url,
+    check_headers,
+    check_method,
+    check_origin,
+    encode_body,
+    encode_fields,
+    encode_value,
+    is_compatibility_path,
+    scope_for_path,
+    validate_path,
 )
-from airflow_provider_signalwire.protocol.urls import (
-    check_download_url as check_download_url,
-)
-from airflow_provider_signalwire.protocol.urls import (
-    check_headers as check_headers,
-)
-from airflow_provider_signalwire.protocol.urls import (
-    check_method as check_method,
-)
-from airflow_provider_signalwire.protocol.urls import (
-    check_origin as check_origin,
-)
-from airflow_provider_signalwire.protocol.urls import (
-    encode_body as encode_body,
-)
-from airflow_provider_signalwire.protocol.urls import (
-    encode_fields as encode_fields,
-)
-from airflow_provider_signalwire.protocol.urls import (
-    encode_value as encode_value,
-)
-from airflow_provider_signalwire.protocol.urls import (
-    is_compatibility_path as is_compatibility_path,
-)
-from airflow_provider_signalwire.protocol.urls import (
-    scope_for_path as scope_for_path,
-)
-from airflow_provider_signalwire.protocol.urls import (
-    validate_path as validate_path,
-)
+
+__all__ = [
+    "COMPATIBILITY_PREFIX",
+    "DEFAULT_BACKOFF",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_RETRY_BUDGET",
+    "DEFAULT_TIMEOUT",
+    "DNS_TRY_AGAIN",
+    "FAILURE_WORDS",
+    "IDEMPOTENT_METHODS",
+    "LOG_PROGRESS_EVERY",
+    "MAX_BACKOFF",
+    "MAX_DESCRIBED_ERRORS",
+    "MAX_EMPTY_PAGES",
+    "MAX_ERROR_ENTRIES",
+    "MAX_PAGE_SIZE",
+    "MAX_RETRIES_LIMIT",
+    "MAX_RETRY_AFTER",
+    "METHODS",
+    "NOT_ACTED_STATUSES",
+    "REQUEST_ID_HEADERS",
+    "RETRYABLE_STATUSES",
+    "SIGNALWIRE_DOMAIN",
+    "USER_AGENT",
+    "ConnectionConfigError",
+    "Failure",
+    "Fetch",
+    "Note",
+    "Outcome",
+    "Page",
+    "Pager",
+    "PagingError",
+    "RateLimitRule",
+    "Redactor",
+    "Reply",
+    "RetryPolicy",
+    "Send",
+    "SpaceSettings",
+    "UnsafeURLError",
+    "Wait",
+    "attempts",
+    "build_settings",
+    "check_download_url",
+    "check_headers",
+    "check_method",
+    "check_origin",
+    "describe_errors",
+    "dns_failure",
+    "download_host_allowed",
+    "encode_body",
+    "encode_fields",
+    "encode_value",
+    "failure_hint",
+    "failure_reason",
+    "is_compatibility_path",
+    "is_loopback",
+    "may_have_acted",
+    "next_page_link",
+    "no_redaction",
+    "normalize_space_url",
+    "page_items",
+    "page_key",
+    "pages",
+    "parse_download_hosts",
+    "parse_error_body",
+    "parse_json_answer",
+    "parse_retry_after",
+    "parse_verify",
+    "rebase_link",
+    "request_id_from",
+    "retry_delay",
+    "scope_for_path",
+    "shorten",
+    "should_retry",
+    "status_hint",
+    "validate_path",
+]
