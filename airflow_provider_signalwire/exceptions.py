@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from airflow.providers.common.compat.sdk import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_signalwire.protocol import (
     MAX_ERROR_ENTRIES,
@@ -118,3 +118,33 @@ class SignalWirePaginationError(SignalWireAPIError):
 
 class SignalWireConfigError(AirflowException, ValueError):
     """The SignalWire connection or an operator argument is missing or malformed (no request was sent)."""
+
+
+class SignalWireSendError(AirflowException):
+    """Sending stopped: says which recipients were sent, which were not, and which are unknown.
+
+    :ivar sent: ``{number: message SID}`` of messages SignalWire accepted.
+    :ivar not_sent: numbers SignalWire certainly did not send to.
+    :ivar unknown: numbers SignalWire may or may not have sent to (check before sending again).
+    """
+
+    def __init__(self, message: str, sent: dict[str, str], not_sent: list[str], unknown: list[str]) -> None:
+        super().__init__(message)
+        self.sent = sent
+        self.not_sent = not_sent
+        self.unknown = unknown
+
+    def __reduce__(self):  # picklable despite the extra arguments
+        return (SignalWireSendError, (str(self), self.sent, self.not_sent, self.unknown))
+
+
+class SignalWireSensorFailure(AirflowFailException):
+    """The resource reached a failure status, or SignalWire refused the poll (401, 403, 404 ...).
+
+    An ``AirflowFailException``: retrying the task would not change it, and ``soft_fail=True`` skips the
+    task instead, in poke, reschedule and deferrable mode alike.
+    """
+
+
+class SignalWireWatchError(AirflowException):
+    """Watching a SignalWire list cannot go on (a wrong token, a missing scope, a wrong connection)."""

@@ -18,8 +18,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.notifier import BaseNotifier
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
-from airflow_provider_signalwire.operators._phone_numbers import check_literal
-from airflow_provider_signalwire.operators.messaging import compat_path, e164, parse_numbers
+from airflow_provider_signalwire.operators._compatibility import (
+    check_literal,
+    compat_path,
+    e164,
+    parse_numbers,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context

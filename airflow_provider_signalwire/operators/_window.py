@@ -1,5 +1,6 @@
 """The window of time an operator covers when its arguments give none: one rule for every operator
-that windows by the run (message and call lists, log exports).
+that windows by the run (message and call lists, log exports); and the base of the message and call
+lists, which list within it.
 
 The run's data interval, when it has width. A run without one (Airflow 3 runs triggered without a
 logical date) and a run whose interval is empty (start == end: every run of a ``schedule=None`` DAG
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_signalwire.operators._compatibility import compat_path
+from airflow_provider_signalwire.operators.base import SignalWireListOperator
 from airflow_provider_signalwire.transfers.export import UTC, as_utc, iso_z
 
 if TYPE_CHECKING:
@@ -138,3 +141,97 @@ def days_window(on: str | None, after: str | None, before: str | None) -> Window
     starts = [d for d in (days["on"], days["after"]) if d is not None]
     ends = [d + timedelta(days=1) for d in (days["on"], days["before"]) if d is not None]
     return Window(max(starts, default=None), min(ends, default=None), FROM_ARGUMENTS)
+
+
+def list_window(
+    op: Any, context: Context, resource: str, params: dict[str, Any], filter_name: str, moment_key: str
+) -> list[dict[str, Any]]:
+    """List ``resource`` with ``params``; with no date filter given, the run's window (``run_window``:
+    the data interval when it has width, else no date filter), kept exact and logged."""
+    # Not at import: operators.messaging imports this module (the time helpers move to times.py).
+    from airflow_provider_signalwire.operators.messaging import parse_rfc2822
+
+    days = [params.get(filter_name + suffix) for suffix in ("", ">", "<")]
+    if any(days):
+        window = days_window(*days)
+    else:
+        arguments = f"{moment_key}, {moment_key}_after or {moment_key}_before"
+        window = run_window(context, fallback=EVERYTHING, arguments=arguments)
+        if window.start is not None and window.end is not None:
+            params[filter_name + ">"] = window.start.date().isoformat()
+            params[filter_name + "<"] = (window.end - timedelta(microseconds=1)).date().isoformat()
+    path = compat_path(op.hook.settings.project_id, resource)
+    fetched = list(op.hook.paginate(path, params=params, page_size=op.page_size, max_items=op.max_items))
+    items = fetched
+    if window.source == FROM_INTERVAL:
+        start, end = window.start, window.end
+
+        def inside(item: dict[str, Any]) -> bool:
+            moment = parse_rfc2822(item.get(moment_key) or item.get("date_created"))
+            return moment is not None and start <= moment < end  # type: ignore[operator]
+
+        items = [item for item in fetched if inside(item)]
+    outside = len(fetched) - len(items)
+    op.log.info(
+        "Listed %d %s of %s%s.",
+        len(items),
+        resource.lower(),
+        window.describe(),
+        f" ({outside} more on those UTC days fell outside it)" if outside else "",
+    )
+    return items
+
+
+class DayListOperator(SignalWireListOperator):
+    """
+    Base of the Compatibility API lists that filter by UTC day (messages by ``DateSent``, calls by
+    ``StartTime``) and, given no day, list within the run's window (:func:`list_window`).
+
+    A subclass names the ``resource``, its ``day_filter`` and ``moment_key`` (whose ``""``/``_after``/
+    ``_before`` attributes hold the day arguments), and how to check an address (``address``).
+
+    :param to: Only items to this address.
+    :param from_: Only items from this address.
+    :param status: Only items with this status.
+    :param page_size: Items per page, 1 to 1000.
+    :param max_items: Stop after this many items.
+    :param signalwire_conn_id: The SignalWire connection to use.
+    :return: A list of dicts, as SignalWire returns them.
+    """
+
+    resource: ClassVar[str]
+    day_filter: ClassVar[str]
+    moment_key: ClassVar[str]
+
+    def __init__(
+        self, *, to: str | None = None, from_: str | None = None, status: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.to = to
+        self.from_ = from_
+        self.status = status
+
+    @staticmethod
+    def address(value: Any, name: str) -> str:
+        """``value`` checked as an address of this resource (``e164``, ``call_address``)."""
+        raise NotImplementedError
+
+    def days(self) -> list[str | date | datetime | None]:
+        """The day arguments: on, after, before."""
+        return [getattr(self, self.moment_key + suffix) for suffix in ("", "_after", "_before")]
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        from airflow_provider_signalwire.operators.messaging import day_filter  # see list_window
+
+        check = self.address
+        key, name = self.day_filter, self.moment_key
+        on, after, before = self.days()
+        params: dict[str, Any] = {
+            "To": check(self.to, "to") if self.to else None,
+            "From": check(self.from_, "from_") if self.from_ else None,
+            "Status": self.status or None,
+            key: day_filter(on, name),
+            f"{key}>": day_filter(after, f"{name}_after"),
+            f"{key}<": day_filter(before, f"{name}_before"),
+        }
+        return list_window(self, context, self.resource, params, key, name)

@@ -1,9 +1,10 @@
-"""What every SignalWire operator shares: the connection, a lazily built hook, argument checks."""
+"""What every SignalWire operator shares: the connection, a lazily built hook, paging arguments; and the
+base of the List* operators."""
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
@@ -11,6 +12,8 @@ from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.protocol import MAX_PAGE_SIZE
 
 if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
     from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
 
 
@@ -48,14 +51,39 @@ class SignalWireBaseOperator(BaseOperator):
             )
 
 
-def rendered_bool(value: Any, name: str) -> bool | None:
-    """A boolean argument that may arrive as a rendered template string ("true"/"false")."""
-    if value is None or isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text not in ("true", "false"):
-        raise SignalWireConfigError(f"{name} is {value!r}: use true or false.")
-    return text == "true"
+class SignalWireListOperator(SignalWireBaseOperator):
+    """
+    Base of the List* operators: one ``GET`` of a collection, every page followed, the count logged.
+
+    A subclass names what it lists (``list_noun``) and builds its request (:meth:`list_request`).
+
+    :param page_size: Items per page, 1 to 1000 (checked when the DAG is parsed).
+    :param max_items: Stop after this many items.
+    :param signalwire_conn_id: The SignalWire connection to use.
+    :return: A list of dicts, as SignalWire returns them.
+    """
+
+    list_noun: ClassVar[str] = "items"
+
+    def __init__(self, *, page_size: int | None = None, max_items: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check_paging(page_size, max_items)
+        self.page_size = page_size
+        self.max_items = max_items
+
+    def list_request(self, context: Context) -> tuple[str, dict[str, Any] | None]:
+        """The path and query parameters to list (rendered arguments, checked)."""
+        raise NotImplementedError
+
+    def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every item of ``path``, ``page_size`` a page, up to ``max_items``."""
+        pages = self.hook.paginate(path, params=params, page_size=self.page_size, max_items=self.max_items)
+        return list(pages)
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        items = self.list_all(*self.list_request(context))
+        self.log.info("Listed %d %s.", len(items), self.list_noun)
+        return items
 
 
 def _whole(value: Any) -> bool:

@@ -8,27 +8,35 @@ semantics.
 
 from __future__ import annotations
 
-import ast
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from airflow.providers.common.compat.sdk import AirflowException
-
-from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
-from airflow_provider_signalwire.operators._phone_numbers import check_literal, check_number
-from airflow_provider_signalwire.operators._window import (
-    EVERYTHING,
-    FROM_INTERVAL,
-    data_interval,  # noqa: F401  (importable here as before; the rule lives in _window)
-    days_window,
-    run_window,
+from airflow_provider_signalwire.exceptions import (
+    SignalWireAPIError,
+    SignalWireConfigError,
+    SignalWireSendError,
 )
+
+# Importable from here as before (they moved; operator modules are no library of each other).
+from airflow_provider_signalwire.operators._compatibility import COMPAT_API as COMPAT_API
+from airflow_provider_signalwire.operators._compatibility import E164 as E164
+from airflow_provider_signalwire.operators._compatibility import MAX_BODY_CHARS as MAX_BODY_CHARS
+from airflow_provider_signalwire.operators._compatibility import (
+    check_body,
+    check_literal,
+    compat_path,
+    e164,
+    parse_numbers,
+    url_list,
+)
+from airflow_provider_signalwire.operators._window import DayListOperator
+from airflow_provider_signalwire.operators._window import data_interval as data_interval
+from airflow_provider_signalwire.operators._window import list_window as list_window
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
 from airflow_provider_signalwire.protocol import RateLimitRule
 
@@ -37,103 +45,12 @@ if TYPE_CHECKING:
 
     from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
 
-COMPAT_API = "/api/laml/2010-04-01"
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # the shape only; e164() checks numbers (ASCII digits)
-# SignalWire's Message resource: "body: The text of the message. Up to 1600 characters long."
-# (compatibility-api.yaml, Message schema; the create request's Body declares no maxLength.)
-MAX_BODY_CHARS = 1600
 RATE_LIMIT_CODES = ("20429",)
 # Backoff after SignalWire refused a message for its rate (on top of the hook's own retries; see
 # rate_limit_rule).
 RATE_LIMIT_BACKOFF_S = 2.0
 RATE_LIMIT_BACKOFF_MAX_S = 60.0
 RATE_LIMIT_ATTEMPTS = 6
-
-
-def compat_path(project_id: str, resource: str, sid: str | None = None) -> str:
-    """``/api/laml/2010-04-01/Accounts/{project}/{resource}[/{sid}]``; ids are quoted."""
-    path = f"{COMPAT_API}/Accounts/{quote(project_id, safe='')}/{resource}"
-    return f"{path}/{quote(sid, safe='')}" if sid is not None else path
-
-
-def e164(value: Any, name: str) -> str:
-    """``value`` as an E.164 number: ASCII digits, the right length for its country and a number that
-    country uses (libphonenumber's data); spaces, dashes, dots, parentheses dropped. Raises
-    :class:`SignalWireConfigError` naming ``name``, the country and what is wrong."""
-    return check_number(value, name)
-
-
-def parse_numbers(value: Any, name: str) -> list[str]:
-    """One number, a list, or a rendered list (``"['+1202...', '+1202...']"`` or comma separated).
-
-    Every number is checked first; one bad number raises naming it, so nothing is sent. Repeats are
-    dropped (each recipient gets one message).
-    """
-    items: Iterable[Any]
-    if isinstance(value, str):
-        text = value.strip()
-        parsed: Any = None
-        if text.startswith(("[", "(")):
-            try:
-                parsed = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                if text.startswith("["):
-                    raise SignalWireConfigError(
-                        f"{name}: {value!r} is not a list of phone numbers."
-                    ) from None
-                # "(202) 555-0123": an area code in brackets, not a tuple
-        if isinstance(parsed, (list, tuple)):
-            items = parsed
-        elif parsed is not None:
-            items = [parsed]
-        else:
-            items = [part.strip() for part in re.split(r"[,;]", text)]
-    elif isinstance(value, (list, tuple)):
-        items = value
-    else:
-        items = [value]
-    items = list(items)
-    numbers: list[str] = []
-    for i, item in enumerate(items):
-        number = e164(item, name if len(items) == 1 else f"{name}[{i}]")
-        if number not in numbers:
-            numbers.append(number)
-    if not numbers:
-        raise SignalWireConfigError(f"{name} is empty: give at least one E.164 phone number.")
-    return numbers
-
-
-def url_list(value: Any, name: str) -> list[str]:
-    """``media_url`` as a list of http(s) URLs (one URL, a list, or a rendered list)."""
-    if value is None or value == "" or value == []:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                raise SignalWireConfigError(f"{name}: {value!r} is not a list of URLs.") from None
-        else:
-            value = [text]
-    urls = [str(u).strip() for u in value]
-    bad = [u for u in urls if not re.match(r"^https?://[^\s/]+", u)]
-    if bad:
-        raise SignalWireConfigError(f"{name}: {bad[0]!r} is not an http(s) URL. Nothing was sent.")
-    return urls
-
-
-def check_body(value: Any, name: str = "body") -> None:
-    """Refuse a text longer than SignalWire accepts (:data:`MAX_BODY_CHARS`), before sending.
-
-    Counted in characters (code points), the spec's unit: the lenient count, so nothing SignalWire
-    might accept is refused here.
-    """
-    if value and len(str(value)) > MAX_BODY_CHARS:
-        raise SignalWireConfigError(
-            f"{name} is {len(str(value))} characters long: SignalWire accepts at most {MAX_BODY_CHARS} "
-            "in one message. Shorten it or send it as several messages. Nothing was sent."
-        )
 
 
 def parse_rfc2822(value: Any) -> datetime | None:
@@ -201,24 +118,6 @@ def outcome_of(err: SignalWireAPIError) -> str:
     leave it unknown: the hook never repeats such a POST, and neither does this operator.
     """
     return "unknown" if err.may_have_acted else "not sent"
-
-
-class SignalWireSendError(AirflowException):
-    """Sending stopped: says which recipients were sent, which were not, and which are unknown.
-
-    :ivar sent: ``{number: message SID}`` of messages SignalWire accepted.
-    :ivar not_sent: numbers SignalWire certainly did not send to.
-    :ivar unknown: numbers SignalWire may or may not have sent to (check before sending again).
-    """
-
-    def __init__(self, message: str, sent: dict[str, str], not_sent: list[str], unknown: list[str]) -> None:
-        super().__init__(message)
-        self.sent = sent
-        self.not_sent = not_sent
-        self.unknown = unknown
-
-    def __reduce__(self):  # picklable despite the extra arguments
-        return (SignalWireSendError, (str(self), self.sent, self.not_sent, self.unknown))
 
 
 @dataclass
@@ -445,7 +344,7 @@ def _stopped(
     return SignalWireSendError(". ".join(parts), sids, not_sent, unknown)
 
 
-class ListMessagesOperator(SignalWireBaseOperator):
+class ListMessagesOperator(DayListOperator):
     """
     List the project's messages (``GET .../Messages``, Compatibility API), newest first, every page.
 
@@ -476,76 +375,23 @@ class ListMessagesOperator(SignalWireBaseOperator):
         "date_sent_before",
     )
 
+    resource = "Messages"
+    day_filter = "DateSent"
+    moment_key = "date_sent"
+    address = staticmethod(e164)
+
     def __init__(
         self,
         *,
-        to: str | None = None,
-        from_: str | None = None,
-        status: str | None = None,
         date_sent: str | date | datetime | None = None,
         date_sent_after: str | date | datetime | None = None,
         date_sent_before: str | date | datetime | None = None,
-        page_size: int | None = None,
-        max_items: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.check_paging(page_size, max_items)
-        self.to = to
-        self.from_ = from_
-        self.status = status
         self.date_sent = date_sent
         self.date_sent_after = date_sent_after
         self.date_sent_before = date_sent_before
-        self.page_size = page_size
-        self.max_items = max_items
-
-    def execute(self, context: Context) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {
-            "To": e164(self.to, "to") if self.to else None,
-            "From": e164(self.from_, "from_") if self.from_ else None,
-            "Status": self.status or None,
-            "DateSent": day_filter(self.date_sent, "date_sent"),
-            "DateSent>": day_filter(self.date_sent_after, "date_sent_after"),
-            "DateSent<": day_filter(self.date_sent_before, "date_sent_before"),
-        }
-        return list_window(self, context, "Messages", params, "DateSent", "date_sent")
-
-
-def list_window(
-    op: Any, context: Context, resource: str, params: dict[str, Any], filter_name: str, moment_key: str
-) -> list[dict[str, Any]]:
-    """List ``resource`` with ``params``; with no date filter given, the run's window (``run_window``:
-    the data interval when it has width, else no date filter), kept exact and logged."""
-    days = [params.get(filter_name + suffix) for suffix in ("", ">", "<")]
-    if any(days):
-        window = days_window(*days)
-    else:
-        arguments = f"{moment_key}, {moment_key}_after or {moment_key}_before"
-        window = run_window(context, fallback=EVERYTHING, arguments=arguments)
-        if window.start is not None and window.end is not None:
-            params[filter_name + ">"] = window.start.date().isoformat()
-            params[filter_name + "<"] = (window.end - timedelta(microseconds=1)).date().isoformat()
-    path = compat_path(op.hook.settings.project_id, resource)
-    fetched = list(op.hook.paginate(path, params=params, page_size=op.page_size, max_items=op.max_items))
-    items = fetched
-    if window.source == FROM_INTERVAL:
-        start, end = window.start, window.end
-
-        def inside(item: dict[str, Any]) -> bool:
-            moment = parse_rfc2822(item.get(moment_key) or item.get("date_created"))
-            return moment is not None and start <= moment < end  # type: ignore[operator]
-
-        items = [item for item in fetched if inside(item)]
-    outside = len(fetched) - len(items)
-    op.log.info(
-        "Listed %d %s of %s%s.",
-        len(items),
-        resource.lower(),
-        window.describe(),
-        f" ({outside} more on those UTC days fell outside it)" if outside else "",
-    )
-    return items
 
 
 class GetMessageOperator(SignalWireBaseOperator):

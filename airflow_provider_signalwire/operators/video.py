@@ -15,13 +15,23 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, mask_secret
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
-from airflow_provider_signalwire.operators._video_fields import (
-    CONFERENCE_SETTINGS,
+from airflow_provider_signalwire.operators._arguments import (
+    IfExistsMixin,
+    check_choice,
+    is_missing,
+    name_taken,
+    one_of,
+    values,
+)
+from airflow_provider_signalwire.operators._arguments import delete as _delete
+from airflow_provider_signalwire.operators._arguments import resource_id as _resource_id
+from airflow_provider_signalwire.operators._arguments import segment as _segment
+from airflow_provider_signalwire.operators._video_common import ROOMS, _ScheduleListOperator, room_key
+from airflow_provider_signalwire.operators._video_schema import (
     NAME,
     ROOM_SETTINGS,
     ROOM_TOKEN,
@@ -30,10 +40,16 @@ from airflow_provider_signalwire.operators._video_fields import (
     check_field,
     check_fields,
     is_pending,
-    rfc3339,
     shown,
 )
-from airflow_provider_signalwire.operators.base import SignalWireBaseOperator, rendered_bool
+from airflow_provider_signalwire.operators.base import SignalWireBaseOperator, SignalWireListOperator
+from airflow_provider_signalwire.operators.video_conferences import (
+    CreateVideoConferenceOperator,
+    DeleteVideoConferenceOperator,
+    ListVideoConferencesOperator,
+    ListVideoConferenceTokensOperator,
+    ResetVideoConferenceTokenOperator,
+)
 from airflow_provider_signalwire.storage import (
     check_destination_object,
     destination_url,
@@ -46,30 +62,27 @@ from airflow_provider_signalwire.storage import (
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-IF_EXISTS = ("error", "reuse", "update")
-ROOMS = "/api/video/rooms"
-CONFERENCES = "/api/video/conferences"
+__all__ = [
+    "CreateVideoConferenceOperator",
+    "CreateVideoRoomOperator",
+    "CreateVideoRoomTokenOperator",
+    "DeleteVideoConferenceOperator",
+    "DeleteVideoRoomOperator",
+    "DeleteVideoRoomRecordingOperator",
+    "DownloadVideoRoomRecordingOperator",
+    "GetVideoRoomOperator",
+    "GetVideoRoomSessionOperator",
+    "ListVideoConferenceTokensOperator",
+    "ListVideoConferencesOperator",
+    "ListVideoRoomRecordingsOperator",
+    "ListVideoRoomSessionsOperator",
+    "ListVideoRoomsOperator",
+    "ResetVideoConferenceTokenOperator",
+    "UpdateVideoRoomOperator",
+]
 
 
-class _IfExistsMixin:
-    """``if_exists`` for the create operators: what a rerun does when the name is already in use."""
-
-    task_id: str
-
-    def _check_if_exists(self, if_exists: str) -> str:
-        _check_choice(self.task_id, "if_exists", if_exists, IF_EXISTS)
-        return if_exists
-
-    def _exists_error(self, kind: str, name: str, err: SignalWireAPIError) -> AirflowFailException:
-        return AirflowFailException(
-            f"{self.task_id}: a video {kind} named {name!r} already exists in this space, and if_exists is "
-            f"'error' (the default). Pass if_exists='reuse' to use the {kind} as it is, or "
-            "if_exists='update' to apply this task's settings to it, so reruns of the task succeed "
-            f"({err})."
-        )
-
-
-class ListVideoRoomsOperator(SignalWireBaseOperator):
+class ListVideoRoomsOperator(_ScheduleListOperator):
     """
     List the space's video rooms (``GET /api/video/rooms``), following every page.
 
@@ -86,38 +99,8 @@ class ListVideoRoomsOperator(SignalWireBaseOperator):
     """
 
     template_fields: Sequence[str] = ("include_active_session", "starts_after", "ends_before")
-
-    def __init__(
-        self,
-        *,
-        include_active_session: bool | None = None,
-        starts_after: str | date | datetime | None = None,
-        ends_before: str | date | datetime | None = None,
-        page_size: int | None = None,
-        max_items: int | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.check_paging(page_size, max_items)
-        self.include_active_session = include_active_session
-        self.starts_after = starts_after
-        self.ends_before = ends_before
-        self.page_size = page_size
-        self.max_items = max_items
-
-    def execute(self, context: Context) -> list[dict[str, Any]]:
-        params = {
-            "include_active_session": rendered_bool(self.include_active_session, "include_active_session"),
-            "starts_after": _rfc3339(self.starts_after, "starts_after"),
-            "ends_before": _rfc3339(self.ends_before, "ends_before"),
-        }
-        rooms = list(
-            self.hook.paginate(
-                "/api/video/rooms", params=params, page_size=self.page_size, max_items=self.max_items
-            )
-        )
-        self.log.info("Listed %d video rooms.", len(rooms))
-        return rooms
+    list_path = ROOMS
+    list_noun = "video rooms"
 
 
 class GetVideoRoomOperator(SignalWireBaseOperator):
@@ -137,16 +120,16 @@ class GetVideoRoomOperator(SignalWireBaseOperator):
         super().__init__(**kwargs)
         self.room_id = room_id
         self.room_name = room_name
-        _one_of(self.task_id, room_id=room_id, room_name=room_name)
+        one_of(self.task_id, room_id=room_id, room_name=room_name)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        key = _room_key(self.task_id, self.room_id, self.room_name)
+        key = room_key(self.task_id, self.room_id, self.room_name)
         room = self.hook.request("GET", f"{ROOMS}/{_segment(key)}")
         self.log.info("Video room %s (%s).", room.get("name"), room.get("id"))
         return room
 
 
-class CreateVideoRoomOperator(_IfExistsMixin, SignalWireBaseOperator):
+class CreateVideoRoomOperator(IfExistsMixin, SignalWireBaseOperator):
     """
     Create a video room (``POST /api/video/rooms``) with any of the spec's settings.
 
@@ -219,7 +202,7 @@ class CreateVideoRoomOperator(_IfExistsMixin, SignalWireBaseOperator):
         name = self.room_name
         if rendered or not is_pending(name):
             name = check_field(self.task_id, "room_name", name, NAME)
-        settings = check_fields(self.task_id, _values(self, ROOM_SETTINGS), ROOM_SETTINGS, rendered=rendered)
+        settings = check_fields(self.task_id, values(self, ROOM_SETTINGS), ROOM_SETTINGS, rendered=rendered)
         return name, settings
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -227,7 +210,7 @@ class CreateVideoRoomOperator(_IfExistsMixin, SignalWireBaseOperator):
         try:
             room = self.hook.request("POST", ROOMS, json={"name": name, **settings})
         except SignalWireAPIError as err:
-            if not _name_taken(err):
+            if not name_taken(err):
                 raise
             if self.if_exists == "error":
                 raise self._exists_error("room", name, err) from err
@@ -272,7 +255,7 @@ class UpdateVideoRoomOperator(SignalWireBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         room_id = _resource_id(self.task_id, "room_id", self.room_id)
-        settings = check_fields(self.task_id, _values(self, ROOM_SETTINGS), ROOM_SETTINGS, rendered=True)
+        settings = check_fields(self.task_id, values(self, ROOM_SETTINGS), ROOM_SETTINGS, rendered=True)
         room = self.hook.request("PUT", f"{ROOMS}/{_segment(room_id)}", json=settings)
         self.log.info("Updated video room %s (%s): %s.", room.get("name"), room_id, ", ".join(settings))
         return room
@@ -303,17 +286,17 @@ class DeleteVideoRoomOperator(SignalWireBaseOperator):
         self.room_id = room_id
         self.room_name = room_name
         self.missing_ok = missing_ok
-        _one_of(self.task_id, room_id=room_id, room_name=room_name)
+        one_of(self.task_id, room_id=room_id, room_name=room_name)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        key = _room_key(self.task_id, self.room_id, self.room_name)
+        key = room_key(self.task_id, self.room_id, self.room_name)
         room_id, name = (key, None) if self.room_id is not None else (None, key)
         try:
             if room_id is None:
                 room_id = str(self.hook.request("GET", f"{ROOMS}/{_segment(key)}")["id"])
             self.hook.request("DELETE", f"{ROOMS}/{_segment(room_id)}")
         except SignalWireAPIError as err:
-            if not (self.missing_ok and _is_missing(err)):
+            if not (self.missing_ok and is_missing(err)):
                 raise
             self.log.info("Video room %s is already gone.", key)
             return {"id": room_id, "name": name, "deleted": False}
@@ -368,12 +351,12 @@ class CreateVideoRoomTokenOperator(SignalWireBaseOperator):
         for name, value in fields.items():
             setattr(self, name, value)
         self.return_token = return_token
-        check_fields(self.task_id, _values(self, ROOM_TOKEN), ROOM_TOKEN, rendered=False)
+        check_fields(self.task_id, values(self, ROOM_TOKEN), ROOM_TOKEN, rendered=False)
         if room_name is None:
             raise SignalWireConfigError(f"{self.task_id}: room_name is None: give the room's name.")
 
     def execute(self, context: Context) -> dict[str, Any]:
-        body = check_fields(self.task_id, _values(self, ROOM_TOKEN), ROOM_TOKEN, rendered=True)
+        body = check_fields(self.task_id, values(self, ROOM_TOKEN), ROOM_TOKEN, rendered=True)
         answer = self.hook.request("POST", "/api/video/room_tokens", json=body)
         token = answer.get("token") if isinstance(answer, Mapping) else None
         if not isinstance(token, str) or not token:
@@ -391,7 +374,7 @@ class CreateVideoRoomTokenOperator(SignalWireBaseOperator):
         return result
 
 
-class ListVideoRoomSessionsOperator(SignalWireBaseOperator):
+class ListVideoRoomSessionsOperator(SignalWireListOperator):
     """
     List room sessions, newest first (``GET /api/video/room_sessions``), following every page.
 
@@ -412,6 +395,7 @@ class ListVideoRoomSessionsOperator(SignalWireBaseOperator):
         "status",
         "signalwire_conn_id",
     )
+    list_noun = "room sessions"
 
     def __init__(
         self,
@@ -420,37 +404,25 @@ class ListVideoRoomSessionsOperator(SignalWireBaseOperator):
         room_name: str | None = None,
         room_name_matches: str | None = None,
         status: str | None = None,
-        page_size: int | None = None,
-        max_items: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.check_paging(page_size, max_items)
         self.room_id = room_id
         self.room_name = room_name
         self.room_name_matches = room_name_matches
         self.status = status
-        self.page_size = page_size
-        self.max_items = max_items
         if status is not None and not is_pending(status):
-            _check_choice(self.task_id, "status", status, SESSION_STATUSES)
+            check_choice(self.task_id, "status", status, SESSION_STATUSES)
 
-    def execute(self, context: Context) -> list[dict[str, Any]]:
+    def list_request(self, context: Context) -> tuple[str, dict[str, Any] | None]:
         if self.status not in (None, ""):
-            _check_choice(self.task_id, "status", self.status, SESSION_STATUSES)
-        params = {
+            check_choice(self.task_id, "status", self.status, SESSION_STATUSES)
+        return "/api/video/room_sessions", {
             "room_id": self.room_id or None,
             "room_name": self.room_name or None,
             "room_name_matches": self.room_name_matches or None,
             "status": self.status or None,
         }
-        sessions = list(
-            self.hook.paginate(
-                "/api/video/room_sessions", params=params, page_size=self.page_size, max_items=self.max_items
-            )
-        )
-        self.log.info("Listed %d room sessions.", len(sessions))
-        return sessions
 
 
 class GetVideoRoomSessionOperator(SignalWireBaseOperator):
@@ -485,7 +457,7 @@ class GetVideoRoomSessionOperator(SignalWireBaseOperator):
         return session
 
 
-class ListVideoRoomRecordingsOperator(SignalWireBaseOperator):
+class ListVideoRoomRecordingsOperator(SignalWireListOperator):
     """
     List room recordings, newest first: the space's (``GET /api/video/room_recordings``) or one
     session's (``GET /api/video/room_sessions/{id}/recordings``), following every page.
@@ -500,36 +472,31 @@ class ListVideoRoomRecordingsOperator(SignalWireBaseOperator):
     """
 
     template_fields: Sequence[str] = ("session_id", "media_ttl", "signalwire_conn_id")
+    list_noun = "room recordings"
 
     def __init__(
         self,
         *,
         session_id: str | None = None,
         media_ttl: int | None = None,
-        page_size: int | None = None,
-        max_items: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.check_paging(page_size, max_items)
         self.session_id = session_id
         self.media_ttl = media_ttl
-        self.page_size = page_size
-        self.max_items = max_items
         check_fields(self.task_id, {"media_ttl": media_ttl}, _MEDIA_TTL, rendered=False)
 
-    def execute(self, context: Context) -> list[dict[str, Any]]:
+    def list_request(self, context: Context) -> tuple[str, dict[str, Any] | None]:
         params = check_fields(self.task_id, {"media_ttl": self.media_ttl}, _MEDIA_TTL, rendered=True)
-        path = "/api/video/room_recordings"
-        if self.session_id is not None:
-            session_id = _resource_id(self.task_id, "session_id", self.session_id)
-            path = f"/api/video/room_sessions/{_segment(session_id)}/recordings"
-        recordings = list(
-            self.hook.paginate(path, params=params, page_size=self.page_size, max_items=self.max_items)
-        )
+        if self.session_id is None:
+            return "/api/video/room_recordings", params
+        session_id = _resource_id(self.task_id, "session_id", self.session_id)
+        return f"/api/video/room_sessions/{_segment(session_id)}/recordings", params
+
+    def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        recordings = super().list_all(path, params)
         for recording in recordings:
             _mask_uri(recording)
-        self.log.info("Listed %d room recordings.", len(recordings))
         return recordings
 
 
@@ -878,324 +845,3 @@ def _progress(size: int, total: int | None) -> str:
 
 def _rate(size: int, seconds: float) -> str:
     return f"{size / 1e6 / seconds:.1f} MB/s" if seconds > 0 else "instant"
-
-
-class ListVideoConferencesOperator(SignalWireBaseOperator):
-    """
-    List the space's video conferences (``GET /api/video/conferences``), following every page.
-
-    :param include_active_session: Include each conference's active session, if any (templated).
-    :param starts_after: Only conferences whose ``join_from`` is on or after this RFC 3339 date or
-        datetime (templated).
-    :param ends_before: Only conferences whose ``join_until`` is on or before this (templated).
-    :param page_size: Conferences per page, 1 to 1000.
-    :param max_items: Stop after this many conferences.
-    :param signalwire_conn_id: The SignalWire connection to use (templated).
-    :return: A list of conference dicts.
-    """
-
-    template_fields: Sequence[str] = (
-        "include_active_session",
-        "starts_after",
-        "ends_before",
-        "signalwire_conn_id",
-    )
-
-    def __init__(
-        self,
-        *,
-        include_active_session: bool | None = None,
-        starts_after: str | date | datetime | None = None,
-        ends_before: str | date | datetime | None = None,
-        page_size: int | None = None,
-        max_items: int | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.check_paging(page_size, max_items)
-        self.include_active_session = include_active_session
-        self.starts_after = starts_after
-        self.ends_before = ends_before
-        self.page_size = page_size
-        self.max_items = max_items
-
-    def execute(self, context: Context) -> list[dict[str, Any]]:
-        params = {
-            "include_active_session": rendered_bool(self.include_active_session, "include_active_session"),
-            "starts_after": rfc3339(self.starts_after, "starts_after"),
-            "ends_before": rfc3339(self.ends_before, "ends_before"),
-        }
-        conferences = list(
-            self.hook.paginate(CONFERENCES, params=params, page_size=self.page_size, max_items=self.max_items)
-        )
-        self.log.info("Listed %d video conferences.", len(conferences))
-        return conferences
-
-
-class CreateVideoConferenceOperator(_IfExistsMixin, SignalWireBaseOperator):
-    """
-    Create a video conference (``POST /api/video/conferences``): a room with SignalWire's ready-made UI.
-    SignalWire gives it its conference tokens (see :class:`ListVideoConferenceTokensOperator`).
-
-    :param display_name: Display name, up to 200 characters (templated; required).
-    :param conference_name: Unique name, 1 to 100 of ``A-Za-z0-9_-`` (templated; the API's ``name``).
-        Needed for ``if_exists="reuse"``/``"update"``: it is how a rerun finds the conference.
-    :param description: Up to 3000 characters (templated).
-    :param join_from: No one joins before this RFC 3339 date/datetime (templated).
-    :param join_until: No one joins after this (templated).
-    :param quality: ``720p`` or ``1080p`` (templated).
-    :param layout: Initial layout, e.g. ``grid-responsive`` (templated).
-    :param size: ``small``, ``medium`` or ``large`` (templated).
-    :param record_on_start: Record from the start (templated).
-    :param enable_room_previews: Generate preview videos (templated).
-    :param enable_chat: Group chat (templated).
-    :param dark_primary: Theme colors as ``#RRGGBB`` (templated), also ``dark_background``,
-        ``dark_foreground``, ``dark_success``, ``dark_negative`` and ``light_primary``,
-        ``light_background``, ``light_foreground``, ``light_success``, ``light_negative``.
-    :param if_exists: ``"error"`` (default), ``"reuse"`` or ``"update"``, as for rooms.
-    :param signalwire_conn_id: The SignalWire connection to use (templated).
-    :return: The conference dict.
-    """
-
-    template_fields: Sequence[str] = ("conference_name", *CONFERENCE_SETTINGS, "signalwire_conn_id")
-
-    def __init__(
-        self,
-        *,
-        display_name: str,
-        conference_name: str | None = None,
-        if_exists: str = "error",
-        **kwargs: Any,
-    ) -> None:
-        settings = {name: kwargs.pop(name, None) for name in CONFERENCE_SETTINGS if name != "display_name"}
-        super().__init__(**kwargs)
-        self.display_name = display_name
-        self.conference_name = conference_name
-        for name, value in settings.items():
-            setattr(self, name, value)
-        self.if_exists = self._check_if_exists(if_exists)
-        if if_exists != "error" and conference_name is None:
-            raise SignalWireConfigError(
-                f"{self.task_id}: if_exists={if_exists!r} needs conference_name: the unique name a rerun "
-                "finds the conference by."
-            )
-        if display_name is None:
-            raise SignalWireConfigError(f"{self.task_id}: display_name is None: give the conference a name.")
-        self._body(rendered=False)
-
-    def _body(self, *, rendered: bool) -> dict[str, Any]:
-        body = check_fields(
-            self.task_id, _values(self, CONFERENCE_SETTINGS), CONFERENCE_SETTINGS, rendered=rendered
-        )
-        name = self.conference_name
-        if name is not None and (rendered or not is_pending(name)):
-            body["name"] = check_field(self.task_id, "conference_name", name, NAME)
-        elif name is not None:
-            body["name"] = name
-        return body
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        body = self._body(rendered=True)
-        try:
-            conference = self.hook.request("POST", CONFERENCES, json=body)
-        except SignalWireAPIError as err:
-            name = body.get("name")
-            if not _name_taken(err) or name is None:
-                raise
-            if self.if_exists == "error":
-                raise self._exists_error("conference", name, err) from err
-            conference = next(
-                (c for c in self.hook.paginate(CONFERENCES, page_size=1000) if c.get("name") == name), None
-            )
-            if conference is None:
-                raise
-            if self.if_exists == "update":
-                settings = {k: v for k, v in body.items() if k != "name"}
-                conference = self.hook.request(
-                    "PUT", f"{CONFERENCES}/{_segment(conference['id'])}", json=settings
-                )
-                self.log.info("Video conference %s (%s) existed; updated it.", name, conference.get("id"))
-            else:
-                self.log.info("Video conference %s (%s) exists; reusing it.", name, conference.get("id"))
-            return conference
-        self.log.info("Created video conference %s (%s).", conference.get("name"), conference.get("id"))
-        return conference
-
-
-class DeleteVideoConferenceOperator(SignalWireBaseOperator):
-    """
-    Delete a video conference (``DELETE /api/video/conferences/{id}``), and with it its tokens.
-
-    :param conference_id: The conference's id (templated).
-    :param missing_ok: A conference that is already gone is success (default), so reruns succeed.
-    :param signalwire_conn_id: The SignalWire connection to use (templated).
-    :return: ``{"id": ..., "deleted": True}``, or ``"deleted": False`` when it was gone.
-    """
-
-    template_fields: Sequence[str] = ("conference_id", "signalwire_conn_id")
-
-    def __init__(self, *, conference_id: str, missing_ok: bool = True, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.conference_id = conference_id
-        self.missing_ok = missing_ok
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        conference_id = _resource_id(self.task_id, "conference_id", self.conference_id)
-        path = f"{CONFERENCES}/{_segment(conference_id)}"
-        return _delete(self, path, "video conference", conference_id, self.missing_ok)
-
-
-class ListVideoConferenceTokensOperator(SignalWireBaseOperator):
-    """
-    List a conference's tokens (``GET /api/video/conferences/{id}/conference_tokens``), e.g. its
-    moderator and guest tokens. SignalWire creates them with the conference (its API has no call that
-    creates one); :class:`ResetVideoConferenceTokenOperator` mints a new value for one.
-
-    Every token is registered with Airflow's secrets masker and never logged; XCom gets each token's
-    ``id``, ``name`` and ``scopes``, and the token itself only with ``return_tokens=True``.
-
-    :param conference_id: The conference's id (templated).
-    :param token_name: Only the token with this name, e.g. ``"Guest"`` (templated).
-    :param return_tokens: Also return the tokens themselves (stored in XCom in clear).
-    :param signalwire_conn_id: The SignalWire connection to use (templated).
-    :return: A list of ``{"id", "name", "scopes"}`` (plus ``"token"`` with ``return_tokens``).
-    """
-
-    template_fields: Sequence[str] = ("conference_id", "token_name", "signalwire_conn_id")
-
-    def __init__(
-        self, *, conference_id: str, token_name: str | None = None, return_tokens: bool = False, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.conference_id = conference_id
-        self.token_name = token_name
-        self.return_tokens = return_tokens
-
-    def execute(self, context: Context) -> list[dict[str, Any]]:
-        conference_id = _resource_id(self.task_id, "conference_id", self.conference_id)
-        path = f"{CONFERENCES}/{_segment(conference_id)}/conference_tokens"
-        tokens = [_token_view(t, self.return_tokens) for t in self.hook.paginate(path, page_size=1000)]
-        if self.token_name:
-            tokens = [t for t in tokens if t.get("name") == self.token_name]
-            if not tokens:
-                raise AirflowFailException(
-                    f"{self.task_id}: conference {conference_id} has no token named {self.token_name!r}."
-                )
-        self.log.info(
-            "Conference %s: %d tokens (%s).",
-            conference_id,
-            len(tokens),
-            ", ".join(str(t.get("name")) for t in tokens),
-        )
-        return tokens
-
-
-class ResetVideoConferenceTokenOperator(SignalWireBaseOperator):
-    """
-    Give a conference token a new value (``POST /api/video/conference_tokens/{id}/reset``); the old value
-    stops working. Masked and returned like :class:`ListVideoConferenceTokensOperator`'s tokens.
-
-    :param token_id: The conference token's id (templated).
-    :param return_token: Also return the new token itself (stored in XCom in clear).
-    :param signalwire_conn_id: The SignalWire connection to use (templated).
-    :return: ``{"id", "name", "scopes"}`` (plus ``"token"`` with ``return_token``).
-    """
-
-    template_fields: Sequence[str] = ("token_id", "signalwire_conn_id")
-
-    def __init__(self, *, token_id: str, return_token: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.token_id = token_id
-        self.return_token = return_token
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        token_id = _resource_id(self.task_id, "token_id", self.token_id)
-        answer = self.hook.request("POST", f"/api/video/conference_tokens/{_segment(token_id)}/reset")
-        view = _token_view(answer, self.return_token)
-        self.log.info("Reset conference token %s (%s).", token_id, view.get("name"))
-        return view
-
-
-def _token_view(token: Mapping[str, Any], with_token: bool) -> dict[str, Any]:
-    """A conference token for XCom: masked at once; its value only when asked."""
-    value = token.get("token")
-    if isinstance(value, str) and value:
-        mask_secret(value)
-    view = {"id": token.get("id"), "name": token.get("name"), "scopes": list(token.get("scopes") or [])}
-    if with_token:
-        view["token"] = value
-    return view
-
-
-def _values(operator: Any, specs: Mapping[str, Spec]) -> dict[str, Any]:
-    """The operator's attributes named after the spec's fields."""
-    return {name: getattr(operator, name, None) for name in specs}
-
-
-def _one_of(task_id: str, **given: Any) -> None:
-    names = [k for k, v in given.items() if v is not None]
-    if len(names) != 1:
-        raise SignalWireConfigError(
-            f"{task_id}: give exactly one of {' or '.join(given)} (got {len(names)})."
-        )
-
-
-def _room_key(task_id: str, room_id: Any, room_name: Any) -> str:
-    if room_id is not None:
-        return _resource_id(task_id, "room_id", room_id)
-    return str(check_field(task_id, "room_name", room_name, NAME))
-
-
-# ------------------------------------------------------------------------------------------- helpers
-_rfc3339 = rfc3339
-
-
-def _resource_id(task_id: str, name: str, value: Any) -> str:
-    """A rendered id: refused when empty or the text of a missing XCom (``None``)."""
-    text = "" if value is None else str(value).strip()
-    if not text or text in ("None", "null"):
-        raise SignalWireConfigError(
-            f"{task_id}: {name} is {shown(value)}: give the id (check the template or the XCom it pulls)."
-        )
-    return text
-
-
-def _segment(value: str) -> str:
-    """One path segment: quoted, so an id can never change the path."""
-    return quote(value, safe="")
-
-
-def _check_choice(task_id: str, name: str, value: Any, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise SignalWireConfigError(
-            f"{task_id}: {name} is {shown(value)}: use one of {', '.join(map(repr, choices))}."
-        )
-
-
-def _is_missing(err: SignalWireAPIError) -> bool:
-    return err.status_code == 404
-
-
-def _delete(
-    op: SignalWireBaseOperator, path: str, noun: str, resource_id: str, missing_ok: bool
-) -> dict[str, Any]:
-    """DELETE ``path``; with ``missing_ok`` a 404 is success (a rerun), reported as ``deleted: False``."""
-    try:
-        op.hook.request("DELETE", path)
-    except SignalWireAPIError as err:
-        if not (missing_ok and _is_missing(err)):
-            raise
-        op.log.info("%s %s is already gone.", noun.capitalize(), resource_id)
-        return {"id": resource_id, "deleted": False}
-    op.log.info("Deleted %s %s.", noun, resource_id)
-    return {"id": resource_id, "deleted": True}
-
-
-def _name_taken(err: SignalWireAPIError) -> bool:
-    """SignalWire's 422 for a name already in use (``code: name_taken`` on ``attribute: name``)."""
-    if err.status_code != 422:
-        return False
-    return any(
-        isinstance(e, Mapping) and (e.get("code") == "name_taken" or "taken" in str(e.get("message", "")))
-        for e in err.errors
-    )

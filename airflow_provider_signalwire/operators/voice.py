@@ -8,19 +8,18 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
-from airflow_provider_signalwire.operators._phone_numbers import check_literal
-from airflow_provider_signalwire.operators.base import SignalWireBaseOperator, rendered_bool
-from airflow_provider_signalwire.operators.messaging import compat_path, day_filter, e164, list_window
+from airflow_provider_signalwire.operators._arguments import rendered_bool
+from airflow_provider_signalwire.operators._compatibility import (
+    call_address,
+    check_literal,
+    compat_path,
+    e164,
+)
+from airflow_provider_signalwire.operators._window import DayListOperator
+from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
-
-
-def call_address(value: Any, name: str) -> str:
-    """A call's ``To``/``From``: an E.164 number, or a ``sip:`` address."""
-    if isinstance(value, str) and value.strip().startswith("sip:") and len(value.strip()) > 4:
-        return value.strip()
-    return e164(value, name)
 
 
 class MakeCallOperator(SignalWireBaseOperator):
@@ -111,7 +110,7 @@ class MakeCallOperator(SignalWireBaseOperator):
         }
 
 
-class ListCallsOperator(SignalWireBaseOperator):
+class ListCallsOperator(DayListOperator):
     """
     List the project's calls (``GET .../Calls``, Compatibility API), newest first, every page.
 
@@ -143,40 +142,23 @@ class ListCallsOperator(SignalWireBaseOperator):
         "start_time_before",
     )
 
+    resource = "Calls"
+    day_filter = "StartTime"
+    moment_key = "start_time"
+    address = staticmethod(call_address)
+
     def __init__(
         self,
         *,
-        to: str | None = None,
-        from_: str | None = None,
-        status: str | None = None,
         start_time: str | date | datetime | None = None,
         start_time_after: str | date | datetime | None = None,
         start_time_before: str | date | datetime | None = None,
-        page_size: int | None = None,
-        max_items: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.check_paging(page_size, max_items)
-        self.to = to
-        self.from_ = from_
-        self.status = status
         self.start_time = start_time
         self.start_time_after = start_time_after
         self.start_time_before = start_time_before
-        self.page_size = page_size
-        self.max_items = max_items
-
-    def execute(self, context: Context) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {
-            "To": call_address(self.to, "to") if self.to else None,
-            "From": call_address(self.from_, "from_") if self.from_ else None,
-            "Status": self.status or None,
-            "StartTime": day_filter(self.start_time, "start_time"),
-            "StartTime>": day_filter(self.start_time_after, "start_time_after"),
-            "StartTime<": day_filter(self.start_time_before, "start_time_before"),
-        }
-        return list_window(self, context, "Calls", params, "StartTime", "start_time")
 
 
 class GetCallOperator(SignalWireBaseOperator):

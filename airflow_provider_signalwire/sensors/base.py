@@ -22,6 +22,7 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.exceptions import SignalWireSensorFailure as SignalWireSensorFailure
 from airflow_provider_signalwire.statuses import (
     FAILURE,
     SUCCESS,
@@ -40,14 +41,6 @@ if TYPE_CHECKING:
 # A deferred sensor whose triggerer never reports back is failed by Airflow this long after its
 # timeout (the trigger itself reports the timeout at the deadline; this only covers a lost triggerer).
 DEFERRAL_GRACE = timedelta(minutes=10)
-
-
-class SignalWireSensorFailure(AirflowFailException):
-    """The resource reached a failure status, or SignalWire refused the poll (401, 403, 404 ...).
-
-    An ``AirflowFailException``: retrying the task would not change it, and ``soft_fail=True`` skips the
-    task instead, in poke, reschedule and deferrable mode alike.
-    """
 
 
 class SignalWireStatusSensor(BaseSensorOperator):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_signalwire.sensors.base import SignalWireStatusSensor
@@ -32,8 +32,6 @@ class MessageStatusSensor(SignalWireStatusSensor):
     resource_kind = MESSAGE
     id_field = "message_sid"
 
-    def __init__(
-        self, *, message_sid: str, success_statuses: Iterable[str] | str = ("delivered",), **kwargs: Any
-    ) -> None:
-        super().__init__(success_statuses=success_statuses, **kwargs)
+    def __init__(self, *, message_sid: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.message_sid = message_sid

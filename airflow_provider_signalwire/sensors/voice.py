@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_signalwire.sensors.base import SignalWireStatusSensor
@@ -31,8 +31,6 @@ class CallStatusSensor(SignalWireStatusSensor):
     resource_kind = CALL
     id_field = "call_sid"
 
-    def __init__(
-        self, *, call_sid: str, success_statuses: Iterable[str] | str = ("completed",), **kwargs: Any
-    ) -> None:
-        super().__init__(success_statuses=success_statuses, **kwargs)
+    def __init__(self, *, call_sid: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.call_sid = call_sid

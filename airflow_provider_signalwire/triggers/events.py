@@ -35,10 +35,10 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException
 from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.exceptions import SignalWireWatchError as SignalWireWatchError
 from airflow_provider_signalwire.protocol import FAILURE_WORDS, RETRYABLE_STATUSES
 
 if TYPE_CHECKING:
@@ -247,10 +247,6 @@ def poll_failure(err: BaseException) -> str | None:
             return str(err) if reason.startswith((FAILURE_WORDS["tls"], FAILURE_WORDS["invalid"])) else None
         return str(err)
     return f"{type(err).__name__}: {err}"
-
-
-class SignalWireWatchError(AirflowException):
-    """Watching a SignalWire list cannot go on (a wrong token, a missing scope, a wrong connection)."""
 
 
 # ------------------------------------------------------------------------------------ the watermark

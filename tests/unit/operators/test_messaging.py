@@ -16,7 +16,6 @@ from airflow_provider_signalwire.operators.messaging import (
     SendMessageOperator,
     SignalWireSendError,
     outcome_of,
-    parse_numbers,
     parse_rfc2822,
 )
 
@@ -104,11 +103,6 @@ def test_parse_time_checks():
         SendMessageOperator(task_id="t", to=TO[0], from_=FROM)
     with pytest.raises(SignalWireConfigError, match="messages_per_second"):
         SendMessageOperator(task_id="t", to=TO[0], from_=FROM, body="x", messages_per_second=0)
-
-
-def test_numbers_are_normalised_and_repeats_dropped():
-    assert parse_numbers(["+1 (202) 555-0101", "+12025550101", "+12025550102"], "to") == TO[:2]
-    assert parse_numbers("+12025550101;+12025550102", "to") == TO[:2]
 
 
 # ------------------------------------------------------------------ sending

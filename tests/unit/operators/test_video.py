@@ -23,11 +23,8 @@ from airflow_provider_signalwire.operators.video import (
     DownloadVideoRoomRecordingOperator,
     GetVideoRoomOperator,
     GetVideoRoomSessionOperator,
-    ListVideoConferencesOperator,
-    ListVideoConferenceTokensOperator,
     ListVideoRoomRecordingsOperator,
     ListVideoRoomSessionsOperator,
-    ResetVideoConferenceTokenOperator,
     UpdateVideoRoomOperator,
 )
 from airflow_provider_signalwire.testing.video.models import JOIN_SECONDS, VideoBackend
@@ -432,37 +429,3 @@ def test_download_declares_an_asset_event_on_the_alias(signalwire_space, recordi
     result = op.execute({"outlet_events": OutletEvents()})
     ((asset, extra),) = events[alias_cls("recordings")].added
     assert asset.uri == result["path"] and extra["sha256"] == result["sha256"]
-
-
-# ----------------------------------------------------------------------------------- conferences
-def test_conferences_and_their_tokens(signalwire_space, masked):
-    create = CreateVideoConferenceOperator(
-        task_id="c", display_name="All hands", conference_name="all_hands", size="large", if_exists="reuse"
-    )
-    conference = create.execute({})
-    assert create.execute({})["id"] == conference["id"]  # a rerun reuses it
-    update = CreateVideoConferenceOperator(
-        task_id="c", display_name="All hands", conference_name="all_hands", size="small", if_exists="update"
-    )
-    assert update.execute({})["size"] == "small"
-    with pytest.raises(AirflowFailException, match="if_exists"):
-        CreateVideoConferenceOperator(task_id="c", display_name="x", conference_name="all_hands").execute({})
-    assert [c["id"] for c in ListVideoConferencesOperator(task_id="l").execute({})] == [conference["id"]]
-
-    tokens = ListVideoConferenceTokensOperator(task_id="t", conference_id=conference["id"]).execute({})
-    assert {t["name"] for t in tokens} == {"Moderator", "Guest"}
-    assert all("token" not in t for t in tokens)
-    assert len(masked) == 2 and all(m.startswith("vpt_") for m in masked)
-    (guest,) = ListVideoConferenceTokensOperator(
-        task_id="t", conference_id=conference["id"], token_name="Guest", return_tokens=True
-    ).execute({})
-    assert guest["token"] in masked
-
-    reset = ResetVideoConferenceTokenOperator(task_id="r", token_id=guest["id"], return_token=True).execute(
-        {}
-    )
-    assert reset["token"] != guest["token"] and reset["token"] == masked[-1]
-
-    delete = DeleteVideoConferenceOperator(task_id="d", conference_id=conference["id"])
-    assert delete.execute({})["deleted"] is True
-    assert delete.execute({})["deleted"] is False

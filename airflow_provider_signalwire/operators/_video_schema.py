@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.operators._arguments import is_pending, shown
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -112,15 +113,6 @@ CONFERENCE_SETTINGS: dict[str, Spec] = {  # Video.CreateConferenceRequest, witho
     **{color: Spec("color") for color in COLORS},
 }
 
-_PLAIN = (str, int, float, bool, dict, list, tuple, date, type(None))
-
-
-def is_pending(value: Any) -> bool:
-    """A value that is only known when the task runs: a Jinja template, an XComArg, a mapped arg."""
-    if isinstance(value, str):
-        return "{{" in value or "{%" in value
-    return not isinstance(value, _PLAIN)
-
 
 def check_fields(
     task_id: str, values: Mapping[str, Any], specs: Mapping[str, Spec], *, rendered: bool
@@ -194,12 +186,6 @@ def check_field(task_id: str, name: str, value: Any, spec: Spec) -> Any:
     if spec.max_length is not None and len(value) > spec.max_length:
         raise refuse(f"it has {len(value)} characters; the most is {spec.max_length}.")
     return value
-
-
-def shown(value: Any) -> str:
-    """A value for an error message (shortened: it may be long)."""
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def rfc3339(value: Any, name: str) -> str | None:

@@ -1,4 +1,5 @@
-"""Phone numbers: the one check for messages, calls, the SMS notifier (and faxes to come).
+"""The Compatibility API's arguments: its paths, phone numbers, addresses, message bodies and media
+URLs; the one check for messages, calls, the SMS notifier (and faxes to come).
 
 A number is E.164 written with the ASCII digits 0-9 (``\\d`` would let Arabic-Indic or full-width
 digits through), then checked against Google's libphonenumber data (``phonenumbers``): the right length
@@ -9,14 +10,22 @@ when rendered (:func:`check_literal`).
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
-from airflow_provider_signalwire.operators._video_fields import is_pending
+from airflow_provider_signalwire.operators._arguments import is_pending
+
+COMPAT_API = "/api/laml/2010-04-01"
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # the shape only; e164() checks numbers (ASCII digits)
+# SignalWire's Message resource: "body: The text of the message. Up to 1600 characters long."
+# (compatibility-api.yaml, Message schema; the create request's Body declares no maxLength.)
+MAX_BODY_CHARS = 1600
 
 # A fictional number that libphonenumber accepts (NANP reserves 555-0100 to 555-0199 in every area code).
 EXAMPLE = "+12025550123"
@@ -24,6 +33,99 @@ EXAMPLE = "+12025550123"
 SEPARATORS = re.compile(r"[\s\-().]")
 ASCII_DIGITS = frozenset("0123456789")
 E164_MAX_DIGITS = 15
+
+
+def compat_path(project_id: str, resource: str, sid: str | None = None) -> str:
+    """``/api/laml/2010-04-01/Accounts/{project}/{resource}[/{sid}]``; ids are quoted."""
+    path = f"{COMPAT_API}/Accounts/{quote(project_id, safe='')}/{resource}"
+    return f"{path}/{quote(sid, safe='')}" if sid is not None else path
+
+
+def e164(value: Any, name: str) -> str:
+    """``value`` as an E.164 number: ASCII digits, the right length for its country and a number that
+    country uses (libphonenumber's data); spaces, dashes, dots, parentheses dropped. Raises
+    :class:`SignalWireConfigError` naming ``name``, the country and what is wrong."""
+    return check_number(value, name)
+
+
+def parse_numbers(value: Any, name: str) -> list[str]:
+    """One number, a list, or a rendered list (``"['+1202...', '+1202...']"`` or comma separated).
+
+    Every number is checked first; one bad number raises naming it, so nothing is sent. Repeats are
+    dropped (each recipient gets one message).
+    """
+    items: Iterable[Any]
+    if isinstance(value, str):
+        text = value.strip()
+        parsed: Any = None
+        if text.startswith(("[", "(")):
+            try:
+                parsed = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                if text.startswith("["):
+                    raise SignalWireConfigError(
+                        f"{name}: {value!r} is not a list of phone numbers."
+                    ) from None
+                # "(202) 555-0123": an area code in brackets, not a tuple
+        if isinstance(parsed, (list, tuple)):
+            items = parsed
+        elif parsed is not None:
+            items = [parsed]
+        else:
+            items = [part.strip() for part in re.split(r"[,;]", text)]
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = [value]
+    items = list(items)
+    numbers: list[str] = []
+    for i, item in enumerate(items):
+        number = e164(item, name if len(items) == 1 else f"{name}[{i}]")
+        if number not in numbers:
+            numbers.append(number)
+    if not numbers:
+        raise SignalWireConfigError(f"{name} is empty: give at least one E.164 phone number.")
+    return numbers
+
+
+def url_list(value: Any, name: str) -> list[str]:
+    """``media_url`` as a list of http(s) URLs (one URL, a list, or a rendered list)."""
+    if value is None or value == "" or value == []:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise SignalWireConfigError(f"{name}: {value!r} is not a list of URLs.") from None
+        else:
+            value = [text]
+    urls = [str(u).strip() for u in value]
+    bad = [u for u in urls if not re.match(r"^https?://[^\s/]+", u)]
+    if bad:
+        raise SignalWireConfigError(f"{name}: {bad[0]!r} is not an http(s) URL. Nothing was sent.")
+    return urls
+
+
+def check_body(value: Any, name: str = "body") -> None:
+    """Refuse a text longer than SignalWire accepts (:data:`MAX_BODY_CHARS`), before sending.
+
+    Counted in characters (code points), the spec's unit: the lenient count, so nothing SignalWire
+    might accept is refused here.
+    """
+    if value and len(str(value)) > MAX_BODY_CHARS:
+        raise SignalWireConfigError(
+            f"{name} is {len(str(value))} characters long: SignalWire accepts at most {MAX_BODY_CHARS} "
+            "in one message. Shorten it or send it as several messages. Nothing was sent."
+        )
+
+
+def call_address(value: Any, name: str) -> str:
+    """A call's ``To``/``From``: an E.164 number, or a ``sip:`` address."""
+    if isinstance(value, str) and value.strip().startswith("sip:") and len(value.strip()) > 4:
+        return value.strip()
+    return e164(value, name)
 
 
 def check_number(value: Any, name: str) -> str:
