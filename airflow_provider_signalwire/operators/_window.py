@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_signalwire.transfers.export import UTC, as_utc, iso_z
+from airflow_provider_signalwire.times import UTC, iso_z, user_time
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -48,8 +48,8 @@ class Window:
 
 def data_interval(context: Context) -> tuple[datetime, datetime] | None:
     """The run's data interval, or None when it has none or it is empty (start == end)."""
-    start = as_utc(context.get("data_interval_start"), "data_interval_start")
-    end = as_utc(context.get("data_interval_end"), "data_interval_end")
+    start = user_time(context.get("data_interval_start"), "data_interval_start")
+    end = user_time(context.get("data_interval_end"), "data_interval_end")
     if start is None or end is None or end <= start:
         return None
     return start, end
@@ -58,7 +58,7 @@ def data_interval(context: Context) -> tuple[datetime, datetime] | None:
 def run_due(context: Context, now: Callable[[], datetime] | None = None) -> datetime:
     """When the run was due (``dag_run.run_after``), else now."""
     dag_run = context.get("dag_run")
-    due = as_utc(getattr(dag_run, "run_after", None), "run_after")
+    due = user_time(getattr(dag_run, "run_after", None), "run_after")
     return due or (now() if now else datetime.now(UTC))
 
 
@@ -79,7 +79,7 @@ def run_window(
         # An empty interval sits at the run's logical date: the day before it, as a daily interval
         # timetable's run with that logical date would cover (the same day as "before it was due"
         # unless the logical date was chosen by hand, e.g. `airflow dags test DAG 2026-11-27`).
-        point = as_utc(context.get("data_interval_start"), "data_interval_start")
+        point = user_time(context.get("data_interval_start"), "data_interval_start")
         if point is not None:
             moment, what = point, f"the UTC day before the run's logical date ({iso_z(point)})"
         else:
@@ -97,8 +97,8 @@ def run_window(
 
 def no_interval_reason(context: Context) -> str:
     """Why this run has no usable data interval, in the words of its DAG's schedule."""
-    start = as_utc(context.get("data_interval_start"), "data_interval_start")
-    end = as_utc(context.get("data_interval_end"), "data_interval_end")
+    start = user_time(context.get("data_interval_start"), "data_interval_start")
+    end = user_time(context.get("data_interval_end"), "data_interval_end")
     if start is None or end is None:
         return "this run has none (it was triggered without a logical date)"
     width = "to itself" if start == end else f"to {iso_z(end)}"
@@ -134,7 +134,7 @@ def _schedule_note(dag: Any) -> str:
 def days_window(on: str | None, after: str | None, before: str | None) -> Window:
     """The window of the Compatibility API's day filters (``X`` that day, ``X>`` on or after, ``X<``
     on or before; UTC days as ``YYYY-MM-DD``)."""
-    days = {name: as_utc(day, name) for name, day in (("on", on), ("after", after), ("before", before))}
+    days = {name: user_time(day, name) for name, day in (("on", on), ("after", after), ("before", before))}
     starts = [d for d in (days["on"], days["after"]) if d is not None]
     ends = [d + timedelta(days=1) for d in (days["on"], days["before"]) if d is not None]
     return Window(max(starts, default=None), min(ends, default=None), FROM_ARGUMENTS)

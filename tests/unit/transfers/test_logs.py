@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
-from airflow_provider_signalwire.transfers.export import LOG_FAMILIES, split_window
+from airflow_provider_signalwire.transfers.log_families import LOG_FAMILIES
 from airflow_provider_signalwire.transfers.logs import SignalWireLogsToStorageOperator
+from airflow_provider_signalwire.transfers.windows import split_window
 
 UTC = timezone.utc
 DAY0 = datetime(2026, 11, 1, tzinfo=UTC)

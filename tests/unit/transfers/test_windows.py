@@ -21,17 +21,12 @@ from typing import Any
 import pytest
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError
-from airflow_provider_signalwire.transfers.export import (
-    LOG_FAMILIES,
-    MIN_SPLIT,
-    JsonlEncoder,
-    export_window,
-    iso_z,
-    parse_record_time,
-    split_window,
-)
+from airflow_provider_signalwire.times import iso_z, parse_record_time
+from airflow_provider_signalwire.transfers.encoders import JsonlEncoder
+from airflow_provider_signalwire.transfers.export import MIN_SPLIT, export_window
+from airflow_provider_signalwire.transfers.log_families import LOG_FAMILIES
 from airflow_provider_signalwire.transfers.logs import SignalWireLogsToStorageOperator
-from airflow_provider_signalwire.transfers.paging import Cancelled, Window, Windows, cut
+from airflow_provider_signalwire.transfers.windows import Cancelled, Window, Windows, cut, split_window
 
 UTC = timezone.utc
 DAY0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -371,9 +366,9 @@ def test_split_only_for_idle_workers_and_never_too_thin():
 
 
 def test_splits_stop_while_too_many_windows_wait_for_their_turn(monkeypatch):
-    from airflow_provider_signalwire.transfers import paging
+    from airflow_provider_signalwire.transfers import windows as windows_module
 
-    monkeypatch.setattr(paging, "MAX_OPEN_WINDOWS", 3)
+    monkeypatch.setattr(windows_module, "MAX_OPEN_WINDOWS", 3)
     windows = Windows([(at(0), at(24))], concurrency=8, min_split=MIN_SPLIT)
     (window,) = windows._all
     windows._pending.clear()
