@@ -8,6 +8,7 @@ split falls exactly where a test wants it.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import threading
@@ -26,7 +27,14 @@ from airflow_provider_signalwire.transfers.encoders import JsonlEncoder
 from airflow_provider_signalwire.transfers.export import MIN_SPLIT, export_window
 from airflow_provider_signalwire.transfers.log_families import LOG_FAMILIES
 from airflow_provider_signalwire.transfers.logs import SignalWireLogsToStorageOperator
-from airflow_provider_signalwire.transfers.windows import Cancelled, Window, Windows, cut, split_window
+from airflow_provider_signalwire.transfers.windows import (
+    Cancelled,
+    Window,
+    Windows,
+    cut,
+    split_days,
+    split_window,
+)
 
 UTC = timezone.utc
 DAY0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -52,6 +60,24 @@ def ids(path: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ on the fake space
+
+
+def test_split_window_is_exact_and_newest_first():
+    parts = split_window(DAY0, DAY0 + DAY, 7)
+    assert parts[0][1] == DAY0 + DAY and parts[-1][0] == DAY0
+    assert all(a[0] == b[1] for a, b in itertools.pairwise(parts))
+    assert split_window(DAY0, DAY0, 4) == [(DAY0, DAY0)]
+    tiny = split_window(DAY0, DAY0 + timedelta(microseconds=2), 5)
+    assert len(tiny) == 2
+
+
+def test_split_days_cuts_at_utc_midnights_only():
+    start = DAY0 + timedelta(hours=6)
+    parts = split_days(start, start + 3 * DAY, 2)
+    assert parts[0][1] == start + 3 * DAY and parts[-1][0] == start
+    assert all(a[0] == b[1] for a, b in itertools.pairwise(parts))
+    assert all(b.hour == 0 for b in (p[0] for p in parts[:-1]))
+    assert split_days(start, start + timedelta(hours=2), 4) == [(start, start + timedelta(hours=2))]
 
 
 def test_a_bursty_day_is_spread_over_the_workers(signalwire_space, tmp_path):
