@@ -22,7 +22,7 @@ from typing import Any
 from airflow.providers.common.compat.sdk import DAG, Asset, ObjectStoragePath, task
 
 from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
-from airflow_provider_signalwire.transfers.export import parse_record_time
+from airflow_provider_signalwire.times import parse_record_time
 
 # The asset signalwire_incremental_logs.py exports to (the same name).
 VOICE_LOGS = Asset("signalwire-voice-logs")

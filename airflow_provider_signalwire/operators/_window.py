@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_signalwire.operators._compatibility import compat_path
 from airflow_provider_signalwire.operators.base import SignalWireListOperator
-from airflow_provider_signalwire.transfers.export import UTC, as_utc, iso_z
+from airflow_provider_signalwire.times import UTC, day_filter, iso_z, parse_timestamp, user_time
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -51,8 +51,8 @@ class Window:
 
 def data_interval(context: Context) -> tuple[datetime, datetime] | None:
     """The run's data interval, or None when it has none or it is empty (start == end)."""
-    start = as_utc(context.get("data_interval_start"), "data_interval_start")
-    end = as_utc(context.get("data_interval_end"), "data_interval_end")
+    start = user_time(context.get("data_interval_start"), "data_interval_start")
+    end = user_time(context.get("data_interval_end"), "data_interval_end")
     if start is None or end is None or end <= start:
         return None
     return start, end
@@ -61,7 +61,7 @@ def data_interval(context: Context) -> tuple[datetime, datetime] | None:
 def run_due(context: Context, now: Callable[[], datetime] | None = None) -> datetime:
     """When the run was due (``dag_run.run_after``), else now."""
     dag_run = context.get("dag_run")
-    due = as_utc(getattr(dag_run, "run_after", None), "run_after")
+    due = user_time(getattr(dag_run, "run_after", None), "run_after")
     return due or (now() if now else datetime.now(UTC))
 
 
@@ -82,7 +82,7 @@ def run_window(
         # An empty interval sits at the run's logical date: the day before it, as a daily interval
         # timetable's run with that logical date would cover (the same day as "before it was due"
         # unless the logical date was chosen by hand, e.g. `airflow dags test DAG 2026-11-27`).
-        point = as_utc(context.get("data_interval_start"), "data_interval_start")
+        point = user_time(context.get("data_interval_start"), "data_interval_start")
         if point is not None:
             moment, what = point, f"the UTC day before the run's logical date ({iso_z(point)})"
         else:
@@ -100,8 +100,8 @@ def run_window(
 
 def no_interval_reason(context: Context) -> str:
     """Why this run has no usable data interval, in the words of its DAG's schedule."""
-    start = as_utc(context.get("data_interval_start"), "data_interval_start")
-    end = as_utc(context.get("data_interval_end"), "data_interval_end")
+    start = user_time(context.get("data_interval_start"), "data_interval_start")
+    end = user_time(context.get("data_interval_end"), "data_interval_end")
     if start is None or end is None:
         return "this run has none (it was triggered without a logical date)"
     width = "to itself" if start == end else f"to {iso_z(end)}"
@@ -137,7 +137,7 @@ def _schedule_note(dag: Any) -> str:
 def days_window(on: str | None, after: str | None, before: str | None) -> Window:
     """The window of the Compatibility API's day filters (``X`` that day, ``X>`` on or after, ``X<``
     on or before; UTC days as ``YYYY-MM-DD``)."""
-    days = {name: as_utc(day, name) for name, day in (("on", on), ("after", after), ("before", before))}
+    days = {name: user_time(day, name) for name, day in (("on", on), ("after", after), ("before", before))}
     starts = [d for d in (days["on"], days["after"]) if d is not None]
     ends = [d + timedelta(days=1) for d in (days["on"], days["before"]) if d is not None]
     return Window(max(starts, default=None), min(ends, default=None), FROM_ARGUMENTS)
@@ -148,8 +148,6 @@ def list_window(
 ) -> list[dict[str, Any]]:
     """List ``resource`` with ``params``; with no date filter given, the run's window (``run_window``:
     the data interval when it has width, else no date filter), kept exact and logged."""
-    # Not at import: operators.messaging imports this module (the time helpers move to times.py).
-    from airflow_provider_signalwire.operators.messaging import parse_rfc2822
 
     days = [params.get(filter_name + suffix) for suffix in ("", ">", "<")]
     if any(days):
@@ -167,7 +165,7 @@ def list_window(
         start, end = window.start, window.end
 
         def inside(item: dict[str, Any]) -> bool:
-            moment = parse_rfc2822(item.get(moment_key) or item.get("date_created"))
+            moment = parse_timestamp(item.get(moment_key) or item.get("date_created"))
             return moment is not None and start <= moment < end  # type: ignore[operator]
 
         items = [item for item in fetched if inside(item)]
@@ -187,7 +185,7 @@ class DayListOperator(SignalWireListOperator):
     Base of the Compatibility API lists that filter by UTC day (messages by ``DateSent``, calls by
     ``StartTime``) and, given no day, list within the run's window (:func:`list_window`).
 
-    A subclass names the ``resource``, its ``day_filter`` and ``moment_key`` (whose ``""``/``_after``/
+    A subclass names the ``resource``, its ``date_param`` and ``moment_key`` (whose ``""``/``_after``/
     ``_before`` attributes hold the day arguments), and how to check an address (``address``).
 
     :param to: Only items to this address.
@@ -200,7 +198,7 @@ class DayListOperator(SignalWireListOperator):
     """
 
     resource: ClassVar[str]
-    day_filter: ClassVar[str]
+    date_param: ClassVar[str]
     moment_key: ClassVar[str]
 
     def __init__(
@@ -221,10 +219,9 @@ class DayListOperator(SignalWireListOperator):
         return [getattr(self, self.moment_key + suffix) for suffix in ("", "_after", "_before")]
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        from airflow_provider_signalwire.operators.messaging import day_filter  # see list_window
 
         check = self.address
-        key, name = self.day_filter, self.moment_key
+        key, name = self.date_param, self.moment_key
         on, after, before = self.days()
         params: dict[str, Any] = {
             "To": check(self.to, "to") if self.to else None,

@@ -8,12 +8,10 @@ semantics.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_signalwire.exceptions import (
@@ -39,6 +37,8 @@ from airflow_provider_signalwire.operators._window import data_interval as data_
 from airflow_provider_signalwire.operators._window import list_window as list_window
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
 from airflow_provider_signalwire.protocol import RateLimitRule
+from airflow_provider_signalwire.times import as_utc, parse_timestamp
+from airflow_provider_signalwire.times import day_filter as day_filter
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -53,45 +53,9 @@ RATE_LIMIT_BACKOFF_MAX_S = 60.0
 RATE_LIMIT_ATTEMPTS = 6
 
 
-def parse_rfc2822(value: Any) -> datetime | None:
-    """A Compatibility API date (``Mon, 27 Nov 2026 10:00:00 +0000``) as an aware datetime, or None."""
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(str(value))
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def as_utc(value: Any) -> datetime | None:
-    """A datetime (or ISO string, e.g. a rendered ``data_interval_start``) as aware UTC, or None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    return None
-
-
-def day_filter(value: Any, name: str) -> str | None:
-    """A ``DateSent``/``StartTime`` filter value: the UTC day (``YYYY-MM-DD``) of a date or datetime."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    try:
-        when = as_utc(value)
-    except ValueError:
-        when = None
-        if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value.strip()):
-            return value.strip()
-    if when is None:
-        raise SignalWireConfigError(f"{name} is {value!r}: give a date ('2026-11-27') or a datetime.")
-    return when.date().isoformat()
+# The time helpers live in times.py (as_utc is imported from there); a Compatibility
+# date (RFC 2822) is read by times.parse_timestamp, which also reads RFC 3339 and returns UTC.
+parse_rfc2822 = parse_timestamp
 
 
 def rate_limit_rule(per_second: float) -> RateLimitRule:
@@ -376,7 +340,7 @@ class ListMessagesOperator(DayListOperator):
     )
 
     resource = "Messages"
-    day_filter = "DateSent"
+    date_param = "DateSent"
     moment_key = "date_sent"
     address = staticmethod(e164)
 

@@ -7,14 +7,11 @@ section of SignalWire's OpenAPI spec.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, mask_secret
 
@@ -51,12 +48,18 @@ from airflow_provider_signalwire.operators.video_conferences import (
     ResetVideoConferenceTokenOperator,
 )
 from airflow_provider_signalwire.storage import (
+    asset_classes,
     check_destination_object,
-    destination_url,
-    file_name,
-    is_folder_text,
-    join_under,
-    open_destination,
+    copy_checked,
+    download_destination,
+    download_destination_text,
+    file_extension,
+    is_storage_path,
+    progress_text,
+    rate_text,
+    recording_file_name,
+    recording_target,
+    write_atomically,
 )
 
 if TYPE_CHECKING:
@@ -590,7 +593,7 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
                 raise SignalWireConfigError(
                     f"{kwargs.get('task_id')}: asset_alias is {shown(asset_alias)}: give the alias name."
                 )
-            kwargs["outlets"] = [*(kwargs.get("outlets") or []), _asset_classes()[1](asset_alias)]
+            kwargs["outlets"] = [*(kwargs.get("outlets") or []), asset_classes()[1](asset_alias)]
         super().__init__(**kwargs)
         self.recording_id = recording_id
         self.destination = destination
@@ -613,19 +616,19 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
             )
         # Literal values are judged now; templated ones once rendered, before any request.
         if isinstance(recording_id, str) and recording_id.strip() and not is_pending(recording_id):
-            _recording_name(self.task_id, recording_id.strip())  # trimmed, as when the task runs
-        if _is_storage_path(destination):
+            recording_file_name(self.task_id, recording_id.strip())  # trimmed, as when the task runs
+        if is_storage_path(destination):
             check_destination_object(destination, f"{self.task_id}: destination")
         elif isinstance(destination, os.PathLike) or not is_pending(destination):
-            _destination_text(self.task_id, destination)
+            download_destination_text(self.task_id, destination)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        recording_id = _recording_name(
+        recording_id = recording_file_name(
             self.task_id, _resource_id(self.task_id, "recording_id", self.recording_id)
         )
         if self.destination is None or (isinstance(self.destination, str) and not self.destination.strip()):
             raise SignalWireConfigError(f"{self.task_id}: destination rendered empty: check its template.")
-        path, folder = _destination(self.task_id, self.destination)
+        path, folder = download_destination(self.task_id, self.destination)
         recording = self.hook.request("GET", f"/api/video/room_recordings/{_segment(recording_id)}")
         _mask_uri(recording)
         uri = recording.get("uri")
@@ -634,14 +637,14 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
                 f"{self.task_id}: room recording {recording_id} is {recording.get('status')!r} and has no "
                 "download link (uri) yet: wait for it with VideoRoomRecordingSensor first."
             )
-        target = _target_path(
+        target = recording_target(
             path, recording_id, recording.get("format"), folder=folder, task_id=self.task_id
         )
         expected = recording.get("size_in_bytes")
         if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
             expected = None
         started = time.monotonic()
-        size, sha256, content_type = self._stream(uri, target, expected)
+        size, sha256, content_type = self._download(uri, target, expected)
         seconds = time.monotonic() - started
         self.log.info(
             "Downloaded room recording %s to %s: %d bytes in %.1f s (%s), sha256 %s.",
@@ -649,11 +652,11 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
             target,
             size,
             seconds,
-            _rate(size, seconds),
+            rate_text(size, seconds),
             sha256,
         )
         if self.asset_alias:
-            asset_cls, alias_cls = _asset_classes()
+            asset_cls, alias_cls = asset_classes()
             context["outlet_events"][alias_cls(self.asset_alias)].add(
                 asset_cls(uri=str(target)), extra={"recording_id": recording_id, "sha256": sha256}
             )
@@ -667,53 +670,36 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
             "seconds": round(seconds, 3),
         }
 
-    def _stream(self, uri: str, target: Any, expected: int | None) -> tuple[int, str, str | None]:
-        """Write the file under a temporary name beside ``target``, check it, then rename it over
-        ``target``. Any failure removes the temporary file and leaves ``target`` as it was."""
-        local = _is_local(target)
-        if local:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.part"
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            with self.hook.open_download(uri, chunk_size=self.chunk_size) as download:
-                total = expected if expected is not None else download.size
-                if total is not None and download.size is not None and download.size > total:
-                    raise self._too_long(total, download.size, target, "announces")
-                started = last_log = time.monotonic()
-                with temporary.open("wb") as out:
-                    for chunk in download.chunks:
-                        size += len(chunk)
-                        if total is not None and size > total:
-                            # Checked before writing: the temporary file never exceeds the announced size.
-                            raise self._too_long(total, size, target, "sent at least")
-                        out.write(chunk)
-                        digest.update(chunk)
-                        now = time.monotonic()
-                        if now - last_log >= self.progress_interval:
-                            last_log = now
-                            self.log.info(
-                                "Downloaded %s (%s).", _progress(size, total), _rate(size, now - started)
-                            )
+    def _download(self, uri: str, target: Any, expected: int | None) -> tuple[int, str, str | None]:
+        """Stream the file onto ``target`` atomically (``.part`` beside it), checking its size as it
+        comes; returns (bytes, sha256, content type)."""
+        with self.hook.open_download(uri, chunk_size=self.chunk_size) as download:
+            total = expected if expected is not None else download.size
+            if total is not None and download.size is not None and download.size > total:
+                raise self._too_long(total, download.size, target, "announces")
+
+            def report(size: int, seconds: float) -> None:
+                self.log.info("Downloaded %s (%s).", progress_text(size, total), rate_text(size, seconds))
+
+            def write(out: IO[bytes]) -> tuple[int, str]:
+                size, sha256 = copy_checked(
+                    download.chunks,
+                    out,
+                    limit=total,
+                    too_long=lambda size: self._too_long(total or 0, size, target, "sent at least"),
+                    report=report,
+                    report_every=self.progress_interval,
+                )
                 if total is not None and size != total:
                     raise AirflowException(
                         f"{self.task_id}: the recording's file has {size} bytes but SignalWire announced "
                         f"{total}: the download is incomplete or the file changed; nothing was written "
                         f"to {target}. Retrying the task downloads it again."
                     )
-                content_type = download.content_type
-            if local:
-                os.replace(temporary.path, target.path)
-            else:
-                temporary.rename(target)
-        except BaseException:
-            try:
-                temporary.unlink(missing_ok=True)
-            except Exception:  # the original error matters more than the cleanup's
-                self.log.warning("Could not remove the temporary file %s.", temporary)
-            raise
-        return size, digest.hexdigest(), content_type
+                return size, sha256
+
+            size, sha256 = write_atomically(target, write, suffix=".part")
+            return size, sha256, download.content_type
 
     def _too_long(self, total: int, size: int, target: Any, verb: str) -> AirflowException:
         return AirflowException(
@@ -722,126 +708,6 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
         )
 
 
-def _asset_classes() -> tuple[Any, Any]:
-    """(Asset, AssetAlias) on Airflow 3; (Dataset, DatasetAlias) on 2.x."""
-    try:
-        from airflow.sdk import Asset, AssetAlias
-    except ImportError:  # Airflow 2
-        from airflow.datasets import Dataset as Asset  # type: ignore[no-redef]
-        from airflow.datasets import DatasetAlias as AssetAlias  # type: ignore[no-redef]
-    return Asset, AssetAlias
-
-
-def _object_storage_path(value: Any) -> Any:
-    try:
-        from airflow.sdk import ObjectStoragePath
-    except ImportError:  # Airflow 2
-        from airflow.io.path import ObjectStoragePath  # type: ignore[no-redef]
-    return ObjectStoragePath(value)
-
-
-def _recording_name(task_id: str, recording_id: str) -> str:
-    """A recording id that can be a file name (``<id>.<format>``): refused naming the field otherwise."""
-    try:
-        return file_name(recording_id, "recording_id")
-    except SignalWireConfigError as err:
-        raise SignalWireConfigError(
-            f"{task_id}: {err} Give the recording's id as SignalWire lists it (a UUID)."
-        ) from None
-
-
-def _is_storage_path(value: Any) -> bool:
-    """An ``ObjectStoragePath`` (Airflow 2 or 3), told apart without importing it."""
-    return hasattr(type(value), "protocol") and hasattr(type(value), "fs")
-
-
-def _destination_text(task_id: str, destination: Any) -> str:
-    """A destination given as text or a ``pathlib`` path, checked and made a URL (no I/O)."""
-    if isinstance(destination, os.PathLike):
-        destination = os.fspath(destination)
-    if not isinstance(destination, str):
-        raise SignalWireConfigError(
-            f"{task_id}: destination is {shown(destination)}: give a path, a URL such as "
-            "'s3://bucket/recordings/' or an ObjectStoragePath."
-        )
-    return destination_url(destination, f"{task_id}: destination", folder_ok=True)
-
-
-def _destination(task_id: str, destination: Any) -> tuple[Any, bool]:
-    """The rendered destination as an ``ObjectStoragePath`` (its filesystem loaded) and whether it is a
-    folder; refused before any request when it cannot be written."""
-    if _is_storage_path(destination):
-        path = check_destination_object(destination, f"{task_id}: destination")
-        return path, str(path).endswith("/") or (_is_local(path) and path.is_dir())
-    url = _destination_text(task_id, destination)
-    folder = is_folder_text(url)
-    path = open_destination(url, f"{task_id}: destination")
-    if _is_local(path):
-        _check_local(task_id, url, path, folder)
-    return path, folder
-
-
-def _check_local(task_id: str, url: str, path: Any, folder: bool) -> None:
-    """A local destination the download can be renamed onto: not an existing folder (unless written as
-    one), and below a folder, not a file."""
-    if not folder and path.is_dir():
-        raise SignalWireConfigError(
-            f"{task_id}: destination is {shown(url)}, an existing folder: end it with '/' to download into "
-            "it (the file is then named <recording id>.<format>), or add the file name."
-        )
-    parent = os.path.normpath(str(path.path) if folder else os.path.dirname(str(path.path)))
-    while parent and not os.path.exists(parent) and os.path.dirname(parent) != parent:
-        parent = os.path.dirname(parent)
-    if os.path.exists(parent) and not os.path.isdir(parent):
-        raise SignalWireConfigError(
-            f"{task_id}: destination is {shown(url)}, but {parent} is a file, not a folder: choose another "
-            "destination."
-        )
-
-
-def _target_path(path: Any, recording_id: str, fmt: Any, *, folder: bool, task_id: str = "") -> Any:
-    """The file to write: ``path`` itself, or ``<recording id>.<ext>`` inside it when it is a folder,
-    checked to stay inside it."""
-    if not folder:
-        return path
-    try:
-        extension = _extension(fmt)
-    except SignalWireConfigError as err:
-        raise AirflowFailException(
-            f"{task_id}: SignalWire's answer for room recording {recording_id} cannot name the file: {err} "
-            "Give destination a file name (not a folder) to download it anyway."
-        ) from None
-    return join_under(path, f"{recording_id}.{extension}", "recording_id")
-
-
-_MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
-
-
-def _extension(fmt: Any) -> str:
-    """``mp4`` from ``mp4`` or ``video/mp4`` (the spec calls ``format`` a MIME type); default mp4.
-    A value that could not be part of a file name (``../x``, ``/etc/x``, control characters) is refused
-    (:class:`SignalWireConfigError` naming ``format``), not cleaned up."""
-    if fmt is None or (isinstance(fmt, str) and not fmt.strip()):
-        return "mp4"
-    text = fmt.strip().lower() if isinstance(fmt, str) else fmt
-    if isinstance(text, str):
-        mime = text.split(";", 1)[0].strip()
-        if _MIME.fullmatch(mime):
-            text = mime.split("/", 1)[1]
-    file_name(text, "format")
-    text = "".join(c for c in text if c.isascii() and c.isalnum())
-    return text[:10] or "mp4"
-
-
-def _is_local(path: Any) -> bool:
-    return getattr(path, "protocol", "file") in ("file", "local", "")
-
-
-def _progress(size: int, total: int | None) -> str:
-    if total:
-        return f"{size / 1e6:.1f} MB of {total / 1e6:.1f} MB ({100 * size / total:.0f}%)"
-    return f"{size / 1e6:.1f} MB"
-
-
-def _rate(size: int, seconds: float) -> str:
-    return f"{size / 1e6 / seconds:.1f} MB/s" if seconds > 0 else "instant"
+# Names of the download's helpers before they moved to storage.py (tests and other modules import them).
+_asset_classes = asset_classes
+_extension = file_extension

@@ -143,7 +143,7 @@ class ListCallsOperator(DayListOperator):
     )
 
     resource = "Calls"
-    day_filter = "StartTime"
+    date_param = "StartTime"
     moment_key = "start_time"
     address = staticmethod(call_address)
 

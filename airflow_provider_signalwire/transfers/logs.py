@@ -17,23 +17,17 @@ from airflow_provider_signalwire.operators._window import (
     run_window,
 )
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
-from airflow_provider_signalwire.storage import destination_url, file_name
-from airflow_provider_signalwire.transfers.export import (
-    COMPAT_MARGIN,
-    CSV_FORMULAS,
-    FORMATS,
-    LOG_FAMILIES,
-    LOG_TYPES,
-    UTC,
-    ExportStats,
-    as_utc,
-    export_window,
-    iso_z,
-    make_encoder,
+from airflow_provider_signalwire.storage import (
+    destination_url,
+    file_name,
     public_uri,
     storage_path,
     write_atomically,
 )
+from airflow_provider_signalwire.times import UTC, as_duration, iso_z, user_time, window_stamp
+from airflow_provider_signalwire.transfers.encoders import CSV_FORMULAS, FORMATS, make_encoder
+from airflow_provider_signalwire.transfers.export import ExportStats, export_window
+from airflow_provider_signalwire.transfers.log_families import LOG_FAMILIES, LOG_TYPES, has_margins
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -50,23 +44,6 @@ INCREMENTAL_MIN_AIRFLOW = (3, 3)
 STATE_CLOCK_SKEW = timedelta(minutes=5)
 
 
-def window_stamp(moment: datetime) -> str:
-    """A window bound for file names: ``20261127T001500Z`` (``.123456`` before the ``Z`` if needed)."""
-    moment = moment.astimezone(UTC)
-    fraction = f".{moment.microsecond:06d}" if moment.microsecond else ""
-    return moment.strftime("%Y%m%dT%H%M%S") + fraction + "Z"
-
-
-def _has_margins(moment: datetime) -> bool:
-    """Whether a window may start or end at ``moment``: a four-digit year, with room for the margins the
-    API is asked with on either side."""
-    try:
-        moment - COMPAT_MARGIN, moment + COMPAT_MARGIN
-    except OverflowError:
-        return False
-    return moment.year >= 1000
-
-
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -81,22 +58,7 @@ def _airflow_version() -> tuple[int, int]:
 
 def _settle(value: Any, task_id: str) -> timedelta:
     """``settle`` as a timedelta: a timedelta, or seconds (a number or a rendered template)."""
-    seconds: float | None = None
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str):
-        try:
-            seconds = float(value.strip())
-        except ValueError:
-            seconds = None
-    if seconds is None or seconds != seconds or seconds < 0 or seconds == float("inf"):
-        raise SignalWireConfigError(
-            f"{task_id}: settle is {value!r}: give a timedelta or a number of seconds, 0 or more "
-            "(e.g. timedelta(minutes=5) or '300')."
-        )
-    return timedelta(seconds=seconds)
+    return as_duration(value, f"{task_id}: settle")
 
 
 class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
@@ -350,8 +312,8 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
     def window(self, context: Context) -> tuple[datetime, datetime]:
         """The export window [start, end) in UTC: the arguments, else the run's window (``run_window``:
         the data interval when it has width, else the UTC day before the run). Logged."""
-        start = as_utc(self.created_after, "created_after")
-        end = as_utc(self.created_before, "created_before")
+        start = user_time(self.created_after, "created_after")
+        end = user_time(self.created_before, "created_before")
         source = FROM_ARGUMENTS
         if start is None or end is None:
             default = self._default_window(context)
@@ -363,7 +325,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
             start, end = start or default.start, end or default.end
         assert start is not None and end is not None  # an export's default window has both ends
         for name, moment in (("created_after", start), ("created_before", end)):
-            if not _has_margins(moment):  # e.g. "0001-01-01" for "everything": the API's margins overflow
+            if not has_margins(moment):  # e.g. "0001-01-01" for "everything": the API's margins overflow
                 raise SignalWireConfigError(
                     f"{self.task_id}: {name} is {iso_z(moment)}: out of the range an export can ask "
                     "SignalWire for; give a date from the year 1000 to 9999-12-30 (for everything so far, a "
@@ -446,10 +408,10 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         moment = None
         if isinstance(value, str) and value.strip():
             try:
-                moment = as_utc(value, what)
+                moment = user_time(value, what)
             except SignalWireConfigError:
                 moment = None
-        if moment is None or not _has_margins(moment):
+        if moment is None or not has_margins(moment):
             raise SignalWireConfigError(
                 f"{self.task_id}: the {what} stored under {key!r} in the asset's state store is "
                 f"{_short(value)}: not a time an export window can start or end at (unreadable or out of "
@@ -496,12 +458,12 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
             origin = "the stored watermark"
         else:
             start = (
-                as_utc(self.created_after, "created_after")
-                or as_utc(context.get("data_interval_start"), "data_interval_start")
+                user_time(self.created_after, "created_after")
+                or user_time(context.get("data_interval_start"), "data_interval_start")
                 or self._due(context)
             )
             origin = "the first start (no watermark yet)"
-            if not _has_margins(start):
+            if not has_margins(start):
                 raise SignalWireConfigError(
                     f"{self.task_id}: the first window would start at {iso_z(start)}: out of the range an "
                     "export can ask SignalWire for; give created_after as a recent ISO 8601 date."

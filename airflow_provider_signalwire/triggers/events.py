@@ -32,7 +32,6 @@ import logging
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import TriggerEvent
@@ -40,6 +39,7 @@ from airflow.triggers.base import TriggerEvent
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
 from airflow_provider_signalwire.exceptions import SignalWireWatchError as SignalWireWatchError
 from airflow_provider_signalwire.protocol import FAILURE_WORDS, RETRYABLE_STATUSES
+from airflow_provider_signalwire.times import api_time, iso_utc, parse_timestamp
 
 if TYPE_CHECKING:
     from airflow.triggers.base import BaseEventTrigger
@@ -66,26 +66,6 @@ OLD_RUN = 3
 MAX_NOTICES = 10_000  # bad items remembered per poll loop, so each is logged once
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """An API timestamp (RFC 3339 from ``/api/*``, RFC 2822 from the Compatibility API) in UTC; None
-    for anything else: not a string, unreadable, or out of range in UTC (``9999-12-31T23:59:59-12:00``)."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except (ValueError, OverflowError):
-        pass
-    try:
-        return _utc(parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
 def _shown(value: Any, limit: int = 60) -> str:
     """``repr`` of API data for a log line: escaped (lone surrogates, control characters), and short."""
     text = repr(value)
@@ -105,14 +85,6 @@ class _Notices:
             self._keys.clear()
         self._keys.add(key)
         return True
-
-
-def _iso(value: datetime) -> str:
-    return _utc(value).isoformat()
-
-
-def _rfc3339(value: datetime) -> str:
-    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ------------------------------------------------------------------------------------ the listings
@@ -186,7 +158,7 @@ def _logs(family: str) -> Listing:
         id_field="id",
         default_overlap=120.0,
         # "after" may be exclusive: ask from a second earlier and filter here.
-        params=lambda lower: {"created_after": _rfc3339(lower - timedelta(seconds=1))},
+        params=lambda lower: {"created_after": api_time(lower - timedelta(seconds=1))},
         order_field="created_at",
         description=f"new records of /api/{family}/logs (by created_at)",
     )
@@ -249,6 +221,13 @@ def poll_failure(err: BaseException) -> str | None:
     return f"{type(err).__name__}: {err}"
 
 
+def _stop_if_fatal(kind: str, err: BaseException) -> None:
+    """Raise :class:`SignalWireWatchError` when ``err`` ends the watch (:func:`poll_failure`)."""
+    fatal = poll_failure(err)
+    if fatal is not None:
+        raise SignalWireWatchError(f"Watching SignalWire {kind} stopped: {fatal}") from None
+
+
 # ------------------------------------------------------------------------------------ the watermark
 
 
@@ -295,8 +274,8 @@ class Watermark:
     def to_json(self) -> dict[str, Any]:
         return {
             "version": 1,
-            "after": _iso(self.after),
-            "seen": {i: _iso(w) for i, w in sorted(self.seen.items())},
+            "after": iso_utc(self.after),
+            "seen": {i: iso_utc(w) for i, w in sorted(self.seen.items())},
         }
 
     @classmethod
@@ -469,11 +448,7 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
             try:
                 items = await listing.fetch(hook, lower, notices)
             except Exception as err:
-                fatal = poll_failure(err)
-                if fatal is not None:
-                    raise SignalWireWatchError(
-                        f"Watching SignalWire {listing.kind} stopped: {fatal}"
-                    ) from None
+                _stop_if_fatal(listing.kind, err)
                 log.warning(
                     "Polling SignalWire %s failed (%s); next poll in %ss.",
                     listing.kind,
@@ -489,7 +464,7 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
                             "but the watermark does not move there.",
                             listing.kind,
                             _shown(item_id),
-                            _iso(when),
+                            iso_utc(when),
                             FUTURE_SKEW.total_seconds(),
                         )
                 # An item dated far ahead does not move the cursor: the next poll still asks from now on.
@@ -506,7 +481,7 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
             why = "no watermark stored yet" if store.available else "no asset state store (Airflow < 3.3)"
             self.log.info("Watching SignalWire %s from its first poll (%s).", listing.kind, why)
         else:
-            ahead = _iso(mark.after)
+            ahead = iso_utc(mark.after)
             if mark.rewind(datetime.now(timezone.utc)):
                 self.log.warning(
                     "The stored watermark of SignalWire %s is %s, more than %ss after now: watching from "
@@ -516,7 +491,7 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
                     FUTURE_SKEW.total_seconds(),
                 )
             self.log.info(
-                "Watching SignalWire %s from the stored watermark %s.", listing.kind, _iso(mark.after)
+                "Watching SignalWire %s from the stored watermark %s.", listing.kind, iso_utc(mark.after)
             )
         hook: SignalWireAsyncHook | None = None
         notices = _Notices()
@@ -538,11 +513,7 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
                 try:
                     items = await listing.fetch(hook, mark.after, notices)
                 except Exception as err:
-                    fatal = poll_failure(err)
-                    if fatal is not None:
-                        raise SignalWireWatchError(
-                            f"Watching SignalWire {listing.kind} stopped: {fatal}"
-                        ) from None
+                    _stop_if_fatal(listing.kind, err)
                     self.log.warning(
                         "Catching up on SignalWire %s failed (%s); trying again.", listing.kind, err
                     )
@@ -554,7 +525,7 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
                     mark.seen[item_id] = when
                     fired += 1
                     yield TriggerEvent(
-                        {"kind": self.kind, "id": item_id, "timestamp": _iso(when), "item": item}
+                        {"kind": self.kind, "id": item_id, "timestamp": iso_utc(when), "item": item}
                     )
             mark.advance(lower, items, self.overlap, datetime.now(timezone.utc))
             if mark.to_json() != before:

@@ -16,10 +16,11 @@ import requests_mock as rm
 from airflow.providers.common.compat.sdk import AirflowFailException, ObjectStoragePath
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
-from airflow_provider_signalwire.operators.video import DownloadVideoRoomRecordingOperator, _extension
+from airflow_provider_signalwire.operators.video import DownloadVideoRoomRecordingOperator
 from airflow_provider_signalwire.storage import (
     MAX_NAME_BYTES,
     destination_url,
+    file_extension,
     file_name,
     is_under,
     join_under,
@@ -266,7 +267,7 @@ def test_a_hostile_format_from_the_api_never_names_a_file(space, tmp_path, fmt):
     ],
 )
 def test_a_plain_format_gives_the_extension(fmt, extension):
-    assert _extension(fmt) == extension
+    assert file_extension(fmt) == extension
 
 
 @pytest.mark.parametrize(("value", "fragment"), list(BAD_DESTINATIONS.values()), ids=list(BAD_DESTINATIONS))

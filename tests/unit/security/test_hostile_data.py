@@ -22,14 +22,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.times import parse_record_time
 from airflow_provider_signalwire.transfers import logs
-from airflow_provider_signalwire.transfers.export import (
-    LOG_FAMILIES,
-    CsvEncoder,
-    EncodeTally,
-    JsonlEncoder,
-    parse_record_time,
-)
+from airflow_provider_signalwire.transfers.encoders import CsvEncoder, EncodeTally, JsonlEncoder
+from airflow_provider_signalwire.transfers.log_families import LOG_FAMILIES
 from airflow_provider_signalwire.transfers.logs import SignalWireLogsToStorageOperator
 
 try:
@@ -96,7 +92,7 @@ def _hostile_time(raw: Any) -> Any:
 
 
 def test_every_hostile_timestamp_parses_or_is_none() -> None:
-    from airflow_provider_signalwire.triggers.events import parse_timestamp
+    from airflow_provider_signalwire.times import parse_timestamp
 
     for name, raw in UNREADABLE.items():
         assert parse_timestamp(raw) is None, name

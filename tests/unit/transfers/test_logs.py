@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
-from airflow_provider_signalwire.transfers.export import LOG_FAMILIES, split_window
+from airflow_provider_signalwire.transfers.log_families import LOG_FAMILIES
 from airflow_provider_signalwire.transfers.logs import SignalWireLogsToStorageOperator
 
 UTC = timezone.utc
@@ -244,15 +243,6 @@ def test_works_on_other_filesystems(signalwire_space):
 
 
 # ------------------------------------------------------------------------------------ parallel windows
-
-
-def test_split_window_is_exact_and_newest_first():
-    parts = split_window(DAY0, DAY0 + DAY, 7)
-    assert parts[0][1] == DAY0 + DAY and parts[-1][0] == DAY0
-    assert all(a[0] == b[1] for a, b in itertools.pairwise(parts))
-    assert split_window(DAY0, DAY0, 4) == [(DAY0, DAY0)]
-    tiny = split_window(DAY0, DAY0 + timedelta(microseconds=2), 5)
-    assert len(tiny) == 2
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])

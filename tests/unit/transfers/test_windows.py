@@ -8,6 +8,7 @@ split falls exactly where a test wants it.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import threading
@@ -21,17 +22,19 @@ from typing import Any
 import pytest
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError
-from airflow_provider_signalwire.transfers.export import (
-    LOG_FAMILIES,
-    MIN_SPLIT,
-    JsonlEncoder,
-    export_window,
-    iso_z,
-    parse_record_time,
+from airflow_provider_signalwire.times import iso_z, parse_record_time
+from airflow_provider_signalwire.transfers.encoders import JsonlEncoder
+from airflow_provider_signalwire.transfers.export import MIN_SPLIT, export_window
+from airflow_provider_signalwire.transfers.log_families import LOG_FAMILIES
+from airflow_provider_signalwire.transfers.logs import SignalWireLogsToStorageOperator
+from airflow_provider_signalwire.transfers.windows import (
+    Cancelled,
+    Window,
+    Windows,
+    cut,
+    split_days,
     split_window,
 )
-from airflow_provider_signalwire.transfers.logs import SignalWireLogsToStorageOperator
-from airflow_provider_signalwire.transfers.paging import Cancelled, Window, Windows, cut
 
 UTC = timezone.utc
 DAY0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -57,6 +60,24 @@ def ids(path: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ on the fake space
+
+
+def test_split_window_is_exact_and_newest_first():
+    parts = split_window(DAY0, DAY0 + DAY, 7)
+    assert parts[0][1] == DAY0 + DAY and parts[-1][0] == DAY0
+    assert all(a[0] == b[1] for a, b in itertools.pairwise(parts))
+    assert split_window(DAY0, DAY0, 4) == [(DAY0, DAY0)]
+    tiny = split_window(DAY0, DAY0 + timedelta(microseconds=2), 5)
+    assert len(tiny) == 2
+
+
+def test_split_days_cuts_at_utc_midnights_only():
+    start = DAY0 + timedelta(hours=6)
+    parts = split_days(start, start + 3 * DAY, 2)
+    assert parts[0][1] == start + 3 * DAY and parts[-1][0] == start
+    assert all(a[0] == b[1] for a, b in itertools.pairwise(parts))
+    assert all(b.hour == 0 for b in (p[0] for p in parts[:-1]))
+    assert split_days(start, start + timedelta(hours=2), 4) == [(start, start + timedelta(hours=2))]
 
 
 def test_a_bursty_day_is_spread_over_the_workers(signalwire_space, tmp_path):
@@ -371,9 +392,9 @@ def test_split_only_for_idle_workers_and_never_too_thin():
 
 
 def test_splits_stop_while_too_many_windows_wait_for_their_turn(monkeypatch):
-    from airflow_provider_signalwire.transfers import paging
+    from airflow_provider_signalwire.transfers import windows as windows_module
 
-    monkeypatch.setattr(paging, "MAX_OPEN_WINDOWS", 3)
+    monkeypatch.setattr(windows_module, "MAX_OPEN_WINDOWS", 3)
     windows = Windows([(at(0), at(24))], concurrency=8, min_split=MIN_SPLIT)
     (window,) = windows._all
     windows._pending.clear()

@@ -1,6 +1,7 @@
-"""Concurrent windows of the log exports: :class:`Windows` lists several time windows of one log family
-at once, on the hook's one session (one connection pool), each listing with its own retries
-(``SignalWireHook.paginate_pages``), and hands their results back newest window first.
+"""Time windows of the log exports: how [start, end) is cut (:func:`split_window`, :func:`split_days`),
+and :class:`Windows`, which lists several windows of one log family at once, on the hook's one
+session (one connection pool), each listing with its own retries (``SignalWireHook.paginate_pages``),
+and hands their results back newest window first.
 
 The split adapts to where the records are: while a worker is idle, a window still getting full pages
 hands the part it has not listed yet to the idle workers (:meth:`Windows.split`).  Windows always cut
@@ -44,6 +45,30 @@ class Window:
 
     def __str__(self) -> str:
         return f"[{self.lo.isoformat()}, {self.hi.isoformat()})"
+
+
+def split_window(start: datetime, end: datetime, parts: int) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into ``parts`` adjacent half-open slices (exact, to the microsecond), newest first
+    (the order SignalWire lists records in).  Slices too thin to exist are dropped."""
+    total = (end - start) // timedelta(microseconds=1)
+    bounds = [start + timedelta(microseconds=total * k // parts) for k in range(parts + 1)]
+    slices = [(a, b) for a, b in itertools.pairwise(bounds) if a < b] or [(start, end)]
+    return slices[::-1]
+
+
+def split_days(start: datetime, end: datetime, parts: int) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at UTC midnights into at most ``parts`` slices of whole days (the first and last
+    may be partial), newest first.  The Compatibility date filters take whole days: slices within one
+    day would each list that day (and its margins) again, so a window inside one UTC day stays whole."""
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    cuts = []
+    while midnight < end:
+        cuts.append(midnight)
+        midnight += timedelta(days=1)
+    pieces = len(cuts) + 1
+    chosen = [cuts[pieces * k // parts - 1] for k in range(1, parts)] if pieces > parts else cuts
+    bounds = [start, *dict.fromkeys(chosen), end]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if a < b][::-1] or [(start, end)]
 
 
 def cut(lo: datetime, hi: datetime, parts: int) -> list[datetime]:
