@@ -1,1 +1,1 @@
-"""Installed as a subpackage of the provider: see setup.py."""
+"""Installed as a subpackage of the provider: setup.cfg maps it ([options] package_dir)."""
