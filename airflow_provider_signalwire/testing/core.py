@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from airflow_provider_signalwire.testing.auth import TokenStore
 from airflow_provider_signalwire.testing.clock import FakeClock
 from airflow_provider_signalwire.testing.faults import FaultQueue
-from airflow_provider_signalwire.testing.records import Record, Table, TableOf, count_arg, spread
+from airflow_provider_signalwire.testing.records import Fresh, Record, Table, count_arg, spread
 from airflow_provider_signalwire.testing.request_log import RequestLog
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ R = TypeVar("R", bound=Record)
 
 
 class Backend:
-    """One API family's state: declare tables on the class (``rooms = TableOf(Room)``).
+    """One API family's state, declared on the class: ``rooms = TableOf(Room)``, other ``Fresh`` state.
 
     ``lock`` serialises a backend's multi-step operations (find-then-create, read-then-update);
     single reads and writes go through the tables, which lock themselves.
@@ -36,8 +36,8 @@ class Backend:
         self.lock = threading.RLock()
         for cls in type(self).__mro__:
             for attr in vars(cls).values():
-                if isinstance(attr, TableOf):
-                    getattr(self, attr.name)  # creates this backend's table
+                if isinstance(attr, Fresh):
+                    getattr(self, attr.name)  # creates this backend's table, queue ...
 
     def reset(self) -> None:
         """Forget every record: build a fresh backend and take its state (no per-family code)."""

@@ -91,30 +91,39 @@ class Table(Generic[R]):
         return {r.id: r.render() for r in self}
 
 
-class TableOf(Generic[R]):
-    """A backend's table, declared on the class: ``rooms = TableOf(Room)``.
+T = TypeVar("T")
 
-    Each backend instance gets its own :class:`Table` (made by ``Backend.__init__``).
-    """
 
-    def __init__(self, record: type[R]) -> None:
-        self.record = record
+class Fresh(Generic[T]):
+    """Backend state declared on the class (``failures = Fresh[deque[str]](deque)``): each backend,
+    and each reset, gets a new ``factory()``."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self.factory = factory
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
     @overload
-    def __get__(self, obj: None, owner: type) -> TableOf[R]: ...
+    def __get__(self, obj: None, owner: type) -> Fresh[T]: ...
 
     @overload
-    def __get__(self, obj: object, owner: type) -> Table[R]: ...
+    def __get__(self, obj: object, owner: type) -> T: ...
 
-    def __get__(self, obj: object | None, owner: type) -> TableOf[R] | Table[R]:
+    def __get__(self, obj: object | None, owner: type) -> Fresh[T] | T:
         if obj is None:
             return self
-        table: Table[R] = vars(obj).setdefault(self.name, Table())
-        return table
+        value: T = vars(obj).setdefault(self.name, self.factory())
+        return value
+
+
+class TableOf(Fresh[Table[R]]):
+    """A backend's table, declared on the class: ``rooms = TableOf(Room)``."""
+
+    def __init__(self, record: type[R]) -> None:
+        super().__init__(Table)
+        self.record = record
 
 
 S = TypeVar("S", bound=Record)

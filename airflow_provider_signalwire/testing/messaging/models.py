@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from airflow_provider_signalwire.testing.clock import FakeClock
-from airflow_provider_signalwire.testing.core import Backend, SpaceCore
-from airflow_provider_signalwire.testing.records import Record, TableOf, View
+from airflow_provider_signalwire.testing.core import Backend
+from airflow_provider_signalwire.testing.records import Fresh, Record, TableOf, View
 from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, iso, rfc2822
 
 # Status timeline (seconds after creation, on the fake clock).
@@ -116,10 +116,7 @@ class MessagingBackend(Backend):
 
     name: ClassVar[str] = "messaging"
     messages = TableOf(Message)
-
-    def __init__(self, core: SpaceCore) -> None:
-        super().__init__(core)
-        self.failures: deque[Failure] = deque()
+    failures = Fresh[deque[Failure]](deque)
 
     def fail_next(self, failure: Failure) -> None:
         if failure.status not in FAILURE_STATUSES:

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from airflow_provider_signalwire.testing.core import Backend, SpaceCore
+from airflow_provider_signalwire.testing.core import Backend
 from airflow_provider_signalwire.testing.errors import unprocessable
-from airflow_provider_signalwire.testing.records import Record, Table, TableOf, count_arg
+from airflow_provider_signalwire.testing.records import Fresh, Record, Table, TableOf, count_arg
 from airflow_provider_signalwire.testing.util import iso
 
 COLORS = {
@@ -60,7 +60,22 @@ def recording_chunks(recording_id: str, size: int, chunk_size: int = 256 * 1024)
 
 
 @dataclass(kw_only=True)
-class Room(Record):
+class Editable(Record):
+    """A record the API updates in place (``PUT``): fields set, ``updated`` stamped."""
+
+    updated: datetime
+
+    def update(self, fields: dict[str, Any], now: datetime) -> None:
+        for key, value in fields.items():
+            self.set(key, value)
+        self.updated = now
+
+    def set(self, key: str, value: Any) -> None:
+        setattr(self, key, value)
+
+
+@dataclass(kw_only=True)
+class Room(Editable):
     name: str
     display_name: str
     description: str | None = None
@@ -75,12 +90,6 @@ class Room(Record):
     enable_room_previews: bool = False
     sync_audio_video: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
-    updated: datetime
-
-    def update(self, fields: dict[str, Any], now: datetime) -> None:
-        for key, value in fields.items():
-            setattr(self, key, value)
-        self.updated = now
 
     def render(self) -> dict[str, Any]:
         return {
@@ -245,7 +254,7 @@ class RoomRecording(Record):
 
 
 @dataclass(kw_only=True)
-class Conference(Record):
+class Conference(Editable):
     name: str
     display_name: str
     description: str | None = None
@@ -258,15 +267,12 @@ class Conference(Record):
     enable_chat: bool = True
     enable_room_previews: bool = False
     colors: dict[str, str] = field(default_factory=lambda: dict(COLORS))
-    updated: datetime
 
-    def update(self, fields: dict[str, Any], now: datetime) -> None:
-        for key, value in fields.items():
-            if key in COLORS:
-                self.colors[key] = value
-            else:
-                setattr(self, key, value)
-        self.updated = now
+    def set(self, key: str, value: Any) -> None:
+        if key in COLORS:
+            self.colors[key] = value
+        else:
+            setattr(self, key, value)
 
     def render(self) -> dict[str, Any]:
         return {
@@ -340,12 +346,9 @@ class VideoBackend(Backend):
     recordings = TableOf(RoomRecording)
     conferences = TableOf(Conference)
     conference_tokens = TableOf(ConferenceToken)
-
-    def __init__(self, core: SpaceCore) -> None:
-        super().__init__(core)
-        # recording id -> "cut" (the media host stops halfway) or "short" (serves fewer bytes than
-        # size_in_bytes says), for the next download of that recording only.
-        self.media_faults: dict[str, str] = {}
+    # recording id -> "cut" (the media host stops halfway) or "short" (serves fewer bytes than
+    # size_in_bytes says), for the next download of that recording only.
+    media_faults = Fresh[dict[str, str]](dict)
 
     # -------------------------------------------------------------------- rooms
     def find_room(self, id_or_name: str) -> Room | None:

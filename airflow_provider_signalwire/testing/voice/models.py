@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from airflow_provider_signalwire.testing.clock import FakeClock
-from airflow_provider_signalwire.testing.core import Backend, SpaceCore
-from airflow_provider_signalwire.testing.records import Record, TableOf, View
+from airflow_provider_signalwire.testing.core import Backend
+from airflow_provider_signalwire.testing.records import Fresh, Record, TableOf, View
 from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, iso, rfc2822
 
 # Status timeline (seconds after creation, on the fake clock).
@@ -132,10 +132,7 @@ class VoiceBackend(Backend):
 
     name: ClassVar[str] = "voice"
     calls = TableOf(Call)
-
-    def __init__(self, core: SpaceCore) -> None:
-        super().__init__(core)
-        self.failures: deque[str] = deque()
+    failures = Fresh[deque[str]](deque)
 
     def fail_next(self, status: str) -> None:
         if status not in FAILURE_STATUSES:
