@@ -140,6 +140,19 @@ class View(Record, Generic[S]):
         return cls(id=source.id, created=source.created, seq=source.seq, source=source)
 
 
+@dataclass(kw_only=True)
+class PhoneLog(View[S]):
+    """A call or message as its logs listing shows it: id, from, to, then :meth:`fields`."""
+
+    def render(self) -> dict[str, Any]:
+        view = self.source.render()
+        return {"id": self.id, "from": view["from"], "to": view["to"], **self.fields(view)}
+
+    def fields(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The rest of the log entry, from the source's API shape ``view``."""
+        raise NotImplementedError
+
+
 def count_arg(name: str, value: Any) -> int:
     """``value`` if it is a whole number >= 0; else a ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:

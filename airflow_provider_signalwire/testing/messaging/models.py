@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from airflow_provider_signalwire.testing.clock import FakeClock
 from airflow_provider_signalwire.testing.core import Backend
-from airflow_provider_signalwire.testing.records import Fresh, Record, TableOf, View
+from airflow_provider_signalwire.testing.records import Fresh, PhoneLog, Record, TableOf
 from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, iso, rfc2822
 
 # Status timeline (seconds after creation, on the fake clock).
@@ -87,15 +87,11 @@ class Message(Record):
 
 
 @dataclass(kw_only=True)
-class MessageLog(View[Message]):
+class MessageLog(PhoneLog[Message]):
     """A message as ``/api/messaging/logs`` shows it."""
 
-    def render(self) -> dict[str, Any]:
-        view = self.source.render()
+    def fields(self, view: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": self.source.id,
-            "from": self.source.from_,
-            "to": self.source.to,
             "status": view["status"],
             "direction": self.source.direction,
             "kind": "mms" if self.source.media else "sms",

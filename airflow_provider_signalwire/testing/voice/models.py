@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from airflow_provider_signalwire.testing.clock import FakeClock
 from airflow_provider_signalwire.testing.core import Backend
-from airflow_provider_signalwire.testing.records import Fresh, Record, TableOf, View
+from airflow_provider_signalwire.testing.records import Fresh, PhoneLog, Record, TableOf
 from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, iso, rfc2822
 
 # Status timeline (seconds after creation, on the fake clock).
@@ -103,15 +103,11 @@ class Call(Record):
 
 
 @dataclass(kw_only=True)
-class CallLog(View[Call]):
+class CallLog(PhoneLog[Call]):
     """A call as ``/api/voice/logs`` shows it."""
 
-    def render(self) -> dict[str, Any]:
-        view = self.source.render()
+    def fields(self, view: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": self.source.id,
-            "from": self.source.from_,
-            "to": self.source.to,
             "source": "laml",
             "charge": view["price"] or 0.0,
             "charge_details": [],
