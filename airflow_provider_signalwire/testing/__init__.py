@@ -14,10 +14,10 @@ recording downloads), shaped after SignalWire's official OpenAPI specs.  It need
 created, so importing this package is cheap.
 
 Layout (like a moto service): the modules here are the core shared by every family (``space``,
-``core``, ``app``, ``middleware``, ``auth``, ``paging``, ``errors``, ``bodies``, ``clock``,
-``request_log``, ``faults``, ``backend``, ``compat``); each API family is a subpackage
-(``video/``, ``messaging/``, ``voice/``, ``logs/``) with ``models.py`` (its backend and typed
-records) and ``routes.py``.  Adding a resource touches one family.
+``core`` (the space core and the base ``Backend``), ``records``, ``app``, ``middleware``, ``auth``,
+``paging``, ``params``, ``errors``, ``bodies``, ``clock``, ``request_log``, ``faults``, ``compat``);
+each API family is a subpackage (``video/``, ``messaging/``, ``voice/``, ``logs/``) with
+``models.py`` (its backend and typed records) and ``routes.py``; :mod:`.families` says how to add one.
 """
 
 from __future__ import annotations

@@ -1,6 +1,14 @@
-"""The API families of the fake space.  Each is a subpackage with ``models.py`` (its
-:class:`~airflow_provider_signalwire.testing.backend.Backend` subclass, exported as ``BACKEND``)
-and ``routes.py`` (its ``router``, and ``media_router`` if it serves the media host)."""
+"""The API families of the fake space, each a subpackage ``testing/<family>/``.
+
+To add a family (say ``fax``):
+
+1. ``fax/models.py``: records (``@dataclass(kw_only=True) class Fax(Record)`` with ``render()``) and
+   ``class FaxBackend(Backend)`` with ``name = "fax"``, ``faxes = TableOf(Fax)``; end with
+   ``BACKEND = FaxBackend``.  Reset, ``space.state.faxes`` and paging need no code.
+2. ``fax/routes.py``: ``router = APIRouter()`` (``media_router`` too if it serves the media host);
+   use ``authenticate``, ``core_of(request).backend(FaxBackend)``, ``paginate``/``paginate_compat``.
+3. Add ``"fax"`` to :data:`FAMILIES`, and tests under ``tests/unit/testing/``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from airflow_provider_signalwire.testing.backend import Backend
+    from airflow_provider_signalwire.testing.core import Backend
 
 FAMILIES = ("video", "messaging", "voice", "logs")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
+
+from airflow_provider_signalwire.testing.util import LockedList
 
 FAULT_KINDS = ("429", "500", "502", "503", "504", "drop", "delay")
 
@@ -40,31 +41,19 @@ class Fault:
                 raise ValueError(f"retry_after must be printable ASCII, got {self.retry_after!r}")
 
 
-class FaultQueue:
-    """Pending faults, consumed first-match-first by the servers."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-
-    def add(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
+class FaultQueue(LockedList[Fault]):
+    """Pending faults (``append``), consumed first-match-first by the servers."""
 
     def take(self, method: str, path: str) -> Fault | None:
         """Consume and return the first pending fault matching this request."""
         with self._lock:
-            for fault in self._faults:
+            for fault in self._items:
                 if not path.startswith(fault.path_prefix):
                     continue
                 if fault.method and fault.method.upper() != method.upper():
                     continue
                 fault.count -= 1
                 if fault.count <= 0:
-                    self._faults.remove(fault)
+                    self._items.remove(fault)
                 return fault
         return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()

@@ -58,8 +58,18 @@ def _bounded(value: str | None, default: int, minimum: int, maximum: int) -> int
     return number
 
 
-def _link(request: Request, path: str, params: list[tuple[str, str]]) -> str:
-    query = urlencode(params)
+def _query(request: Request, names: tuple[str, str, str], page: int, size: int, offset: int) -> str:
+    """The request's query with its paging parameters (``names``: page, size, token) replaced."""
+    page_key, size_key, token_key = names
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in names]
+    params += [(page_key, str(page)), (size_key, str(size))]
+    if offset > 0:
+        params.append((token_key, encode_token(offset)))
+    return urlencode(params)
+
+
+def _link(request: Request, query: str) -> str:
+    path = request.url.path
     rel = f"{path}?{query}" if query else path
     space = request.app.state.space
     return rel if space.relative_links else f"{space.base_url}{rel}"
@@ -88,14 +98,9 @@ def paginate(request: Request, items: list[dict[str, Any]]) -> dict[str, Any]:
     else:
         offset = 0
     page_no = offset // size
-    filters = [(k, v) for k, v in q.multi_items() if k not in ("page_size", "page_number", "page_token")]
-    path = request.url.path
 
     def at(off: int, num: int) -> str:
-        params = [*filters, ("page_number", str(num)), ("page_size", str(size))]
-        if off > 0:
-            params.append(("page_token", encode_token(off)))
-        return _link(request, path, params)
+        return _link(request, _query(request, ("page_number", "page_size", "page_token"), num, size, off))
 
     links: dict[str, str] = {"self": at(offset, page_no), "first": at(0, 0)}
     if offset + size < len(items):
@@ -124,14 +129,9 @@ def paginate_compat(request: Request, items: list[dict[str, Any]], key: str) -> 
         offset = decoded
     else:
         offset = page * size
-    filters = [(k, v) for k, v in q.multi_items() if k not in ("Page", "PageSize", "PageToken")]
-    path = request.url.path
 
     def uri(off: int, pg: int) -> str:
-        params = [*filters, ("Page", str(pg)), ("PageSize", str(size))]
-        if off > 0:
-            params.append(("PageToken", encode_token(off)))
-        return f"{path}?{urlencode(params)}"
+        return f"{request.url.path}?{_query(request, ('Page', 'PageSize', 'PageToken'), pg, size, off)}"
 
     return {
         "uri": uri(offset, page),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from airflow_provider_signalwire.testing.util import LockedList
 
 
 @dataclass
@@ -38,22 +39,5 @@ class RecordedRequest:
         return "authorization" in self.headers
 
 
-class RequestLog:
+class RequestLog(LockedList[RecordedRequest]):
     """A thread-safe, append-only list of :class:`RecordedRequest` (one per server)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: list[RecordedRequest] = []
-
-    def append(self, record: RecordedRequest) -> None:
-        with self._lock:
-            self._items.append(record)
-
-    def snapshot(self) -> list[RecordedRequest]:
-        """A copy, oldest first."""
-        with self._lock:
-            return list(self._items)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_signalwire.testing.backend import Backend, Table
 from airflow_provider_signalwire.testing.clock import FakeClock
-from airflow_provider_signalwire.testing.core import SpaceCore
+from airflow_provider_signalwire.testing.core import Backend, SpaceCore
 from airflow_provider_signalwire.testing.families import backend_classes
 from airflow_provider_signalwire.testing.faults import Fault
 from airflow_provider_signalwire.testing.logs.models import LOG_KINDS, LogsBackend
 from airflow_provider_signalwire.testing.messaging.models import Failure, MessagingBackend
+from airflow_provider_signalwire.testing.records import Table
 from airflow_provider_signalwire.testing.request_log import RecordedRequest
 from airflow_provider_signalwire.testing.video.models import VideoBackend
 from airflow_provider_signalwire.testing.voice.models import VoiceBackend
@@ -271,7 +271,7 @@ class FakeSignalWireSpace:
         with ``/recordings``).  Bad values (``count`` below 1, a negative ``delay``, an
         unknown ``kind``) raise ValueError naming the argument.
         """
-        self._core.faults.add(Fault(path_prefix, str(kind), count, method, retry_after, delay))
+        self._core.faults.append(Fault(path_prefix, str(kind), count, method, retry_after, delay))
 
     def fail_next_message(
         self, status: str = "failed", *, error_code: str | None = None, error_message: str | None = None
@@ -361,7 +361,9 @@ class FakeSignalWireSpace:
         """Create ``n`` log entries of ``kind``, ``share`` of them spread evenly over [burst_start,
         burst_end) and the rest over [start, end), and return them (API shape), oldest first."""
         logs = self._core.backend(LogsBackend)
-        return [e.render() for e in logs.seed_logs_burst(kind, n, start, end, burst_start, burst_end, share)]
+        return [
+            e.render() for e in logs.seed_logs_burst(kind, n, (start, end), (burst_start, burst_end), share)
+        ]
 
     def _apply_seed(self, seed: str) -> None:
         """``demo``: something in every family, so every README example shows data."""

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # ASCII digits only: \d would match any script's digits
 ROOM_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -76,3 +80,24 @@ def parse_when(value: str) -> tuple[datetime, bool]:
     if not EARLIEST <= when <= LATEST:
         raise ValueError(f"date out of range: {value!r}")
     return when, is_date
+
+
+class LockedList(Generic[T]):
+    """A list shared by the server thread and the test thread (request logs, pending faults)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[T] = []
+
+    def append(self, item: T) -> None:
+        with self._lock:
+            self._items.append(item)
+
+    def snapshot(self) -> list[T]:
+        """A copy, oldest first."""
+        with self._lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

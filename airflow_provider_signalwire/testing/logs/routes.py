@@ -4,18 +4,18 @@ and ``/api/logs/conferences``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast, overload
 
 from fastapi import APIRouter, Request
 
 from airflow_provider_signalwire.testing.auth import authenticate
-from airflow_provider_signalwire.testing.backend import Record
 from airflow_provider_signalwire.testing.core import core_of
-from airflow_provider_signalwire.testing.errors import FakeHTTPError, unprocessable
+from airflow_provider_signalwire.testing.errors import FakeHTTPError
 from airflow_provider_signalwire.testing.logs.models import LogsBackend
 from airflow_provider_signalwire.testing.paging import paginate
-from airflow_provider_signalwire.testing.util import parse_when
+from airflow_provider_signalwire.testing.params import time_param
+from airflow_provider_signalwire.testing.records import Record
 
 router = APIRouter()
 
@@ -29,19 +29,12 @@ LOG_ROUTES: dict[str, tuple[str, tuple[str, ...], int, bool]] = {
 }
 
 
-def _when(request: Request, name: str) -> datetime | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    try:
-        return parse_when(value)[0]
-    except ValueError:
-        raise unprocessable(name, f"{name} must be a date or ISO 8601 datetime") from None
-
-
 def filter_logs(request: Request, logs: list[Record]) -> list[Record]:
     """Apply ``created_after`` (>=), ``created_before`` (<) and ``created_on`` (that UTC day)."""
-    after, before, on = (_when(request, n) for n in ("created_after", "created_before", "created_on"))
+    after, before, on = (
+        time_param(request, n, "{name} must be a date or ISO 8601 datetime")
+        for n in ("created_after", "created_before", "created_on")
+    )
     out = []
     for log in logs:
         if after and log.created < after:

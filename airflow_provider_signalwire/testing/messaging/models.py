@@ -6,14 +6,12 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from airflow_provider_signalwire.testing.backend import Backend, Record, Table, count_arg, spread
 from airflow_provider_signalwire.testing.clock import FakeClock
+from airflow_provider_signalwire.testing.core import Backend
+from airflow_provider_signalwire.testing.records import Fresh, PhoneLog, Record, TableOf
 from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, iso, rfc2822
-
-if TYPE_CHECKING:
-    from airflow_provider_signalwire.testing.core import SpaceCore
 
 # Status timeline (seconds after creation, on the fake clock).
 MESSAGE_SENT_AFTER = 1.0
@@ -89,20 +87,14 @@ class Message(Record):
 
 
 @dataclass(kw_only=True)
-class MessageLog(Record):
+class MessageLog(PhoneLog[Message]):
     """A message as ``/api/messaging/logs`` shows it."""
 
-    message: Message
-
-    def render(self) -> dict[str, Any]:
-        view = self.message.render()
+    def fields(self, view: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": self.message.id,
-            "from": self.message.from_,
-            "to": self.message.to,
             "status": view["status"],
-            "direction": self.message.direction,
-            "kind": "mms" if self.message.media else "sms",
+            "direction": self.source.direction,
+            "kind": "mms" if self.source.media else "sms",
             "source": "laml",
             "type": "laml_message",
             "url": None,
@@ -119,17 +111,25 @@ class MessagingBackend(Backend):
     """Messages of one space, and failures queued for the next ones."""
 
     name: ClassVar[str] = "messaging"
-
-    def __init__(self, core: SpaceCore) -> None:
-        super().__init__(core)
-        self.messages: Table[Message] = Table()
-        self.failures: deque[Failure] = deque()
+    messages = TableOf(Message)
+    failures = Fresh[deque[Failure]](deque)
 
     def fail_next(self, failure: Failure) -> None:
         if failure.status not in FAILURE_STATUSES:
             raise ValueError(f"status must be 'failed' or 'undelivered', got {failure.status!r}")
         with self.lock:
             self.failures.append(failure)
+
+    def _add(self, created: datetime | None, **fields: Any) -> Message:
+        return self.messages.add(
+            Message(
+                created=created or self.now(),
+                seq=self.seq(),
+                account_sid=self.core.project_id,
+                clock=self.core.clock,
+                **fields,
+            )
+        )
 
     def create_message(self, fields: dict[str, Any], sent_at: datetime | None = None) -> Message:
         """A message from validated form fields (``To``, ``From``, ``Body``, ``MediaUrl`` ...).
@@ -138,58 +138,46 @@ class MessagingBackend(Backend):
         """
         media = fields.get("MediaUrl") or []
         with self.lock:
-            failure = self.failures.popleft() if self.failures and sent_at is None else None
-            return self.messages.add(
-                Message(
-                    created=sent_at or self.now(),
-                    seq=self.seq(),
-                    account_sid=self.core.project_id,
-                    to=fields["To"],
-                    from_=fields.get("From") or "+15550000000",
-                    body=fields.get("Body"),
-                    media=[media] if isinstance(media, str) else list(media),
-                    messaging_service_sid=fields.get("MessagingServiceSid"),
-                    failure=failure,
-                    clock=self.core.clock,
-                )
+            return self._add(
+                sent_at,
+                to=fields["To"],
+                from_=fields.get("From") or "+15550000000",
+                body=fields.get("Body"),
+                media=[media] if isinstance(media, str) else list(media),
+                messaging_service_sid=fields.get("MessagingServiceSid"),
+                failure=self.failures.popleft() if self.failures and sent_at is None else None,
             )
 
     def receive_message(self, from_: str, to: str, body: str, received_at: datetime | None = None) -> Message:
         """An inbound message (``received``) sent by ``from_`` to one of the space's numbers, ``to``."""
         with self.lock:
-            return self.messages.add(
-                Message(
-                    created=received_at or self.now(),
-                    seq=self.seq(),
-                    account_sid=self.core.project_id,
-                    to=to,
-                    from_=from_,
-                    body=body,
-                    media=[],
-                    messaging_service_sid=None,
-                    failure=None,
-                    clock=self.core.clock,
-                    direction="inbound",
-                )
+            return self._add(
+                received_at,
+                to=to,
+                from_=from_,
+                body=body,
+                media=[],
+                messaging_service_sid=None,
+                failure=None,
+                direction="inbound",
             )
 
     def log_entries(self, kind: str) -> list[Record]:
-        if kind != "messaging":
-            return []
-        return [MessageLog(id=m.id, created=m.created, seq=m.seq, message=m) for m in self.messages]
+        return [MessageLog.of(m) for m in self.messages] if kind == "messaging" else []
 
     def seed_messages(
         self, n: int, start: datetime | None = None, end: datetime | None = None
     ) -> list[Message]:
         """``n`` delivered messages sent evenly over [start, end) (default: the last hour)."""
-        count_arg("n", n)
-        end = end or self.now().replace(microsecond=0)
-        start = start or end - timedelta(hours=1)
         fields = {"From": "+12025550150"}
-        return [
-            self.create_message({**fields, "To": f"+1202555{k:04d}", "Body": f"Seeded message {k + 1}"}, when)
-            for k, when in enumerate(spread(n, start, end))
-        ]
+        return self.seed_over(
+            n,
+            start,
+            end,
+            lambda k, when: self.create_message(
+                {**fields, "To": f"+1202555{k:04d}", "Body": f"Seeded message {k + 1}"}, when
+            ),
+        )
 
 
 BACKEND = MessagingBackend

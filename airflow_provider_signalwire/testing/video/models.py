@@ -7,14 +7,12 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from airflow_provider_signalwire.testing.backend import Backend, Record, Table, count_arg
+from airflow_provider_signalwire.testing.core import Backend
 from airflow_provider_signalwire.testing.errors import unprocessable
+from airflow_provider_signalwire.testing.records import Fresh, Record, Table, TableOf, count_arg
 from airflow_provider_signalwire.testing.util import iso
-
-if TYPE_CHECKING:
-    from airflow_provider_signalwire.testing.core import SpaceCore
 
 COLORS = {
     "dark_primary": "#044EF4",
@@ -62,7 +60,22 @@ def recording_chunks(recording_id: str, size: int, chunk_size: int = 256 * 1024)
 
 
 @dataclass(kw_only=True)
-class Room(Record):
+class Editable(Record):
+    """A record the API updates in place (``PUT``): fields set, ``updated`` stamped."""
+
+    updated: datetime
+
+    def update(self, fields: dict[str, Any], now: datetime) -> None:
+        for key, value in fields.items():
+            self.set(key, value)
+        self.updated = now
+
+    def set(self, key: str, value: Any) -> None:
+        setattr(self, key, value)
+
+
+@dataclass(kw_only=True)
+class Room(Editable):
     name: str
     display_name: str
     description: str | None = None
@@ -77,12 +90,6 @@ class Room(Record):
     enable_room_previews: bool = False
     sync_audio_video: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
-    updated: datetime
-
-    def update(self, fields: dict[str, Any], now: datetime) -> None:
-        for key, value in fields.items():
-            setattr(self, key, value)
-        self.updated = now
 
     def render(self) -> dict[str, Any]:
         return {
@@ -247,7 +254,7 @@ class RoomRecording(Record):
 
 
 @dataclass(kw_only=True)
-class Conference(Record):
+class Conference(Editable):
     name: str
     display_name: str
     description: str | None = None
@@ -260,15 +267,12 @@ class Conference(Record):
     enable_chat: bool = True
     enable_room_previews: bool = False
     colors: dict[str, str] = field(default_factory=lambda: dict(COLORS))
-    updated: datetime
 
-    def update(self, fields: dict[str, Any], now: datetime) -> None:
-        for key, value in fields.items():
-            if key in COLORS:
-                self.colors[key] = value
-            else:
-                setattr(self, key, value)
-        self.updated = now
+    def set(self, key: str, value: Any) -> None:
+        if key in COLORS:
+            self.colors[key] = value
+        else:
+            setattr(self, key, value)
 
     def render(self) -> dict[str, Any]:
         return {
@@ -335,19 +339,16 @@ class VideoBackend(Backend):
     """Rooms, sessions (with members, events and recordings) and conferences of one space."""
 
     name: ClassVar[str] = "video"
-
-    def __init__(self, core: SpaceCore) -> None:
-        super().__init__(core)
-        self.rooms: Table[Room] = Table()
-        self.sessions: Table[RoomSession] = Table()
-        self.members: Table[Member] = Table()
-        self.events: Table[RoomEvent] = Table()
-        self.recordings: Table[RoomRecording] = Table()
-        self.conferences: Table[Conference] = Table()
-        self.conference_tokens: Table[ConferenceToken] = Table()
-        # recording id -> "cut" (the media host stops halfway) or "short" (serves fewer bytes than
-        # size_in_bytes says), for the next download of that recording only.
-        self.media_faults: dict[str, str] = {}
+    rooms = TableOf(Room)
+    sessions = TableOf(RoomSession)
+    members = TableOf(Member)
+    events = TableOf(RoomEvent)
+    recordings = TableOf(RoomRecording)
+    conferences = TableOf(Conference)
+    conference_tokens = TableOf(ConferenceToken)
+    # recording id -> "cut" (the media host stops halfway) or "short" (serves fewer bytes than
+    # size_in_bytes says), for the next download of that recording only.
+    media_faults = Fresh[dict[str, str]](dict)
 
     # -------------------------------------------------------------------- rooms
     def find_room(self, id_or_name: str) -> Room | None:
@@ -397,51 +398,43 @@ class VideoBackend(Backend):
         start = self.now() - timedelta(minutes=30) if ended_at is None else ended_at - timedelta(minutes=20)
         end = None if in_progress else start + timedelta(minutes=20)
         with self.lock:
-            sess = self.sessions.add(
-                RoomSession(created=start, seq=self.seq(), room=room.render(), start=start, end=end)
-            )
-
-            def event(name: str, when: datetime, payload: dict[str, Any], rec_id: str | None = None) -> None:
-                self.events.add(
-                    RoomEvent(
-                        created=when,
-                        seq=self.seq(),
-                        project_id=self.core.project_id,
-                        room_id=room.id,
-                        room_session_id=sess.id,
-                        name=name,
-                        payload=payload,
-                        room_recording_id=rec_id,
-                    )
-                )
-
-            event("session.started", start, {"room_name": room.name})
+            sess = self._start_session(room, start, end=end)
             for i in range(members):
                 leave = None if end is None else end - timedelta(minutes=i)
-                member = self.members.add(
-                    Member(
-                        created=start + timedelta(minutes=i),
-                        seq=self.seq(),
-                        room_session_id=sess.id,
-                        name=f"member-{i + 1}",
-                        leave=leave,
-                    )
-                )
-                event("member.joined", start, {"member_id": member.id, "name": member.name})
+                self._join(sess, f"member-{i + 1}", start + timedelta(minutes=i), leave, event_at=start)
             for i in range(recordings):
-                rec = self.recordings.add(
-                    RoomRecording(
-                        created=start + timedelta(minutes=1 + i),
-                        seq=self.seq(),
-                        room_session_id=sess.id,
-                        end=end,
-                        media_base_url=self.core.media_base_url,
-                    )
-                )
-                event("recording.started", start, {"recording_id": rec.id}, rec.id)
+                self._record(sess, start + timedelta(minutes=1 + i), end, event_at=start)
             if end is not None:
                 self._end_session(sess, end)
         return sess
+
+    def _start_session(
+        self, room: Room, start: datetime, end: datetime | None, ends_at: datetime | None = None
+    ) -> RoomSession:
+        sess = RoomSession(
+            created=start, seq=self.seq(), room=room.render(), start=start, end=end, ends_at=ends_at
+        )
+        self.sessions.add(sess)
+        self._event(sess, "session.started", start, {"room_name": room.name})
+        return sess
+
+    def _join(
+        self, sess: RoomSession, name: str, when: datetime, leave: datetime | None, event_at: datetime
+    ) -> None:
+        member = Member(created=when, seq=self.seq(), room_session_id=sess.id, name=name, leave=leave)
+        self.members.add(member)
+        self._event(sess, "member.joined", event_at, {"member_id": member.id, "name": member.name})
+
+    def _record(self, sess: RoomSession, when: datetime, end: datetime | None, event_at: datetime) -> None:
+        rec = RoomRecording(
+            created=when,
+            seq=self.seq(),
+            room_session_id=sess.id,
+            end=end,
+            media_base_url=self.core.media_base_url,
+        )
+        self.recordings.add(rec)
+        self._event(sess, "recording.started", event_at, {"recording_id": rec.id}, rec.id)
 
     def _event(
         self, sess: RoomSession, name: str, when: datetime, payload: dict[str, Any], rec_id: str | None = None
@@ -481,29 +474,12 @@ class VideoBackend(Backend):
             leave = now + timedelta(seconds=JOIN_SECONDS)
             sess = self.active_session(room.id)
             if sess is None:
-                sess = self.sessions.add(
-                    RoomSession(
-                        created=now, seq=self.seq(), room=room.render(), start=now, end=None, ends_at=leave
-                    )
-                )
-                self._event(sess, "session.started", now, {"room_name": room.name})
+                sess = self._start_session(room, now, end=None, ends_at=leave)
                 if room.record_on_start:
-                    rec = self.recordings.add(
-                        RoomRecording(
-                            created=now,
-                            seq=self.seq(),
-                            room_session_id=sess.id,
-                            end=None,
-                            media_base_url=self.core.media_base_url,
-                        )
-                    )
-                    self._event(sess, "recording.started", now, {"recording_id": rec.id}, rec.id)
+                    self._record(sess, now, None, event_at=now)
             elif sess.ends_at is not None:
                 sess.ends_at = max(sess.ends_at, leave)
-            member = self.members.add(
-                Member(created=now, seq=self.seq(), room_session_id=sess.id, name=user_name, leave=None)
-            )
-            self._event(sess, "member.joined", now, {"member_id": member.id, "name": member.name})
+            self._join(sess, user_name, now, None, event_at=now)
             return sess
 
     def settle(self) -> None:
@@ -536,15 +512,9 @@ class VideoBackend(Backend):
     def session_sublist(self, session_id: str, kind: str) -> list[dict[str, Any]]:
         """A session's ``members`` or ``events`` (in order) or ``recordings`` (newest first); 404 if
         there is no such session."""
-        self.sessions.get_or_404(session_id)
-        tables: dict[str, Table[Any]] = {
-            "members": self.members,
-            "events": self.events,
-            "recordings": self.recordings,
-        }
-        table = tables[kind]
-        rows = table.newest_first(lambda r: r.room_session_id == session_id)
-        if kind != "recordings":
+        table: Table[Any] = getattr(self, kind)  # members, events or recordings
+        rows = self.children(self.sessions, session_id, table, "room_session_id")
+        if kind == "recordings":
             rows.reverse()
         return [r.render() for r in rows]
 

@@ -9,7 +9,6 @@ import json
 import re
 import time
 import uuid
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,6 +19,7 @@ from airflow_provider_signalwire.testing.bodies import Field, json_body, validat
 from airflow_provider_signalwire.testing.core import core_of
 from airflow_provider_signalwire.testing.errors import unprocessable
 from airflow_provider_signalwire.testing.paging import paginate
+from airflow_provider_signalwire.testing.params import time_param, truthy, uuid_param
 from airflow_provider_signalwire.testing.util import ROOM_NAME, parse_when
 from airflow_provider_signalwire.testing.video.models import (
     Conference,
@@ -147,23 +147,9 @@ def video(request: Request) -> VideoBackend:
     return backend
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").lower() in ("1", "true", "yes")
-
-
-def _time_filter(request: Request, name: str) -> datetime | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    try:
-        return parse_when(value)[0]
-    except ValueError:
-        raise unprocessable(name, f"{name} is not a valid date-time") from None
-
-
 def _scheduled(request: Request, records: list[Room] | list[Conference]) -> list[Any]:
     """``starts_after`` (join_from on/after) and ``ends_before`` (join_until on/before)."""
-    after, before = _time_filter(request, "starts_after"), _time_filter(request, "ends_before")
+    after, before = time_param(request, "starts_after"), time_param(request, "ends_before")
     out: list[Any] = []
     for rec in records:
         if after and not (rec.join_from and parse_when(rec.join_from)[0] >= after):
@@ -172,17 +158,6 @@ def _scheduled(request: Request, records: list[Room] | list[Conference]) -> list
             continue
         out.append(rec)
     return out
-
-
-def _uuid_param(request: Request, name: str) -> str | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        raise unprocessable(name, f"{name} must be a UUID") from None
-    return value
 
 
 # ------------------------------------------------------------------- rooms
@@ -198,7 +173,7 @@ async def create_room(request: Request) -> Any:
 async def list_rooms(request: Request) -> Any:
     backend = video(request)
     rooms = _scheduled(request, backend.rooms.newest_first())
-    with_session = _truthy(request.query_params.get("include_active_session"))
+    with_session = truthy(request.query_params.get("include_active_session"))
     return paginate(request, [backend.room_view(r, with_session) for r in rooms])
 
 
@@ -293,7 +268,7 @@ async def create_room_token(request: Request) -> Any:
 async def list_room_sessions(request: Request) -> Any:
     backend = video(request)
     q = request.query_params
-    room_id = _uuid_param(request, "room_id")
+    room_id = uuid_param(request, "room_id")
     status = q.get("status")
     if status is not None and status not in ("in-progress", "completed"):
         raise unprocessable("status", "status must be in-progress or completed")
@@ -345,9 +320,7 @@ async def get_room_recording(request: Request, recording_id: str) -> Any:
 @router.get("/api/video/room_recordings/{recording_id}/events")
 async def list_room_recording_events(request: Request, recording_id: str) -> Any:
     backend = video(request)
-    backend.recordings.get_or_404(recording_id)
-    rows = backend.events.newest_first(lambda e: e.room_recording_id == recording_id)
-    rows.reverse()
+    rows = backend.children(backend.recordings, recording_id, backend.events, "room_recording_id")
     return paginate(request, [e.render() for e in rows])
 
 
@@ -422,9 +395,7 @@ async def delete_conference(request: Request, conference_id: str) -> Any:
 @router.get("/api/video/conferences/{conference_id}/conference_tokens")
 async def list_conference_tokens(request: Request, conference_id: str) -> Any:
     backend = video(request)
-    backend.conferences.get_or_404(conference_id)
-    rows = backend.conference_tokens.newest_first(lambda t: t.conference_id == conference_id)
-    rows.reverse()
+    rows = backend.children(backend.conferences, conference_id, backend.conference_tokens, "conference_id")
     return paginate(request, [t.render() for t in rows])
 
 

@@ -6,14 +6,12 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from airflow_provider_signalwire.testing.backend import Backend, Record, Table, count_arg, spread
 from airflow_provider_signalwire.testing.clock import FakeClock
+from airflow_provider_signalwire.testing.core import Backend
+from airflow_provider_signalwire.testing.records import Fresh, PhoneLog, Record, TableOf
 from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, iso, rfc2822
-
-if TYPE_CHECKING:
-    from airflow_provider_signalwire.testing.core import SpaceCore
 
 # Status timeline (seconds after creation, on the fake clock).
 CALL_RINGING_AFTER = 1.0
@@ -105,23 +103,17 @@ class Call(Record):
 
 
 @dataclass(kw_only=True)
-class CallLog(Record):
+class CallLog(PhoneLog[Call]):
     """A call as ``/api/voice/logs`` shows it."""
 
-    call: Call
-
-    def render(self) -> dict[str, Any]:
-        view = self.call.render()
+    def fields(self, view: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": self.call.id,
-            "from": self.call.from_,
-            "to": self.call.to,
             "source": "laml",
             "charge": view["price"] or 0.0,
             "charge_details": [],
             "created_at": iso(self.created),
             "type": "laml_call",
-            "url": self.call.url,
+            "url": self.source.url,
             "direction": "outbound-api",
             "status": view["status"],
             "duration": view["duration"],
@@ -135,11 +127,8 @@ class VoiceBackend(Backend):
     """Calls of one space, and failures queued for the next ones."""
 
     name: ClassVar[str] = "voice"
-
-    def __init__(self, core: SpaceCore) -> None:
-        super().__init__(core)
-        self.calls: Table[Call] = Table()
-        self.failures: deque[str] = deque()
+    calls = TableOf(Call)
+    failures = Fresh[deque[str]](deque)
 
     def fail_next(self, status: str) -> None:
         if status not in FAILURE_STATUSES:
@@ -154,38 +143,31 @@ class VoiceBackend(Backend):
         """
         with self.lock:
             failure = self.failures.popleft() if self.failures and started_at is None else None
-            return self.calls.add(
-                Call(
-                    created=started_at or self.now(),
-                    seq=self.seq(),
-                    account_sid=self.core.project_id,
-                    to=fields["To"],
-                    from_=fields["From"],
-                    url=fields.get("Url"),
-                    failure=failure,
-                    clock=self.core.clock,
-                )
+            call = Call(
+                created=started_at or self.now(),
+                seq=self.seq(),
+                account_sid=self.core.project_id,
+                to=fields["To"],
+                from_=fields["From"],
+                url=fields.get("Url"),
+                failure=failure,
+                clock=self.core.clock,
             )
+            return self.calls.add(call)
 
     def hang_up(self, call: Call) -> None:
         with self.lock:
             call.hang_up()
 
     def log_entries(self, kind: str) -> list[Record]:
-        if kind != "voice":
-            return []
-        return [CallLog(id=c.id, created=c.created, seq=c.seq, call=c) for c in self.calls]
+        return [CallLog.of(c) for c in self.calls] if kind == "voice" else []
 
     def seed_calls(self, n: int, start: datetime | None = None, end: datetime | None = None) -> list[Call]:
         """``n`` completed calls started evenly over [start, end) (default: the last hour)."""
-        count_arg("n", n)
-        end = end or self.now().replace(microsecond=0)
-        start = start or end - timedelta(hours=1)
         fields = {"From": "+12025550150", "Url": "https://example.com/laml.xml"}
-        return [
-            self.create_call({**fields, "To": f"+1202555{k:04d}"}, when)
-            for k, when in enumerate(spread(n, start, end))
-        ]
+        return self.seed_over(
+            n, start, end, lambda k, when: self.create_call({**fields, "To": f"+1202555{k:04d}"}, when)
+        )
 
 
 BACKEND = VoiceBackend

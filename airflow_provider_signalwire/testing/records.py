@@ -1,10 +1,7 @@
-"""What every API family's backend is made of: typed records, tables of them, and a generic reset.
+"""Typed records and the tables that hold them: what every family's backend stores.
 
-A family (``video/``, ``messaging/``, ``voice/``, ``logs/``) has ``models.py`` with a
-:class:`Backend` subclass that owns its :class:`Table` s of :class:`Record` s, and ``routes.py``
-with its HTTP routes.  Records are dataclasses with one :meth:`Record.render` giving the API shape;
-tables lock inside, and :meth:`Backend.reset` needs no per-family code (like moto's
-``BaseBackend.reset``): adding a resource touches one family.
+Records are dataclasses with one :meth:`Record.render` giving the API shape; a backend declares its
+tables as ``rooms = TableOf(Room)`` and gets its own locked :class:`Table` of them.
 """
 
 from __future__ import annotations
@@ -13,13 +10,10 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from airflow_provider_signalwire.testing.errors import FakeHTTPError
 from airflow_provider_signalwire.testing.util import new_id
-
-if TYPE_CHECKING:
-    from airflow_provider_signalwire.testing.core import SpaceCore
 
 
 @dataclass(kw_only=True)
@@ -81,6 +75,9 @@ class Table(Generic[R]):
             rows = [r for r in self._rows.values() if predicate is None or predicate(r)]
         return sorted(rows, key=lambda r: r.order, reverse=True)
 
+    def oldest_first(self, predicate: Callable[[R], bool] | None = None) -> list[R]:
+        return self.newest_first(predicate)[::-1]
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._rows)
@@ -92,6 +89,68 @@ class Table(Generic[R]):
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """``{id: rendered record}``, a copy."""
         return {r.id: r.render() for r in self}
+
+
+T = TypeVar("T")
+
+
+class Fresh(Generic[T]):
+    """Backend state declared on the class (``failures = Fresh[deque[str]](deque)``): each backend,
+    and each reset, gets a new ``factory()``."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self.factory = factory
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Fresh[T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+
+    def __get__(self, obj: object | None, owner: type) -> Fresh[T] | T:
+        if obj is None:
+            return self
+        value: T = vars(obj).setdefault(self.name, self.factory())
+        return value
+
+
+class TableOf(Fresh[Table[R]]):
+    """A backend's table, declared on the class: ``rooms = TableOf(Room)``."""
+
+    def __init__(self, record: type[R]) -> None:
+        super().__init__(Table)
+        self.record = record
+
+
+S = TypeVar("S", bound=Record)
+
+
+@dataclass(kw_only=True)
+class View(Record, Generic[S]):
+    """A record as another listing shows it (a message in the messaging logs ...): same id and order."""
+
+    source: S
+
+    @classmethod
+    def of(cls, source: S) -> View[S]:
+        return cls(id=source.id, created=source.created, seq=source.seq, source=source)
+
+
+@dataclass(kw_only=True)
+class PhoneLog(View[S]):
+    """A call or message as its logs listing shows it: id, from, to, then :meth:`fields`."""
+
+    def render(self) -> dict[str, Any]:
+        view = self.source.render()
+        return {"id": self.id, "from": view["from"], "to": view["to"], **self.fields(view)}
+
+    def fields(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The rest of the log entry, from the source's API shape ``view``."""
+        raise NotImplementedError
 
 
 def count_arg(name: str, value: Any) -> int:
@@ -108,38 +167,3 @@ def spread(n: int, start: datetime, end: datetime) -> list[datetime]:
         raise ValueError(f"end ({end.isoformat()}) must not be before start ({start.isoformat()})")
     step = (end - start) / max(n, 1)
     return [(start + step * i).replace(microsecond=0) for i in range(n)]
-
-
-class Backend:
-    """One API family's state.  Subclasses create their tables and queues in ``__init__``.
-
-    ``lock`` serialises a backend's multi-step operations (find-then-create, read-then-update);
-    single reads and writes go through the tables, which lock themselves.
-    """
-
-    name: ClassVar[str]
-
-    def __init__(self, core: SpaceCore) -> None:
-        self.core = core
-        self.lock = threading.RLock()
-
-    def reset(self) -> None:
-        """Forget every record: build a fresh backend and take its state (no per-family code)."""
-        with self.lock:
-            fresh = type(self)(self.core)
-            vars(self).update({k: v for k, v in vars(fresh).items() if k != "lock"})
-
-    def tables(self) -> dict[str, Table[Any]]:
-        """This backend's tables by attribute name (``rooms``, ``messages`` ...)."""
-        return {name: value for name, value in vars(self).items() if isinstance(value, Table)}
-
-    def log_entries(self, kind: str) -> list[Record]:
-        """Records this family contributes to the ``kind`` logs (``/api/<kind>/logs``).  None by default."""
-        return []
-
-    # shortcuts for records
-    def now(self) -> datetime:
-        return self.core.clock.now()
-
-    def seq(self) -> int:
-        return self.core.seq()
