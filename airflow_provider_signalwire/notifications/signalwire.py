@@ -123,7 +123,7 @@ class SignalWireNotifier(BaseNotifier):
         if context is None:
             super().__init__()
         else:  # Airflow 3 only (awaited notifiers, deadline alerts); Airflow 2's takes no context
-            super().__init__(context=context)  # type: ignore[call-arg]
+            super().__init__(context=context)  # type: ignore[call-arg, unused-ignore]
         if isinstance(max_segments, bool) or not isinstance(max_segments, int):
             raise SignalWireConfigError(f"max_segments is {max_segments!r}: use a whole number, 1 to 10.")
         if not 1 <= max_segments <= MAX_SEGMENTS:
