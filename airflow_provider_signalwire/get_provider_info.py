@@ -74,6 +74,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_signalwire.operators.api",
                     "airflow_provider_signalwire.operators.video",
                     "airflow_provider_signalwire.operators.video_conferences",
+                    "airflow_provider_signalwire.operators.video_recordings",
                     "airflow_provider_signalwire.operators.messaging",
                     "airflow_provider_signalwire.operators.voice",
                 ],
