@@ -6,7 +6,7 @@ few lines (the tasks' return values read through Airflow's own XCom API, which w
 says what to try next, and removes everything it made.
 
 The example DAGs ship in the package as ``airflow_provider_signalwire.example_dags`` (``dags_examples/``
-in the source tree, mapped in setup.py), so the demo runs the same from a checkout and from a wheel.
+in the source tree, mapped in setup.cfg), so the demo runs the same from a checkout and from a wheel.
 """
 
 from __future__ import annotations

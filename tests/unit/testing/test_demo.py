@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def test_the_example_dags_are_a_package_of_the_provider():
-    # setup.py maps dags_examples/ onto airflow_provider_signalwire.example_dags: a wheel carries them,
+    # setup.cfg maps dags_examples/ onto airflow_provider_signalwire.example_dags: a wheel carries them,
     # and an editable install resolves the package to the checkout's folder.
     import airflow_provider_signalwire
 
