@@ -12,6 +12,7 @@ distributed tests call:
 - ``POST /recording``            ``add_completed_recording()``
 - ``POST /session``              an in-progress session with one recording: ``{"session_id", "recording_id"}``
 - ``POST /end_session``          ``{"session_id"}``: the session and its recordings end now
+- ``POST /logs``                 ``seed_logs(kind, n, start, end)`` (ISO datetimes)
 - ``POST /message`` / ``/call``  create a message / a call (``fail``: the next one fails)
 - ``GET  /state/<table>``        a table snapshot (``messages``, ``recordings`` ...)
 
@@ -110,6 +111,12 @@ class Control:
                 if recording.room_session_id == session.id:
                     recording.end = session.end
         return {"ok": True}
+
+    def logs(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        from datetime import datetime
+
+        start, end = (datetime.fromisoformat(body[k]) for k in ("start", "end"))
+        return self.space.seed_logs(body.get("kind", "voice"), int(body.get("n", 1)), start, end)
 
     def message(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("fail"):
