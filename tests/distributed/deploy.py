@@ -182,7 +182,36 @@ def start(name: str) -> int:
     if name == "redis":
         return redis_start(state)
     argv, extra = component_argv(state, name)
-    return spawn(state, name, argv, extra)
+    # Each Airflow component runs under `deploy.py supervise` (as under systemd's Restart=always or a
+    # Kubernetes restartPolicy): Airflow 3.3.2's scheduler and triggerer exit when the database restarts.
+    return spawn(state, name, [str(BIN / "python"), str(Path(__file__).resolve()), "supervise", name, "--", *argv], extra)
+
+
+def supervise(name: str, argv: list[str]) -> int:
+    """Run ``argv``; start it again 2 s after it exits, until this process gets SIGTERM/SIGINT. Killing the
+    process group (``kill``) ends both, like a machine dying."""
+    stopping = False
+    child: subprocess.Popen | None = None
+
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    restarts = 0
+    while True:
+        child = subprocess.Popen(argv)
+        rc = child.wait()
+        if stopping:
+            return rc
+        restarts += 1
+        log(f"supervise: {name} exited with {rc}; starting it again (restart {restarts})")
+        time.sleep(2)
+        if stopping:
+            return rc
 
 
 def kill(name: str, sig: int = signal.SIGKILL) -> None:
@@ -477,10 +506,29 @@ def down(quiet: bool = False) -> None:
     procs = state.get("procs", {})
     # Airflow first (TERM, a short grace, then KILL), then the services it uses.
     order = [n for n in procs if n not in ("redis", "moto", "fake-space")] + ["fake-space", "moto"]
+    # TERM every Airflow tree at once, one grace period for all, then KILL what is left.
+    airflow_procs = []
     for name in order:
         info = procs.get(name)
         if info and info.get("pid") and _alive(info["pid"]):
-            kill_tree(info["pid"], signal.SIGTERM, grace=5)
+            airflow_procs += _tree(info["pid"])
+            kill_tree(info["pid"], signal.SIGTERM)
+    if airflow_procs:
+        import psutil
+
+        _, alive = psutil.wait_procs(airflow_procs, timeout=8)
+        for p in alive:
+            try:
+                p.kill()
+            except Exception:
+                pass
+        for name in order:
+            info = procs.get(name)
+            if info and info.get("pid"):
+                try:
+                    os.killpg(info["pid"], signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
     if "ports" in state and procs.get("redis"):
         redis_stop(state)
     pg_stop(state, mode="immediate")
@@ -519,6 +567,8 @@ def main(argv: list[str]) -> int:
         down()
     elif cmd == "status":
         print(json.dumps(status(), indent=2))
+    elif cmd == "supervise":
+        return supervise(argv[1], argv[3:])
     elif cmd in ("kill", "start", "restart"):
         {"kill": kill, "start": start, "restart": restart}[cmd](argv[1])
     else:
