@@ -13,6 +13,7 @@ which Airflow brings), so the harness itself needs nothing extra.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -99,28 +100,20 @@ def kill_tree(pid: int, sig: int = signal.SIGKILL, grace: float = 0.0) -> None:
     """``sig`` to ``pid``'s process group (it was started with setsid) and every descendant; with a grace
     period after a TERM, then KILL what is left."""
     procs = _tree(pid)
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
     for p in procs:
-        try:
+        with contextlib.suppress(Exception):
             p.send_signal(sig)
-        except Exception:
-            pass
     if grace:
         import psutil
 
         _, alive = psutil.wait_procs(procs, timeout=grace)
         for p in alive:
-            try:
+            with contextlib.suppress(Exception):
                 p.kill()
-            except Exception:
-                pass
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 # ------------------------------------------------------------------------------------------ spawning
@@ -152,7 +145,16 @@ def component_argv(state: dict[str, Any], name: str) -> tuple[list[str], dict[st
     airflow = str(BIN / "airflow")
     ports = state["ports"]
     if name == "api-server":
-        return [airflow, "api-server", "--host", "127.0.0.1", "--port", str(ports["api"]), "--workers", "1"], {}
+        return [
+            airflow,
+            "api-server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ports["api"]),
+            "--workers",
+            "1",
+        ], {}
     if name in ("scheduler", "dag-processor"):
         return [airflow, name], {}
     if name in TRIGGERERS:
@@ -184,7 +186,12 @@ def start(name: str) -> int:
     argv, extra = component_argv(state, name)
     # Each Airflow component runs under `deploy.py supervise` (as under systemd's Restart=always or a
     # Kubernetes restartPolicy): Airflow 3.3.2's scheduler and triggerer exit when the database restarts.
-    return spawn(state, name, [str(BIN / "python"), str(Path(__file__).resolve()), "supervise", name, "--", *argv], extra)
+    return spawn(
+        state,
+        name,
+        [str(BIN / "python"), str(Path(__file__).resolve()), "supervise", name, "--", *argv],
+        extra,
+    )
 
 
 def supervise(name: str, argv: list[str]) -> int:
@@ -229,8 +236,22 @@ def kill(name: str, sig: int = signal.SIGKILL) -> None:
 def restart(name: str) -> None:
     state = load_state()
     if name == "postgres":
-        _run([*_pg_user(), str(PG_BIN / "pg_ctl"), "-D", state["pg"]["data"], "-m", "fast", "-w", "restart",
-              "-o", pg_options(state), "-l", state["pg"]["log"]])
+        _run(
+            [
+                *_pg_user(),
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                state["pg"]["data"],
+                "-m",
+                "fast",
+                "-w",
+                "restart",
+                "-o",
+                pg_options(state),
+                "-l",
+                state["pg"]["log"],
+            ]
+        )
         return
     if name == "redis":
         redis_stop(state)
@@ -255,15 +276,32 @@ def pg_options(state: dict[str, Any]) -> str:
 
 def pg_start(state: dict[str, Any]) -> None:
     pg = state["pg"]
-    _run([*_pg_user(), str(PG_BIN / "pg_ctl"), "-D", pg["data"], "-o", pg_options(state), "-l", pg["log"],
-          "-w", "-t", "60", "start"])
+    _run(
+        [
+            *_pg_user(),
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            pg["data"],
+            "-o",
+            pg_options(state),
+            "-l",
+            pg["log"],
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]
+    )
 
 
 def pg_stop(state: dict[str, Any], mode: str = "fast") -> None:
     pg = state.get("pg")
     if pg and Path(pg["data"], "postmaster.pid").exists():
-        subprocess.run([*_pg_user(), str(PG_BIN / "pg_ctl"), "-D", pg["data"], "-m", mode, "-w", "stop"],
-                       capture_output=True, text=True)
+        subprocess.run(
+            [*_pg_user(), str(PG_BIN / "pg_ctl"), "-D", pg["data"], "-m", mode, "-w", "stop"],
+            capture_output=True,
+            text=True,
+        )
 
 
 def pg_init(state: dict[str, Any]) -> None:
@@ -274,23 +312,66 @@ def pg_init(state: dict[str, Any]) -> None:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
         shutil.chown(sock, "postgres", "postgres")
-    _run([*_pg_user(), str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync",
-          "-E", "UTF8"])
+    _run(
+        [
+            *_pg_user(),
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ]
+    )
     pg_start(state)
-    _run(["psql", "-h", "127.0.0.1", "-p", str(state["ports"]["postgres"]), "-U", "postgres", "-c",
-          "CREATE DATABASE airflow"])
+    _run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(state["ports"]["postgres"]),
+            "-U",
+            "postgres",
+            "-c",
+            "CREATE DATABASE airflow",
+        ]
+    )
 
 
 def redis_start(state: dict[str, Any]) -> int:
     rdir = BUILD / "redis"
     rdir.mkdir(exist_ok=True)
     # appendonly: queued Celery messages survive a restart, as on any production broker.
-    argv = ["redis-server", "--port", str(state["ports"]["redis"]), "--bind", "127.0.0.1", "--dir", str(rdir),
-            "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no"]
+    argv = [
+        "redis-server",
+        "--port",
+        str(state["ports"]["redis"]),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(rdir),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+        "--protected-mode",
+        "no",
+    ]
     pid = spawn(state, "redis", argv)
     for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(state["ports"]["redis"]), "ping"], capture_output=True,
-                          text=True).stdout.strip() == "PONG":
+        if (
+            subprocess.run(
+                ["redis-cli", "-p", str(state["ports"]["redis"]), "ping"], capture_output=True, text=True
+            ).stdout.strip()
+            == "PONG"
+        ):
             return pid
         time.sleep(0.1)
     raise RuntimeError("redis did not answer PING")
@@ -406,7 +487,10 @@ def write_secrets(state: dict[str, Any]) -> None:
             "conn_type": "aws",
             "login": "testing",
             "password": "testing",
-            "extra": {"endpoint_url": f"http://127.0.0.1:{state['ports']['moto']}", "region_name": "us-east-1"},
+            "extra": {
+                "endpoint_url": f"http://127.0.0.1:{state['ports']['moto']}",
+                "region_name": "us-east-1",
+            },
         },
     }
     path = folder / "connections.json"
@@ -432,11 +516,23 @@ def up() -> dict[str, Any]:
         redis_start(state)
         log(f"redis on 127.0.0.1:{state['ports']['redis']}")
         spawn(state, "moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(state["ports"]["moto"])])
-        spawn(state, "fake-space", [str(BIN / "python"), str(HERE / "fake_space.py"), "--info-file",
-                                     str(BUILD / "fake.json"), "--control-port", str(state["ports"]["fake_control"])])
+        spawn(
+            state,
+            "fake-space",
+            [
+                str(BIN / "python"),
+                str(HERE / "fake_space.py"),
+                "--info-file",
+                str(BUILD / "fake.json"),
+                "--control-port",
+                str(state["ports"]["fake_control"]),
+            ],
+        )
         _wait("moto", lambda: _http_ok(f"http://127.0.0.1:{state['ports']['moto']}/moto-api/"), 60, state)
-        urllib.request.urlopen(urllib.request.Request(
-            f"http://127.0.0.1:{state['ports']['moto']}/{BUCKET}", method="PUT"), timeout=10).close()
+        urllib.request.urlopen(
+            urllib.request.Request(f"http://127.0.0.1:{state['ports']['moto']}/{BUCKET}", method="PUT"),
+            timeout=10,
+        ).close()
         log(f"moto S3 on 127.0.0.1:{state['ports']['moto']}, bucket {BUCKET}")
         _wait("fake space", lambda: (BUILD / "fake.json").exists(), 60, state)
         state["fake"] = json.loads((BUILD / "fake.json").read_text())
@@ -459,8 +555,10 @@ def up() -> dict[str, Any]:
                     h = json.loads(r.read())
             except Exception:
                 return False
-            return all(h.get(k, {}).get("status") == "healthy" for k in ("metadatabase", "scheduler",
-                                                                          "triggerer", "dag_processor"))
+            return all(
+                h.get(k, {}).get("status") == "healthy"
+                for k in ("metadatabase", "scheduler", "triggerer", "dag_processor")
+            )
 
         _wait("airflow health", healthy, 240, state)
 
@@ -518,17 +616,13 @@ def down(quiet: bool = False) -> None:
 
         _, alive = psutil.wait_procs(airflow_procs, timeout=8)
         for p in alive:
-            try:
+            with contextlib.suppress(Exception):
                 p.kill()
-            except Exception:
-                pass
         for name in order:
             info = procs.get(name)
             if info and info.get("pid"):
-                try:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(info["pid"], signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
     if "ports" in state and procs.get("redis"):
         redis_stop(state)
     pg_stop(state, mode="immediate")

@@ -10,6 +10,7 @@ distributed tests call:
 - ``POST /fault``                ``inject_fault`` (path_prefix, kind, count, method, delay, retry_after)
 - ``POST /clock``                ``{"action": "freeze" | "resume" | "advance", "seconds": n}``
 - ``POST /recording``            ``add_completed_recording()``
+- ``POST /recordings``           ``{"n"}``: n past sessions with one completed recording each (their ids)
 - ``POST /session``              an in-progress session with one recording: ``{"session_id", "recording_id"}``
 - ``POST /end_session``          ``{"session_id"}``: the session and its recordings end now
 - ``POST /logs``                 ``seed_logs(kind, n, start, end)`` (ISO datetimes)
@@ -93,6 +94,12 @@ class Control:
 
     def recording(self, _: dict[str, Any]) -> dict[str, Any]:
         return self.space.add_completed_recording()
+
+    def recordings(self, body: dict[str, Any]) -> list[str]:
+        """``n`` completed sessions with one recording each, dated in the past (watchers skip them)."""
+        sessions = self.space.seed_sessions(int(body["n"]), 1)
+        ids = {s["id"] for s in sessions}
+        return [r["id"] for r in self.space.state.recordings.values() if r["room_session_id"] in ids]
 
     def session(self, _: dict[str, Any]) -> dict[str, Any]:
         video = self.space.backends["video"]

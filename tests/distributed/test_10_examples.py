@@ -16,10 +16,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from conftest import Airflow, Fake, q, timed, wait_until
+from dist_support import Airflow, Fake, q, timed, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from e2e_support import dags_failing_on_purpose, example_dag_ids  # noqa: E402
+from e2e_support import dags_failing_on_purpose, example_dag_ids
 
 DAG_IDS = example_dag_ids()
 FAILING = dags_failing_on_purpose()
@@ -141,10 +141,16 @@ def test_both_workers_ran_tasks(airflow: Airflow, example_runs: dict[str, dict[s
     # And the task logs say so: the worker's hostname is in the log read back through the API server.
     found = set()
     for ti in tis:
-        if ti.get("hostname") in ("worker-1", "worker-2") and ti["state"] == "success" and ti.get("try_number"):
+        if (
+            ti.get("hostname") in ("worker-1", "worker-2")
+            and ti["state"] == "success"
+            and ti.get("try_number")
+        ):
             if ti["hostname"] in found:
                 continue
-            text = airflow.log(ti["dag_id"], ti["dag_run_id"], ti["task_id"], ti["try_number"], ti["map_index"])
+            text = airflow.log(
+                ti["dag_id"], ti["dag_run_id"], ti["task_id"], ti["try_number"], ti["map_index"]
+            )
             if len(text) > 100:
                 found.add(ti["hostname"])
     assert found == {"worker-1", "worker-2"}, found

@@ -7,6 +7,7 @@ as input and the S3 object as output.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -16,9 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from conftest import Airflow, Fake, timed
-
 from deploy import BUCKET, BUILD
+from dist_support import Airflow, Fake, timed
 
 EXPORT_DAG = "dist_s3_logs_export"
 DOWNLOAD_DAG = "dist_s3_recordings"
@@ -53,7 +53,10 @@ class PrefixWatch:
 
 def objects(s3: Any, prefix: str) -> dict[str, bytes]:
     answer = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
-    return {o["Key"]: s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in answer.get("Contents", [])}
+    return {
+        o["Key"]: s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()
+        for o in answer.get("Contents", [])
+    }
 
 
 def lineage_events() -> list[dict[str, Any]]:
@@ -62,10 +65,8 @@ def lineage_events() -> list[dict[str, Any]]:
         return []
     out = []
     for line in path.read_text(errors="replace").splitlines():
-        try:
+        with contextlib.suppress(ValueError):
             out.append(json.loads(line))
-        except ValueError:
-            pass
     return out
 
 
@@ -105,8 +106,13 @@ def test_log_export_to_s3_is_atomic_and_a_rerun_replaces_it(
 
         # A rerun of the same window after three more records arrived replaces the object.
         start = datetime.fromisoformat(window["start"])
-        added = fake.post("/logs", kind="voice", n=3, start=(start + timedelta(hours=1)).isoformat(),
-                          end=(start + timedelta(hours=2)).isoformat())
+        added = fake.post(
+            "/logs",
+            kind="voice",
+            n=3,
+            start=(start + timedelta(hours=1)).isoformat(),
+            end=(start + timedelta(hours=2)).isoformat(),
+        )
         with timed("s3: log export (rerun of the same window)"), PrefixWatch(s3, prefix) as second_watch:
             rerun_id = airflow.trigger(EXPORT_DAG, conf)
             rerun = airflow.wait_run(EXPORT_DAG, rerun_id, 240)
@@ -127,7 +133,9 @@ def test_log_export_to_s3_is_atomic_and_a_rerun_replaces_it(
         fake.post("/clear_faults")
 
     # The asset alias got the s3 object.
-    events = airflow.api("GET", "/assets/events", params={"limit": 200, "order_by": "-timestamp"})["asset_events"]
+    events = airflow.api("GET", "/assets/events", params={"limit": 200, "order_by": "-timestamp"})[
+        "asset_events"
+    ]
     uris = [e.get("uri") or "" for e in events]
     assert any(u.startswith("s3://") and u.endswith(f"{BUCKET}/{key}") for u in uris), uris[:20]
 
@@ -179,14 +187,23 @@ def test_recording_downloads_to_s3_complete_with_sha256(
         assert len(body) == result["size"] == table[rec_id]["size_in_bytes"], (result, len(body))
         assert hashlib.sha256(body).hexdigest() == result["sha256"], result
         # The same bytes as the fake's media host serves.
-        meta = requests.get(f"{info['base_url']}/api/video/room_recordings/{rec_id}",
-                            auth=(info["project_id"], info["api_token"]), verify=info["ca_bundle"], timeout=30)
+        meta = requests.get(
+            f"{info['base_url']}/api/video/room_recordings/{rec_id}",
+            auth=(info["project_id"], info["api_token"]),
+            verify=info["ca_bundle"],
+            timeout=30,
+        )
         media = requests.get(meta.json()["uri"], verify=info["ca_bundle"], timeout=60).content
         assert hashlib.sha256(media).hexdigest() == result["sha256"]
         under_key = {size for k, size, _ in watch.seen if k == key}
         assert under_key <= {len(body)}, under_key
     assert len(stored) == len(ids), list(stored)  # no temporary object left
-    events = airflow.api("GET", "/assets/events", params={"limit": 200, "order_by": "-timestamp"})["asset_events"]
+    events = airflow.api("GET", "/assets/events", params={"limit": 200, "order_by": "-timestamp"})[
+        "asset_events"
+    ]
     uris = {e.get("uri") or "" for e in events}
     for key in stored:
-        assert any(u.startswith("s3://") and u.endswith(f"{BUCKET}/{key}") for u in uris), (key, sorted(uris)[:20])
+        assert any(u.startswith("s3://") and u.endswith(f"{BUCKET}/{key}") for u in uris), (
+            key,
+            sorted(uris)[:20],
+        )

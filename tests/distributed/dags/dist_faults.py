@@ -52,7 +52,9 @@ with DAG(dag_id="dist_sensors", params={"messages": [], "calls": [], "recordings
     VideoRoomRecordingSensor(task_id="recording", recording_id="{{ params.recordings[0] }}", **WAIT)
 
 with DAG(dag_id="dist_fanout", **COMMON):
-    ListVideoRoomsOperator.partial(task_id="list_rooms", max_items=5).expand(page_size=[1, 2, 3, 4, 5, 6, 7, 8])
+    ListVideoRoomsOperator.partial(task_id="list_rooms", max_items=5).expand(
+        page_size=[1, 2, 3, 4, 5, 6, 7, 8]
+    )
 
 with DAG(dag_id="dist_chain", **COMMON):
 

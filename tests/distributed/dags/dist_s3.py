@@ -58,3 +58,21 @@ with DAG(
         asset_alias="dist-s3-recordings",
         chunk_size=64 * 1024,
     ).expand(recording_id=recording_ids())
+
+with DAG(
+    dag_id="dist_load",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    params={"recording_ids": []},
+    tags=["distributed"],
+):
+
+    @task
+    def load_ids(**context) -> list[str]:
+        return list(context["params"]["recording_ids"])
+
+    DownloadVideoRoomRecordingOperator.partial(
+        task_id="download",
+        destination=ROOT + "/load/{{ run_id | replace(':', '') | replace('+', '') }}/",
+    ).expand(recording_id=load_ids())
