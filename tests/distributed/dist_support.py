@@ -135,12 +135,27 @@ class Airflow:
         return wait_until(done, f"{dag_id} {run_id} finished", deadline_s, every=2)
 
     def tis(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        return self.api("GET", f"/dags/{dag_id}/dagRuns/{q(run_id)}/taskInstances", params={"limit": 1000})[
-            "task_instances"
-        ]
+        """Every task instance of the run (the API answers at most 100 per page)."""
+        out: list[dict[str, Any]] = []
+        while True:
+            page = self.api(
+                "GET",
+                f"/dags/{dag_id}/dagRuns/{q(run_id)}/taskInstances",
+                params={"limit": 100, "offset": len(out)},
+            )
+            out += page["task_instances"]
+            if not page["task_instances"] or len(out) >= page["total_entries"]:
+                return out
 
     def all_tis(self) -> list[dict[str, Any]]:
-        return self.api("GET", "/dags/~/dagRuns/~/taskInstances", params={"limit": 1000})["task_instances"]
+        out: list[dict[str, Any]] = []
+        while True:
+            page = self.api(
+                "GET", "/dags/~/dagRuns/~/taskInstances", params={"limit": 100, "offset": len(out)}
+            )
+            out += page["task_instances"]
+            if not page["task_instances"] or len(out) >= page["total_entries"]:
+                return out
 
     def tries(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> list[dict[str, Any]]:
         path = f"/dags/{dag_id}/dagRuns/{q(run_id)}/taskInstances/{q(task_id)}"
