@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STARTED := $(shell date +%s)
 LINT_PATHS := airflow_provider_signalwire dags_examples tests benchmarks
 
-.PHONY: bench bench-tiny venv test lint unit demo e2e test-airflow2 wheel-check clean
+.PHONY: e2e-distributed bench bench-tiny venv test lint unit demo e2e test-airflow2 wheel-check clean
 
 # pip is quiet (-q), so say what the first, silent minute is. The dev group (ruff, mypy, pre-commit) is in
 # pyproject.toml: pip >= 25.1 installs dependency groups, hence the pip upgrade first.
@@ -42,6 +42,12 @@ demo: venv
 # Real Airflow: CLI checks, airflow standalone + REST, the connection form in Chromium.
 e2e: venv
 	bash tests/e2e/run_e2e.sh
+
+# Airflow 3.3 on CeleryExecutor, PostgreSQL, Redis, moto's S3 server, two workers and two triggerers, with
+# fault injection (tests/distributed/README.md). Installs postgresql and redis-server with apt-get when
+# missing; builds build/.venv-dist once. About 10 minutes; not yet part of .ci/run.
+e2e-distributed:
+	bash tests/distributed/run.sh
 
 # The test suite and the example DAGs on Airflow 2.11, in a venv of its own.
 test-airflow2:
