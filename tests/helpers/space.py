@@ -1,4 +1,5 @@
-"""Driving the fake space under sensors and triggers: new resources, polls seen, running a trigger."""
+"""Driving the fake space in tests: its video backend, the API calls it saw, new resources, polls seen,
+running a trigger."""
 
 from __future__ import annotations
 
@@ -7,8 +8,21 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_signalwire.testing import FakeSignalWireSpace
+from airflow_provider_signalwire.testing.video.models import VideoBackend
 
 COMPAT = "/api/laml/2010-04-01/Accounts"
+
+
+def video(space: Any) -> VideoBackend:
+    """The fake space's video backend."""
+    backend = space.backends["video"]
+    assert isinstance(backend, VideoBackend)
+    return backend
+
+
+def api_calls(space: Any) -> list[tuple[str, str]]:
+    """(method, path) of every request the fake space answered, in order."""
+    return [(r.method, r.path) for r in space.requests]
 
 
 def _create(space: FakeSignalWireSpace, resource: str, **data: str) -> str:

@@ -4,7 +4,6 @@ secrets kept out of XCom and logs (downloads: test_video_recordings.py)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
@@ -25,7 +24,7 @@ from airflow_provider_signalwire.operators.video import (
     ListVideoRoomSessionsOperator,
     UpdateVideoRoomOperator,
 )
-from airflow_provider_signalwire.testing.video.models import JOIN_SECONDS, VideoBackend
+from airflow_provider_signalwire.testing.video.models import JOIN_SECONDS
 
 
 @pytest.fixture
@@ -34,16 +33,6 @@ def masked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     monkeypatch.setattr(video_module, "mask_secret", seen.append)
     return seen
-
-
-def video(space: Any) -> VideoBackend:
-    backend = space.backends["video"]
-    assert isinstance(backend, VideoBackend)
-    return backend
-
-
-def api_calls(space: Any) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in space.requests]
 
 
 # ------------------------------------------------------------------------------------------ rooms

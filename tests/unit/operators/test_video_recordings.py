@@ -20,7 +20,7 @@ from airflow_provider_signalwire.operators.video_recordings import (
     ListVideoRoomRecordingsOperator,
 )
 from airflow_provider_signalwire.storage import asset_classes
-from airflow_provider_signalwire.testing.video.models import VideoBackend
+from tests.helpers.space import api_calls, video
 
 
 @pytest.fixture
@@ -29,16 +29,6 @@ def masked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     monkeypatch.setattr(recordings_module, "mask_secret", seen.append)
     return seen
-
-
-def video(space: Any) -> VideoBackend:
-    backend = space.backends["video"]
-    assert isinstance(backend, VideoBackend)
-    return backend
-
-
-def api_calls(space: Any) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in space.requests]
 
 
 def test_delete_recording_twice(signalwire_space):
