@@ -1,5 +1,5 @@
 """What every SignalWire operator shares: the connection, a lazily built hook, paging arguments; and the
-base of the List* operators."""
+bases of the List* and Delete* operators."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.operators._arguments import delete, resource_id
 from airflow_provider_signalwire.protocol import MAX_PAGE_SIZE
 
 if TYPE_CHECKING:
@@ -84,6 +85,35 @@ class SignalWireListOperator(SignalWireBaseOperator):
         items = self.list_all(*self.list_request(context))
         self.log.info("Listed %d %s.", len(items), self.list_noun)
         return items
+
+
+class SignalWireDeleteOperator(SignalWireBaseOperator):
+    """
+    Base of the Delete* operators of one resource named by its id: one ``DELETE``; with ``missing_ok``
+    a resource that is already gone is success (a rerun), reported as ``deleted: False``.
+
+    A subclass names the argument holding the id (``id_field``, also a template field), what it deletes
+    (``noun``) and its path (``delete_path``).
+
+    :param missing_ok: A resource that is already gone is success (default), so reruns succeed.
+    :param signalwire_conn_id: The SignalWire connection to use.
+    :return: ``{"id": ..., "deleted": True}``, or ``"deleted": False`` when it was gone.
+    """
+
+    id_field: ClassVar[str]
+    noun: ClassVar[str]
+
+    def __init__(self, *, missing_ok: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.missing_ok = missing_ok
+
+    def delete_path(self, resource_id: str) -> str:
+        """The path of the resource (``resource_id`` is checked; quote it with ``segment``)."""
+        raise NotImplementedError
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        checked = resource_id(self.task_id, self.id_field, getattr(self, self.id_field))
+        return delete(self, self.delete_path(checked), self.noun, checked, self.missing_ok)
 
 
 def _whole(value: Any) -> bool:

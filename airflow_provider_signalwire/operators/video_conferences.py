@@ -13,7 +13,6 @@ from airflow.providers.common.compat.sdk import AirflowFailException, mask_secre
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
 from airflow_provider_signalwire.operators._arguments import (
     IfExistsMixin,
-    delete,
     name_taken,
     resource_id,
     segment,
@@ -27,7 +26,7 @@ from airflow_provider_signalwire.operators._video_schema import (
     check_fields,
     is_pending,
 )
-from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
+from airflow_provider_signalwire.operators.base import SignalWireBaseOperator, SignalWireDeleteOperator
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -147,7 +146,7 @@ class CreateVideoConferenceOperator(IfExistsMixin, SignalWireBaseOperator):
         return conference
 
 
-class DeleteVideoConferenceOperator(SignalWireBaseOperator):
+class DeleteVideoConferenceOperator(SignalWireDeleteOperator):
     """
     Delete a video conference (``DELETE /api/video/conferences/{id}``), and with it its tokens.
 
@@ -158,16 +157,15 @@ class DeleteVideoConferenceOperator(SignalWireBaseOperator):
     """
 
     template_fields: Sequence[str] = ("conference_id", "signalwire_conn_id")
+    id_field = "conference_id"
+    noun = "video conference"
 
-    def __init__(self, *, conference_id: str, missing_ok: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *, conference_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.conference_id = conference_id
-        self.missing_ok = missing_ok
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        conference_id = resource_id(self.task_id, "conference_id", self.conference_id)
-        path = f"{CONFERENCES}/{segment(conference_id)}"
-        return delete(self, path, "video conference", conference_id, self.missing_ok)
+    def delete_path(self, resource_id: str) -> str:
+        return f"{CONFERENCES}/{segment(resource_id)}"
 
 
 class ListVideoConferenceTokensOperator(SignalWireBaseOperator):

@@ -14,11 +14,14 @@ from typing import IO, TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, mask_secret
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
-from airflow_provider_signalwire.operators._arguments import delete as _delete
 from airflow_provider_signalwire.operators._arguments import resource_id as _resource_id
 from airflow_provider_signalwire.operators._arguments import segment as _segment
 from airflow_provider_signalwire.operators._video_schema import Spec, check_fields, is_pending, shown
-from airflow_provider_signalwire.operators.base import SignalWireBaseOperator, SignalWireListOperator
+from airflow_provider_signalwire.operators.base import (
+    SignalWireBaseOperator,
+    SignalWireDeleteOperator,
+    SignalWireListOperator,
+)
 from airflow_provider_signalwire.storage import (
     asset_classes,
     check_destination_object,
@@ -96,7 +99,7 @@ def _mask_uri(recording: Mapping[str, Any]) -> None:
         mask_secret(uri)
 
 
-class DeleteVideoRoomRecordingOperator(SignalWireBaseOperator):
+class DeleteVideoRoomRecordingOperator(SignalWireDeleteOperator):
     """
     Delete a room recording (``DELETE /api/video/room_recordings/{id}``).
 
@@ -107,16 +110,15 @@ class DeleteVideoRoomRecordingOperator(SignalWireBaseOperator):
     """
 
     template_fields: Sequence[str] = ("recording_id", "signalwire_conn_id")
+    id_field = "recording_id"
+    noun = "room recording"
 
-    def __init__(self, *, recording_id: str, missing_ok: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *, recording_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.recording_id = recording_id
-        self.missing_ok = missing_ok
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        recording_id = _resource_id(self.task_id, "recording_id", self.recording_id)
-        path = f"/api/video/room_recordings/{_segment(recording_id)}"
-        return _delete(self, path, "room recording", recording_id, self.missing_ok)
+    def delete_path(self, resource_id: str) -> str:
+        return f"/api/video/room_recordings/{_segment(resource_id)}"
 
 
 class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):

@@ -21,10 +21,8 @@ class MessageStatusSensor(SignalWireStatusSensor):
     :param message_sid: The message's SID (templated), e.g.
         ``"{{ ti.xcom_pull(task_ids='send')['sid'] }}"``.
     :param success_statuses: Statuses that end the wait (default ``("delivered",)``).
-    :param signalwire_conn_id: The SignalWire connection to use.
-    :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
-    :param poke_interval: Seconds between polls. Also ``timeout``, ``mode``, ``soft_fail`` as for
-        every Airflow sensor.
+    :param signalwire_conn_id: The SignalWire connection to use. ``deferrable``, ``poke_interval``,
+        ``timeout``, ``mode`` and ``soft_fail`` as for :class:`~.base.SignalWireStatusSensor`.
     :return: The message as SignalWire returns it.
     """
 

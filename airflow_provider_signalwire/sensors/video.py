@@ -15,10 +15,8 @@ class VideoRoomSessionSensor(SignalWireStatusSensor):
     ``completed``).
 
     :param session_id: The room session's id (templated).
-    :param signalwire_conn_id: The SignalWire connection to use.
-    :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
-    :param poke_interval: Seconds between polls. Also ``timeout``, ``mode``, ``soft_fail`` as for
-        every Airflow sensor.
+    :param signalwire_conn_id: The SignalWire connection to use. ``deferrable``, ``poke_interval``,
+        ``timeout``, ``mode`` and ``soft_fail`` as for :class:`~.base.SignalWireStatusSensor`.
     :return: The room session as SignalWire returns it.
     """
 
@@ -37,10 +35,8 @@ class VideoRoomRecordingSensor(SignalWireStatusSensor):
     failed recording fails the task at once with SignalWire's reason.
 
     :param recording_id: The room recording's id (templated).
-    :param signalwire_conn_id: The SignalWire connection to use.
-    :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
-    :param poke_interval: Seconds between polls. Also ``timeout``, ``mode``, ``soft_fail`` as for
-        every Airflow sensor.
+    :param signalwire_conn_id: The SignalWire connection to use. ``deferrable``, ``poke_interval``,
+        ``timeout``, ``mode`` and ``soft_fail`` as for :class:`~.base.SignalWireStatusSensor`.
     :return: The room recording as SignalWire returns it (``uri`` is its download link).
     """
 

@@ -20,10 +20,8 @@ class CallStatusSensor(SignalWireStatusSensor):
 
     :param call_sid: The call's SID (templated).
     :param success_statuses: Statuses that end the wait (default ``("completed",)``).
-    :param signalwire_conn_id: The SignalWire connection to use.
-    :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
-    :param poke_interval: Seconds between polls. Also ``timeout``, ``mode``, ``soft_fail`` as for
-        every Airflow sensor.
+    :param signalwire_conn_id: The SignalWire connection to use. ``deferrable``, ``poke_interval``,
+        ``timeout``, ``mode`` and ``soft_fail`` as for :class:`~.base.SignalWireStatusSensor`.
     :return: The call as SignalWire returns it.
     """
 

@@ -1,5 +1,6 @@
 """SignalWireListOperator: paging arguments refused when the DAG is parsed, every page followed up to
-max_items, the count logged; the List* operators are built on it."""
+max_items, the count logged; the List* operators are built on it. SignalWireDeleteOperator: the id
+checked before any request, a 404 is a rerun with missing_ok and an error without it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 import pytest
 import requests_mock as rm
 
-from airflow_provider_signalwire.exceptions import SignalWireConfigError
-from airflow_provider_signalwire.operators.base import SignalWireListOperator
+from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.operators.base import SignalWireDeleteOperator, SignalWireListOperator
 from airflow_provider_signalwire.operators.messaging import ListMessagesOperator
 from airflow_provider_signalwire.operators.video import (
     ListVideoConferencesOperator,
@@ -80,3 +81,38 @@ def test_the_list_operators_share_the_base(cls):
     assert (op.page_size, op.max_items) == (7, 9)
     with pytest.raises(SignalWireConfigError, match="page_size"):
         cls(task_id="t", page_size=1001)
+
+
+class DeleteThing(SignalWireDeleteOperator):
+    """
+    :param thing_id: The thing (templated).
+    :return: What was deleted.
+    """
+
+    template_fields = ("thing_id",)
+    id_field = "thing_id"
+    noun = "thing"
+
+    def __init__(self, *, thing_id: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.thing_id = thing_id
+
+    def delete_path(self, resource_id: str) -> str:
+        return f"/api/video/rooms/{resource_id}"
+
+
+def test_delete_base_deletes_then_counts_a_missing_one_as_done_only_with_missing_ok(mock):
+    mock.delete(f"{ROOMS}/a", status_code=204)
+    mock.delete(f"{ROOMS}/b", status_code=404, json={"errors": [{"code": "not_found"}]})
+    assert DeleteThing(task_id="t", thing_id="a").execute({}) == {"id": "a", "deleted": True}
+    assert DeleteThing(task_id="t", thing_id="b").execute({}) == {"id": "b", "deleted": False}
+    with pytest.raises(SignalWireAPIError):
+        DeleteThing(task_id="t", thing_id="b", missing_ok=False).execute({})
+    assert [r.method for r in mock.request_history] == ["DELETE", "DELETE", "DELETE"]
+
+
+@pytest.mark.parametrize("bad", [None, "", "  ", "None"])
+def test_delete_base_refuses_an_empty_id_before_any_request(mock, bad):
+    with pytest.raises(SignalWireConfigError, match="thing_id"):
+        DeleteThing(task_id="t", thing_id=bad).execute({})
+    assert not mock.request_history
