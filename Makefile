@@ -4,9 +4,9 @@ VENV ?= .venv
 AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 STARTED := $(shell date +%s)
-LINT_PATHS := airflow_provider_signalwire dags_examples tests benchmarks
+LINT_PATHS := airflow_provider_signalwire dags_examples tests benchmarks docs/conf.py
 
-.PHONY: e2e-distributed bench bench-tiny venv test lint unit demo e2e test-airflow2 wheel-check clean
+.PHONY: docs e2e-distributed bench bench-tiny venv test lint unit demo e2e test-airflow2 wheel-check clean
 
 # pip is quiet (-q), so say what the first, silent minute is. The dev group (ruff, mypy, pre-commit) is in
 # pyproject.toml: pip >= 25.1 installs dependency groups, hence the pip upgrade first.
@@ -57,6 +57,17 @@ test-airflow2:
 # then the wheel in a clean venv outside the checkout: airflow providers list and the demo.
 wheel-check: venv
 	bash tests/e2e/run_wheel_check.sh
+
+# The documentation site (docs/, Sphinx + MyST): offline, every warning an error, into build/docs/.
+# tests/unit/test_docs.py checks its completeness; tests/e2e/test_e2e_docs.py opens it in Chromium.
+$(BIN)/.docs-installed: $(BIN)/.installed
+	$(BIN)/pip install -q --group docs
+	touch $@
+
+docs: $(BIN)/.docs-installed
+	rm -rf build/docs
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs build/docs
+	@echo "==> build/docs/index.html"
 
 # matplotlib for the scaling plot, in the same venv (only the benchmarks need it).
 $(BIN)/.bench-installed: $(BIN)/.installed

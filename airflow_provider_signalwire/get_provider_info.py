@@ -10,6 +10,18 @@ from typing import Any
 from airflow_provider_signalwire import __version__
 
 CONN_TYPE = "signalwire"
+# The how-to pages of the documentation site (docs/, built by ``make docs``), as official providers list
+# theirs: paths under /docs/ (tests/unit/test_docs.py checks that each exists).
+HOW_TO_GUIDES = [
+    "/docs/connection.md",
+    "/docs/hook.md",
+    "/docs/video.md",
+    "/docs/messaging.md",
+    "/docs/voice.md",
+    "/docs/log-exports.md",
+    "/docs/sensors.md",
+    "/docs/event-driven.md",
+]
 HOOK_NAME = "SignalWire"
 
 # The standard fields, as Airflow 3's UI and Airflow 2's form both show them.
@@ -58,6 +70,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "SignalWire",
                 "external-doc-url": "https://developer.signalwire.com/",
+                "how-to-guide": HOW_TO_GUIDES,
                 "tags": ["service"],
             }
         ],
@@ -106,6 +119,7 @@ def get_provider_info() -> dict[str, Any]:
                 "source-integration-name": "SignalWire",
                 "target-integration-name": "Common IO",
                 "python-module": "airflow_provider_signalwire.transfers.logs",
+                "how-to-guide": "/docs/log-exports.md",
             }
         ],
         "connection-types": [

@@ -10,6 +10,8 @@ your numbers: ``{"to": "+1...", "from_number": "+1..."}``, the caller being one 
 numbers) and on the offline fake space, where a call rings for 3 seconds and lasts 10.
 """
 
+# [START howto_signalwire_call_and_wait]
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,3 +49,4 @@ with DAG(
         timeout=15 * 60,
     )
     call >> wait
+# [END howto_signalwire_call_and_wait]

@@ -11,6 +11,8 @@ your numbers: ``{"on_call": "+1...", "from_number": "+1..."}``, the sender being
 numbers) and on the offline fake space, which records the SMS.
 """
 
+# [START howto_signalwire_failure_sms]
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -55,3 +57,4 @@ with DAG(
         task_id="load_orders",
         python_callable=load_orders,
     )
+# [END howto_signalwire_failure_sms]

@@ -18,6 +18,8 @@ instead (also exactly once; no asset events).
 Runs unchanged on a real space (set the ``signalwire_default`` connection) and on the offline fake space.
 """
 
+# [START howto_signalwire_incremental_logs]
+
 from __future__ import annotations
 
 import os
@@ -66,3 +68,4 @@ with DAG(
         destination=ROOT + "/{window_start}_{window_end}.jsonl",
         **window,
     )
+# [END howto_signalwire_incremental_logs]

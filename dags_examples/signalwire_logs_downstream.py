@@ -13,6 +13,8 @@ On Airflow 2.11 (no incremental exports) the DAG is scheduled on the same asset,
 there: run it by hand.
 """
 
+# [START howto_signalwire_logs_downstream]
+
 from __future__ import annotations
 
 import json
@@ -86,3 +88,4 @@ with DAG(
         return [check_export(hook, f["path"], f["records"], f["window"]) for f in files]
 
     check_exported_files()
+# [END howto_signalwire_logs_downstream]

@@ -16,6 +16,8 @@ without a schedule, to be run by hand.
 ``SIGNALWIRE_RECORDINGS_POLL_INTERVAL`` (seconds, default 60) sets how often the space is asked.
 """
 
+# [START howto_signalwire_new_recordings]
+
 from __future__ import annotations
 
 import os
@@ -82,3 +84,4 @@ with DAG(
         return details
 
     fetch_recording_details()
+# [END howto_signalwire_new_recordings]

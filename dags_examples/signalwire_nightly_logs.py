@@ -12,6 +12,8 @@ each export.
 Runs unchanged on a real space (set the ``signalwire_default`` connection) and on the offline fake space.
 """
 
+# [START howto_signalwire_nightly_logs]
+
 from __future__ import annotations
 
 import os
@@ -63,3 +65,4 @@ with DAG(
             parallel_windows=4,
             outlets=OUTLETS,
         )
+# [END howto_signalwire_nightly_logs]

@@ -13,6 +13,8 @@ space's numbers) and on the offline fake space, where messages are delivered 3 s
 sent.
 """
 
+# [START howto_signalwire_send_and_wait]
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -53,3 +55,4 @@ with DAG(
         poke_interval=5,
         timeout=15 * 60,
     ).expand(message_sid=send.output.map(sid_of))
+# [END howto_signalwire_send_and_wait]

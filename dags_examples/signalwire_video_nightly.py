@@ -11,6 +11,8 @@ folder per day. On Airflow 3 each downloaded file is declared on the ``signalwir
 alias, so a DAG scheduled on that alias runs after it.
 """
 
+# [START howto_signalwire_video_nightly]
+
 from __future__ import annotations
 
 import os
@@ -123,3 +125,4 @@ with DAG(
     room >> token >> sessions
     session_ended >> recordings
     ready >> downloads >> all_rooms
+# [END howto_signalwire_video_nightly]

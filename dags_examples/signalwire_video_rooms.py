@@ -6,6 +6,8 @@ Runs unchanged on a real space (set the ``signalwire_default`` connection, e.g.
 the offline fake space (``make demo``).
 """
 
+# [START howto_signalwire_video_rooms]
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -58,3 +60,4 @@ with DAG(
     )
 
     create_room >> mint_token >> list_rooms >> delete_room
+# [END howto_signalwire_video_rooms]

@@ -1,8 +1,9 @@
 """What the sync and the async SignalWire hooks share: the connection, settings, masking, errors.
 
-Imports no HTTP client: each transport (``requests`` in :mod:`.signalwire`, ``aiohttp`` in
-:mod:`.signalwire_async`) maps its own responses and exceptions onto these builders and onto the
-rules in :mod:`airflow_provider_signalwire.protocol`.
+Imports no HTTP client: each transport (``requests`` in
+:mod:`airflow_provider_signalwire.hooks.signalwire`, ``aiohttp`` in
+:mod:`airflow_provider_signalwire.hooks.signalwire_async`) maps its own responses and exceptions onto
+these builders and onto the rules in :mod:`airflow_provider_signalwire.protocol`.
 """
 
 from __future__ import annotations

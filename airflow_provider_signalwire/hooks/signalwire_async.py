@@ -2,8 +2,9 @@
 
 The same rules as :class:`~airflow_provider_signalwire.hooks.signalwire.SignalWireHook` (origin
 guard, redaction, retries and their budget, paging, size cap, errors) come from
-:mod:`airflow_provider_signalwire.protocol` and :mod:`.base`; only the transport differs. aiohttp is
-imported when this module is, so operator and sensor modules import it lazily.
+:mod:`airflow_provider_signalwire.protocol` and :mod:`airflow_provider_signalwire.hooks.base`; only
+the transport differs. aiohttp is imported when this module is, so operator and sensor modules import
+it lazily.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from e2e_support import (
     DAGS_FOLDER,
+    SCREENSHOTS,
     TIMINGS,
     VENV_BIN,
     airflow,
@@ -265,3 +267,34 @@ def standalone(tmp_path_factory: pytest.TempPathFactory, fake_space: Any) -> Ite
         signal.signal(signal.SIGTERM, previous)
         if os.environ.get("E2E_SHOW_STANDALONE_LOG"):
             print(server.log_tail(200))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1100",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(arg)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with timed("ui: start chromium"):
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()

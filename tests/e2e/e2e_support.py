@@ -14,9 +14,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO / "dags_examples"
@@ -268,3 +269,31 @@ def parse_json_output(text: str) -> object:
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+# The browser checks (test_e2e_ui.py, test_e2e_docs.py).
+BROWSER_WAIT_S = 20
+
+
+def wait_until(what: str, probe: Callable[[], Any], driver: Any, timeout: float = BROWSER_WAIT_S) -> Any:
+    """Poll ``probe`` until it returns something truthy; on timeout save a screenshot and fail."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+            if value:
+                return value
+        except Exception as err:  # stale elements, not-yet-rendered nodes
+            last = err
+        time.sleep(0.25)
+    shot(driver, f"timeout-{what.replace(' ', '-')}")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what} (last error: {last!r}) at {driver.current_url}"
+    )
+
+
+def shot(driver: Any, name: str) -> None:
+    path = SCREENSHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    print(f"[e2e] screenshot {path}", flush=True)

@@ -31,6 +31,11 @@ if ! "$VENV/bin/python" -c "import selenium" 2>/dev/null; then
     "$VENV/bin/pip" install -q -e ".[test,e2e]"
 fi
 
+if ! "$VENV/bin/python" -c "import sphinx, myst_parser, furo" 2>/dev/null; then
+    echo "run_e2e: the docs group missing from $VENV; installing it (test_e2e_docs.py builds the site)"
+    "$VENV/bin/pip" install -q --group docs
+fi
+
 mkdir -p build/e2e-screenshots
 export PATH="$VENV/bin:$PATH"
 echo "run_e2e: setup took $(( $(date +%s) - start ))s"

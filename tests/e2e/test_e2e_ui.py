@@ -14,84 +14,28 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e_support import (
-    SCREENSHOTS,
     VENV_BIN,
     airflow,
     airflow_env,
     airflow_version,
     free_port,
     kill_group,
+    shot,
     timed,
+    wait_until,
 )
 
 pytestmark = pytest.mark.e2e
 
 UI_CONN_ID = "signalwire_ui_e2e"
 EXPECTED_LABELS = ["Space URL", "Project ID", "API Token", "Timeout (seconds)", "Max retries", "Verify TLS"]
-WAIT_S = 20
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1100",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with timed("ui: start chromium"):
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def wait_until(what: str, probe: Callable[[], Any], driver: Any, timeout: float = WAIT_S) -> Any:
-    """Poll ``probe`` until it returns something truthy; on timeout save a screenshot and fail."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-            if value:
-                return value
-        except Exception as err:  # stale elements, not-yet-rendered nodes
-            last = err
-        time.sleep(0.25)
-    shot(driver, f"timeout-{what.replace(' ', '-')}")
-    raise AssertionError(
-        f"timed out after {timeout}s waiting for {what} (last error: {last!r}) at {driver.current_url}"
-    )
-
-
-def shot(driver: Any, name: str) -> None:
-    path = SCREENSHOTS / f"{name}.png"
-    driver.save_screenshot(str(path))
-    print(f"[e2e] screenshot {path}", flush=True)
 
 
 def labels_in(dialog: Any) -> list[str]:

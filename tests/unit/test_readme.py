@@ -1,11 +1,12 @@
-"""Every ```python block of README.md runs, as written, against the offline fake space.
+"""Every ```python block of README.md and of the docs pages (docs/*.md) runs, as written, against the
+offline fake space.
 
 Each block runs in a fresh Python process (its own throwaway AIRFLOW_HOME with a migrated SQLite DB)
 with ``AIRFLOW_CONN_SIGNALWIRE_DEFAULT`` pointing at the ``signalwire_space`` fixture. A block that
 defines operators without a DAG (a fragment) is wrapped in one; every DAG is then run by
 ``dag.test()`` with a logical date and twice without one (Airflow 3's manual and REST runs; on
 Airflow 2 every run gets one), so templates that need ``ds`` and names that repeat within a day fail
-here before a user meets them. Tracebacks name README.md and the line.
+here before a user meets them. Tracebacks name the Markdown file and the line.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ DAG_FILE = textwrap.dedent(
 
     _padding = "\\n" * (int(os.environ["README_BLOCK_LINE"]) - 1)
     _source = Path(os.environ["README_BLOCK_FILE"]).read_text(encoding="utf-8")
-    _code = compile(_padding + _source, "README.md", "exec")
+    _code = compile(_padding + _source, os.environ["README_BLOCK_NAME"], "exec")
     _namespace = {"__name__": "readme_block"}
     # One DAG id per block: Airflow 2.11's dag.test() replaces an earlier block's run of the same id.
-    _dag_id = "readme_block_" + os.environ["README_BLOCK_LINE"]
+    _dag_id = "readme_block_" + os.environ["README_BLOCK_ID"]
     with DAG(_dag_id, schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as readme_block:
         exec(_code, _namespace)
     DAGS = [v for v in _namespace.values() if isinstance(v, DAG)]
@@ -96,24 +97,34 @@ RUNNER = textwrap.dedent(
 
 @dataclass(frozen=True)
 class Block:
-    line: int  # README line of the block's first code line
+    line: int  # the Markdown file's line of the block's first code line
     source: str
+    file: str = "README.md"  # relative to the repository
 
     @property
     def id(self) -> str:
-        return f"README.md:{self.line}"
+        return f"{self.file}:{self.line}"
+
+    @property
+    def dag_id(self) -> str:
+        return re.sub(r"\W", "_", f"{self.file}_{self.line}")
 
 
-def python_blocks(text: str) -> list[Block]:
+def python_blocks(text: str, file: str = "README.md") -> list[Block]:
     """The ```python blocks of a Markdown text, with the line each one's code starts on."""
     blocks = []
     for match in re.finditer(r"^```python[ \t]*\n(.*?)^```[ \t]*$", text, flags=re.M | re.S):
         line = text.count("\n", 0, match.start(1)) + 1
-        blocks.append(Block(line, match.group(1)))
+        blocks.append(Block(line, match.group(1), file))
     return blocks
 
 
-BLOCKS = python_blocks(README.read_text(encoding="utf-8"))
+PAGES = [README, *sorted((REPO / "docs").glob("*.md"))]
+BLOCKS = [
+    block
+    for page in PAGES
+    for block in python_blocks(page.read_text(encoding="utf-8"), str(page.relative_to(REPO)))
+]
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +176,8 @@ def run_block(block: Block, home: Path, space: Any, tmp_path: Path) -> tuple[lis
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             "README_BLOCK_FILE": str(source),
             "README_BLOCK_LINE": str(block.line),
+            "README_BLOCK_NAME": block.file,
+            "README_BLOCK_ID": block.dag_id,
         }
     )
     result = subprocess.run(
