@@ -27,7 +27,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow_provider_signalwire.transfers.logs import SignalWireLogsToStorageOperator
 
 # A data interval of one UTC day per run. (On Airflow 3 a plain "@daily" schedule makes single-point
-# runs with an empty data interval, which the operator treats as none: see the README's Operators.)
+# runs with an empty data interval, which the operator treats as none: see docs/hook.md, "Writing DAGs".)
 NIGHTLY = CronDataIntervalTimetable("0 0 * * *", timezone="UTC")
 # Catch up a few days on first start (a start date that moves with the day keeps the example short).
 START = (datetime.now(timezone.utc) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)

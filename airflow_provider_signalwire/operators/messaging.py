@@ -2,7 +2,7 @@
 
 Every number is checked (E.164) before anything is sent. Sending to a list paces itself and backs off
 when SignalWire rate-limits, and a message POST is never repeated after an answer that leaves it unknown
-whether SignalWire sent it. See the README's "Messaging, calls and the SMS notifier" for the delivery
+whether SignalWire sent it. See docs/messaging.md for the delivery
 semantics.
 """
 

@@ -366,7 +366,7 @@ class FakeSignalWireSpace:
         ]
 
     def _apply_seed(self, seed: str) -> None:
-        """``demo``: something in every family, so every README example shows data."""
+        """``demo``: something in every family, so every docs example shows data."""
         now = self.clock.now()
         self.seed_rooms(3)
         self.seed_sessions(2)

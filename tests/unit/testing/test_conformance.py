@@ -10,7 +10,7 @@ so CI cannot skip conformance silently.
 Spec patches applied when loading, each for a documented quirk:
 * ``servers`` is replaced by the fake's base URL so openapi-core can match paths;
 * ``GET /api/video/rooms/{name}`` is dropped: it shares one template with
-  ``/api/video/rooms/{id}`` (README "known quirks"), and openapi-core would route a
+  ``/api/video/rooms/{id}`` (docs/fake-space.md, "known quirks"), and openapi-core would route a
   by-name lookup to the ``{id}`` (uuid) template; by-name calls are validated against
   a second copy of the spec that keeps ``{name}`` and drops ``{id}``;
 * security scheme ``scheme: Basic`` is lower-cased: HTTP auth scheme names are
@@ -54,7 +54,7 @@ if _SPECS is None:
     if os.environ.get("SIGNALWIRE_OPENAPI_DIR"):
         pytest.fail(_NOT_FOUND, pytrace=False)
     pytest.skip(
-        f"{_NOT_FOUND}: conformance tests skipped; set SIGNALWIRE_OPENAPI_DIR (README, Development)",
+        f"{_NOT_FOUND}: conformance tests skipped; set SIGNALWIRE_OPENAPI_DIR (docs/development.md)",
         allow_module_level=True,
     )
 SPECS: Path = _SPECS
