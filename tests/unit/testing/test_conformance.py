@@ -10,7 +10,7 @@ so CI cannot skip conformance silently.
 Spec patches applied when loading, each for a documented quirk:
 * ``servers`` is replaced by the fake's base URL so openapi-core can match paths;
 * ``GET /api/video/rooms/{name}`` is dropped: it shares one template with
-  ``/api/video/rooms/{id}`` (docs/fake-space.md, "known quirks"), and openapi-core would route a
+  ``/api/video/rooms/{id}`` in the spec, and openapi-core would route a
   by-name lookup to the ``{id}`` (uuid) template; by-name calls are validated against
   a second copy of the spec that keeps ``{name}`` and drops ``{id}``;
 * security scheme ``scheme: Basic`` is lower-cased: HTTP auth scheme names are
