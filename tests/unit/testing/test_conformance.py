@@ -65,6 +65,9 @@ FAMILY_FILES = {
     "/api/messaging": "per-family/messaging-api.yaml",
     "/api/fax": "per-family/fax-api.yaml",
     "/api/logs": "per-family/logs-api.yaml",
+    "/api/project": "per-family/project-api.yaml",
+    "/api/chat": "per-family/chat-api.yaml",
+    "/api/pubsub": "per-family/pubsub-api.yaml",
 }
 COMPAT = "/api/laml/2010-04-01"
 
