@@ -47,6 +47,8 @@ class ListVideoConferencesOperator(_ScheduleListOperator):
     :return: A list of conference dicts.
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = (
         "include_active_session",
         "starts_after",
@@ -81,6 +83,8 @@ class CreateVideoConferenceOperator(IfExistsMixin, SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: The conference dict.
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("conference_name", *CONFERENCE_SETTINGS, "signalwire_conn_id")
 
@@ -157,6 +161,8 @@ class DeleteVideoConferenceOperator(SignalWireBaseOperator):
     :return: ``{"id": ..., "deleted": True}``, or ``"deleted": False`` when it was gone.
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = ("conference_id", "signalwire_conn_id")
 
     def __init__(self, *, conference_id: str, missing_ok: bool = True, **kwargs: Any) -> None:
@@ -185,6 +191,8 @@ class ListVideoConferenceTokensOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: A list of ``{"id", "name", "scopes"}`` (plus ``"token"`` with ``return_tokens``).
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("conference_id", "token_name", "signalwire_conn_id")
 
@@ -225,6 +233,8 @@ class ResetVideoConferenceTokenOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: ``{"id", "name", "scopes"}`` (plus ``"token"`` with ``return_token``).
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("token_id", "signalwire_conn_id")
 

@@ -22,6 +22,8 @@ class VideoRoomSessionSensor(SignalWireStatusSensor):
     :return: The room session as SignalWire returns it.
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = ("session_id",)
     resource_kind = ROOM_SESSION
     id_field = "session_id"
@@ -43,6 +45,8 @@ class VideoRoomRecordingSensor(SignalWireStatusSensor):
         every Airflow sensor.
     :return: The room recording as SignalWire returns it (``uri`` is its download link).
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("recording_id",)
     resource_kind = ROOM_RECORDING

@@ -16,6 +16,8 @@ from airflow_provider_signalwire.testing.bodies import Field, form_body, json_bo
 from airflow_provider_signalwire.testing.compat import ACCOUNT, space_of
 from airflow_provider_signalwire.testing.core import core_of
 from airflow_provider_signalwire.testing.errors import FakeHTTPError, invalid, is_compat
+from airflow_provider_signalwire.testing.paging import paginate
+from airflow_provider_signalwire.testing.util import iso
 
 router = APIRouter()
 MANAGEMENT = ("management",)
@@ -88,6 +90,28 @@ def _delete(request: Request, token_id: str) -> Response:
     if not core_of(request).tokens.delete(token_id):
         raise FakeHTTPError(404)
     return Response(status_code=204)
+
+
+@router.get("/api/projects")
+async def list_projects(request: Request) -> Any:
+    """The authenticated root project (the fake space has no subprojects)."""
+    authenticate(request, MANAGEMENT)
+    space = core_of(request)
+    created = iso(space.created_at)
+    project = {
+        "id": space.project_id,
+        "name": "Fake SignalWire space",
+        "parent_project_id": None,
+        "subproject": False,
+        "region_preference": "us-west",
+        "protect_recordings": False,
+        "protect_message_media": False,
+        "protect_fax_media": False,
+        "force_https_requests": True,
+        "created_at": created,
+        "updated_at": created,
+    }
+    return paginate(request, [project])
 
 
 @router.post(TOKENS)

@@ -151,3 +151,9 @@ def test_reset_forgets_api_made_tokens_and_restores_the_controls(
     assert made["id"] not in ids and kept_id in ids and space.token_id(space.api_token) in ids
     v.call("GET", "/api/video/rooms", auth=_auth(space, kept), expect=200)
     v.call("GET", "/api/video/rooms", expect=200)
+
+
+def test_list_projects_needs_management(v: Validator, space: FakeSignalWireSpace) -> None:
+    listed = v.call("GET", "/api/projects", params={"page_size": 1}, expect=200).json()
+    assert [p["id"] for p in listed["data"]] == [space.project_id]
+    v.call("GET", "/api/projects", auth=_auth(space, space.add_token(["video"])), expect=401)
