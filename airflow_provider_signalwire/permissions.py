@@ -77,8 +77,14 @@ def _notifiers(owner: Any) -> list[Any]:
     return found
 
 
-def dag_permissions(dag: Any, conn_id: str | None = None) -> PermissionReport:
-    """What the SignalWire tasks and notifiers of ``dag`` (only those on ``conn_id``, if given) need."""
+def dag_permissions(
+    dag: Any, conn_id: str | None = None, *, templated_match: bool = False
+) -> PermissionReport:
+    """What the SignalWire tasks and notifiers of ``dag`` (only those on ``conn_id``, if given) need.
+
+    ``templated_match``: a task whose connection id is still a template counts as on ``conn_id``
+    (a running task's DAG holds its tasks unrendered).
+    """
     report = PermissionReport()
     for owner in [dag, *dag.tasks]:
         for notifier in _notifiers(owner):
@@ -96,7 +102,8 @@ def dag_permissions(dag: Any, conn_id: str | None = None) -> PermissionReport:
             task_conn = (getattr(task, "partial_kwargs", None) or {}).get(
                 "signalwire_conn_id", "signalwire_default"
             )
-        if conn_id is not None and task_conn != conn_id:
+        pending = isinstance(task_conn, str) and "{{" in task_conn
+        if conn_id is not None and task_conn != conn_id and not (templated_match and pending):
             continue
         needed = task_permissions(task)
         if needed is None:

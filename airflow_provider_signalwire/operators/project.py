@@ -289,7 +289,7 @@ class CheckSignalWirePermissionsOperator(SignalWireBaseOperator):
             return (frozenset(_permissions(self.task_id, self.permissions)),)
         from airflow_provider_signalwire.permissions import dag_permissions
 
-        report = dag_permissions(context["dag"], conn_id=self.signalwire_conn_id)
+        report = dag_permissions(context["dag"], conn_id=self.signalwire_conn_id, templated_match=True)
         if report.unknown:
             self.log.warning("Cannot tell what these tasks need: %s.", "; ".join(report.unknown))
         return report.requirement
@@ -354,14 +354,14 @@ class RotateSignalWireTokenOperator(SignalWireBaseOperator):
     :param permissions: The new token's permissions (templated); default: the connection's
         ``permissions`` extra.
     :param grace_period: How long the old token keeps working after the connection holds the new one
-        (a ``timedelta`` or seconds; default 10 minutes).
+        (a ``timedelta`` or seconds, up to 7 days; templated; default 10 minutes).
     :param token_name: The new token's name (templated); default ``airflow <dag> <run> <date>``.
     :param dry_run: Only check the arguments and the connection and log what would happen.
     :param signalwire_conn_id: The connection whose token is rotated (templated).
     :return: ``{"credential_id", "previous_credential_id", "permissions", "name"}`` (ids only).
     """
 
-    template_fields: Sequence[str] = ("permissions", "token_name", "signalwire_conn_id")
+    template_fields: Sequence[str] = ("permissions", "grace_period", "token_name", "signalwire_conn_id")
     required_permissions = ("management",)
 
     def __init__(
@@ -378,17 +378,9 @@ class RotateSignalWireTokenOperator(SignalWireBaseOperator):
         super().__init__(**kwargs)
         self.store = store
         self.permissions = permissions
-        seconds = grace_period.total_seconds() if isinstance(grace_period, timedelta) else grace_period
-        if (
-            isinstance(seconds, bool)
-            or not isinstance(seconds, (int, float))
-            or not 0 <= seconds <= 7 * 86400
-        ):
-            raise SignalWireConfigError(
-                f"{self.task_id}: grace_period is {shown(grace_period)}: give a timedelta or seconds, "
-                "0 to 7 days."
-            )
-        self.grace_seconds = float(seconds)
+        self.grace_period = grace_period
+        if not is_pending(grace_period):
+            self._grace_seconds()
         self.token_name = token_name
         self.only_log = dry_run  # not self.dry_run: BaseOperator.dry_run() is a method
         if not hasattr(store, "write") or not hasattr(store, "read_extra"):
@@ -399,9 +391,26 @@ class RotateSignalWireTokenOperator(SignalWireBaseOperator):
         if permissions is not None and not is_pending(permissions):
             _permissions(self.task_id, permissions)
 
+    def _grace_seconds(self) -> float:
+        value = self.grace_period
+        seconds: Any = value.total_seconds() if isinstance(value, timedelta) else value
+        if isinstance(seconds, str):
+            with contextlib.suppress(ValueError):
+                seconds = float(seconds)
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not 0 <= seconds <= 7 * 86400
+        ):
+            raise SignalWireConfigError(
+                f"{self.task_id}: grace_period is {shown(value)}: give a timedelta or seconds, 0 to 7 days."
+            )
+        return float(seconds)
+
     # -- steps
 
     def execute(self, context: Context) -> dict[str, Any]:
+        self.grace_seconds = self._grace_seconds()
         conn = self.hook.get_connection(self.signalwire_conn_id)
         extra = dict(conn.extra_dejson)
         old_id = extra.get(CREDENTIAL_ID)
