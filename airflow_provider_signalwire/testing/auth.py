@@ -17,10 +17,9 @@ if TYPE_CHECKING:
     from fastapi import Request
 
 
-# The permissions an API token can have (the spec's ``Project.TokenPermission``).  They are the
-# fake's scope names too, so a token created through the API gets exactly these scopes; the fake's
-# extra scope ``voice`` (a Voice-only test token) is reachable through ``calling`` on every voice route.
-TOKEN_PERMISSIONS = tuple(scope for scope in ALL_SCOPES if scope != "voice")
+# The permissions an API token can have (the spec's ``Project.TokenPermission``) are the fake's scope
+# names too, so a token created through the API gets exactly these scopes; the fake's extra scope
+# ``voice`` (a Voice-only test token) is reachable through ``calling`` on every voice route.
 
 
 @dataclass

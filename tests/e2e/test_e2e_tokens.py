@@ -17,8 +17,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-import requests
 from e2e_support import airflow, airflow_version, parse_json_output, timed
+
+from tests.helpers.space import token_works
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,16 +30,6 @@ DAG_ID = "signalwire_rotate_token"
 CONN = "signalwire_rotated"
 PERMISSIONS = ["video", "management"]
 DEADLINE_S = 240
-
-
-def _works(space: Any, token: str) -> bool:
-    answer = requests.get(
-        space.base_url + "/api/video/rooms",
-        auth=(space.project_id, token),
-        verify=space.ca_bundle,
-        timeout=10,
-    )
-    return answer.status_code == 200
 
 
 def _run(standalone: Any, conf: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +109,7 @@ def test_rotation_through_the_rest_api(standalone: Any, fake_space: Any, rotated
     assert failed["state"] == "failed"
     assert _states(standalone, failed)["rotate_token"] == "failed"
     assert [t["id"] for t in fake_space.api_tokens()] == tokens
-    assert _extra(standalone)["credential_id"] == old_id and _works(fake_space, old)
+    assert _extra(standalone)["credential_id"] == old_id and token_works(fake_space, old)
 
     # 2. The rotation itself.
     with timed("tokens: rotation, grace period deferred, old token deleted"):
@@ -132,7 +123,7 @@ def test_rotation_through_the_rest_api(standalone: Any, fake_space: Any, rotated
     after = {t["id"]: t for t in fake_space.api_tokens()}
     assert old_id not in after and after[new_id]["permissions"] == PERMISSIONS
     assert set(after) == (set(tokens) - {old_id}) | {new_id}
-    assert not _works(fake_space, old)
+    assert not token_works(fake_space, old)
     # The connection read back holds the new token: the REST API shows passwords as ***, the CLI on the
     # standalone's database does not.
     assert standalone.api("GET", f"/connections/{CONN}")["password"] == "***"

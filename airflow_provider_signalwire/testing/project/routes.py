@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from airflow_provider_signalwire.testing.auth import TOKEN_PERMISSIONS, ApiToken, authenticate
+from airflow_provider_signalwire.protocol.permissions import TOKEN_PERMISSIONS
+from airflow_provider_signalwire.testing.auth import ApiToken, authenticate
 from airflow_provider_signalwire.testing.bodies import Field, form_body, json_body, validate
 from airflow_provider_signalwire.testing.compat import ACCOUNT, space_of
 from airflow_provider_signalwire.testing.core import core_of

@@ -8,12 +8,11 @@ import json
 from typing import Any
 
 import pytest
-import requests
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
 from airflow_provider_signalwire.operators.project import RotateSignalWireTokenOperator
-from tests.helpers.space import api_calls
+from tests.helpers.space import api_calls, token_works
 from tests.helpers.stores import EnvConnectionStore
 
 PERMISSIONS = ["video", "management"]
@@ -43,16 +42,6 @@ def _rotate(store: EnvConnectionStore, **kwargs: Any) -> RotateSignalWireTokenOp
     return RotateSignalWireTokenOperator(task_id="rotate", signalwire_conn_id="app", store=store, **kwargs)
 
 
-def _works(space, token: str) -> bool:
-    answer = requests.get(
-        space.base_url + "/api/video/rooms",
-        auth=(space.project_id, token),
-        verify=space.ca_bundle,
-        timeout=10,
-    )
-    return answer.status_code == 200
-
-
 def _ids(space) -> list[str]:
     return [t["id"] for t in space.api_tokens()]
 
@@ -63,7 +52,9 @@ def test_rotation_replaces_the_token(signalwire_space, app, store, capfd):
     result = _rotate(store).execute(CONTEXT)
     conn = store.conn("app")
     new_token, extra = conn["password"], conn["extra"]
-    assert new_token != app["token"] and _works(space, new_token) and not _works(space, app["token"])
+    assert (
+        new_token != app["token"] and token_works(space, new_token) and not token_works(space, app["token"])
+    )
     assert extra["credential_id"] == result["credential_id"] == space.token_id(new_token)
     assert extra["permissions"] == PERMISSIONS and "previous_credential_id" not in extra
     assert result == {
@@ -97,9 +88,9 @@ def test_grace_period_defers_with_no_token_in_the_trigger(signalwire_space, app,
     assert new_token not in shown and app["token"] not in shown
     assert set(deferred.value.kwargs) == {"old_id", "new_id", "permissions", "name"}
     # During the grace period both tokens work.
-    assert _works(signalwire_space, app["token"]) and _works(signalwire_space, new_token)
+    assert token_works(signalwire_space, app["token"]) and token_works(signalwire_space, new_token)
     op.delete_old(CONTEXT, None, **deferred.value.kwargs)
-    assert not _works(signalwire_space, app["token"]) and _works(signalwire_space, new_token)
+    assert not token_works(signalwire_space, app["token"]) and token_works(signalwire_space, new_token)
     assert "previous_credential_id" not in store.conn("app")["extra"]
 
 
@@ -119,7 +110,7 @@ def test_verification_fails_and_the_new_token_is_deleted(signalwire_space, app, 
         _rotate(store).execute(CONTEXT)
     assert "was deleted" in str(err.value) and "old, working token" in str(err.value)
     assert _ids(signalwire_space) == before and store.writes == []
-    assert _works(signalwire_space, app["token"])
+    assert token_works(signalwire_space, app["token"])
     # A rerun once the cause is gone rotates normally.
     _rotate(store).execute(CONTEXT)
     assert app["id"] not in _ids(signalwire_space) and len(_ids(signalwire_space)) == len(before)
@@ -131,7 +122,7 @@ def test_store_write_fails_and_the_new_token_is_deleted(signalwire_space, app, s
     with pytest.raises(AirflowFailException, match="3/5 the connection could not be written"):
         _rotate(store).execute(CONTEXT)
     assert _ids(signalwire_space) == before and store.conn("app")["password"] == app["token"]
-    assert _works(signalwire_space, app["token"])
+    assert token_works(signalwire_space, app["token"])
 
 
 def test_store_reports_a_failure_after_writing(signalwire_space, app, store):
@@ -140,7 +131,7 @@ def test_store_reports_a_failure_after_writing(signalwire_space, app, store):
     # The write landed: the rotation goes on (the extras clean-up write "fails" the same way).
     _rotate(store).execute(CONTEXT)
     new_token = store.conn("app")["password"]
-    assert _works(signalwire_space, new_token) and not _works(signalwire_space, app["token"])
+    assert token_works(signalwire_space, new_token) and not token_works(signalwire_space, app["token"])
     assert _ids(signalwire_space) == [
         *(i for i in before if i != app["id"]),
         signalwire_space.token_id(new_token),
@@ -155,7 +146,7 @@ def test_store_write_and_read_back_fail(signalwire_space, app, store):
         _rotate(store).execute(CONTEXT)
     (new_id,) = set(_ids(signalwire_space)) - set(before)
     assert new_id in str(err.value) and app["id"] in str(err.value)
-    assert store.conn("app")["password"] == app["token"] and _works(signalwire_space, app["token"])
+    assert store.conn("app")["password"] == app["token"] and token_works(signalwire_space, app["token"])
 
 
 def test_verification_fails_and_so_does_deleting_the_new_token(signalwire_space, app, store):
@@ -166,7 +157,7 @@ def test_verification_fails_and_so_does_deleting_the_new_token(signalwire_space,
         _rotate(store).execute(CONTEXT)
     (new_id,) = set(_ids(signalwire_space)) - set(before)
     assert f"new API token {new_id}" in str(err.value)
-    assert store.conn("app")["password"] == app["token"] and _works(signalwire_space, app["token"])
+    assert store.conn("app")["password"] == app["token"] and token_works(signalwire_space, app["token"])
 
 
 def test_deleting_the_old_token_fails_then_a_rerun_finishes(signalwire_space, app, store):
@@ -179,12 +170,14 @@ def test_deleting_the_old_token_fails_then_a_rerun_finishes(signalwire_space, ap
         _rotate(store).execute(CONTEXT)
     new_token = store.conn("app")["password"]
     assert new_token not in str(err.value) and app["token"] not in str(err.value)
-    assert _works(space, new_token) and _works(space, app["token"])  # nothing lost; the old one lingers
+    assert token_works(space, new_token) and token_works(
+        space, app["token"]
+    )  # nothing lost; the old one lingers
     assert store.conn("app")["extra"]["previous_credential_id"] == app["id"]
     posts = api_calls(space).count(("POST", "/api/project/tokens"))
     result = _rotate(store).execute(CONTEXT)  # the rerun finishes that rotation: no new token
     assert api_calls(space).count(("POST", "/api/project/tokens")) == posts
-    assert result["previous_credential_id"] == app["id"] and not _works(space, app["token"])
+    assert result["previous_credential_id"] == app["id"] and not token_works(space, app["token"])
     assert (
         store.conn("app")["password"] == new_token
         and "previous_credential_id" not in store.conn("app")["extra"]
