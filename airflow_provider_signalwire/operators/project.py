@@ -552,12 +552,25 @@ class RotateSignalWireTokenOperator(SignalWireBaseOperator):
         context: Context,
         event: Any = None,
         *,
-        old_id: str,
-        new_id: str,
+        old_id: str | None = None,
+        new_id: str | None = None,
         permissions: Any = None,
         name: str = "",
     ) -> dict[str, Any]:
-        """5. Delete the old token (already gone counts as done), then clear ``previous_credential_id``."""
+        """5. Delete the old token (already gone counts as done), then clear ``previous_credential_id``.
+
+        The ids come from the deferral's kwargs, else from the connection, which holds both until the
+        old token is deleted (Airflow 2.11's ``airflow dags test`` resumes with the event only).
+        """
+        if old_id is None or new_id is None:
+            extra = self.hook.get_connection(self.signalwire_conn_id).extra_dejson
+            old_id, new_id = extra.get(PREVIOUS_CREDENTIAL_ID), extra.get(CREDENTIAL_ID)
+            permissions = permissions if permissions is not None else extra.get(PERMISSIONS)
+            if not old_id or not new_id:
+                raise AirflowFailException(
+                    f"{self.task_id}: 5/5 connection '{self.signalwire_conn_id}' names no token to delete "
+                    f"({PREVIOUS_CREDENTIAL_ID} is missing): nothing was deleted."
+                )
         try:
             self.hook.request("DELETE", f"{TOKENS}/{segment(old_id)}")
             self.log.info("5/5 Deleted the old API token %s.", old_id)

@@ -17,14 +17,18 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import requests
+import test_e2e_ui
 from e2e_support import airflow, airflow_version, parse_json_output, timed
 
 from tests.helpers.space import token_works
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(airflow_version() < (3, 0), reason="the standalone REST store test runs on Airflow 3"),
-]
+pytestmark = pytest.mark.e2e
+webserver2 = test_e2e_ui.webserver2  # Airflow 2.11's webserver (basic auth for /api/v1 too)
+AIRFLOW3 = pytest.mark.skipif(
+    airflow_version() < (3, 0), reason="airflow standalone's REST API is Airflow 3's"
+)
+AIRFLOW2 = pytest.mark.skipif(airflow_version() >= (3, 0), reason="the /api/v1 store is Airflow 2.11's")
 
 DAG_ID = "signalwire_rotate_token"
 CONN = "signalwire_rotated"
@@ -96,6 +100,7 @@ def rotated_connection(standalone: Any, fake_space: Any) -> Any:
     standalone.api("DELETE", "/connections/airflow_api", ok=(204, 404))
 
 
+@AIRFLOW3
 def test_rotation_through_the_rest_api(standalone: Any, fake_space: Any, rotated_connection: str) -> None:
     old = rotated_connection
     old_id = fake_space.token_id(old)
@@ -131,3 +136,53 @@ def test_rotation_through_the_rest_api(standalone: Any, fake_space: Any, rotated
     assert shown.returncode == 0, str(shown)
     (stored,) = parse_json_output(shown.output)  # type: ignore[misc]
     assert stored["password"] != old and fake_space.token_id(stored["password"]) == new_id
+
+
+@AIRFLOW2
+def test_rotation_through_airflow2_api_v1(webserver2: dict[str, Any], fake_space: Any) -> None:
+    """Airflow 2.11: ``airflow dags test`` of the example DAG, the store being the webserver's /api/v1
+    (basic auth). The connection lives in the database the webserver and the CLI share, so the
+    downstream task, in the same run, reads the new token."""
+    base, env = webserver2["base_url"], webserver2["env"]
+    token = fake_space.add_token(PERMISSIONS, name="e2e rotated (Airflow 2)")
+    old_id = fake_space.token_id(token)
+    conn = json.loads(fake_space.airflow_conn_json())
+    extra = {**conn["extra"], "credential_id": old_id, "permissions": PERMISSIONS, "max_retries": 0}
+    created = requests.post(
+        f"{base}/api/v1/connections",
+        auth=("admin", "admin"),
+        json={
+            "connection_id": CONN,
+            "conn_type": "signalwire",
+            "host": conn["host"],
+            "login": conn["login"],
+            "password": token,
+            "extra": json.dumps(extra),
+        },
+        timeout=20,
+    )
+    assert created.status_code == 200, created.text
+    host, port = base.rsplit(":", 1)
+    api = {"conn_type": "http", "host": host, "port": int(port), "login": "admin", "password": "admin"}
+    run_env = {**env, "AIRFLOW_CONN_AIRFLOW_API": json.dumps(api)}
+    before = [t["id"] for t in fake_space.api_tokens()]
+    with timed("tokens: airflow dags test with the /api/v1 store (Airflow 2.11)"):
+        result = airflow(
+            "dags",
+            "test",
+            DAG_ID,
+            "2026-12-01",
+            "-c",
+            json.dumps({"conn_id": CONN, "grace_seconds": 1}),
+            env=run_env,
+            timeout=300,
+        )
+    assert result.returncode == 0, str(result)
+    assert "use_rotated_connection" in result.output and "The rotated connection works" in result.output
+    shown = airflow("connections", "get", CONN, "-o", "json", env=env)
+    (stored,) = parse_json_output(shown.output)  # type: ignore[misc]
+    new_id = stored["extra_dejson"]["credential_id"]
+    assert new_id != old_id and fake_space.token_id(stored["password"]) == new_id
+    assert not token_works(fake_space, token) and token_works(fake_space, stored["password"])
+    assert [t["id"] for t in fake_space.api_tokens()] == [*(i for i in before if i != old_id), new_id]
+    assert token not in result.output and stored["password"] not in result.output

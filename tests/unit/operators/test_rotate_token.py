@@ -207,3 +207,22 @@ def test_dry_run_changes_nothing(signalwire_space, app, store):
     result = _rotate(store, dry_run=True, permissions=["video", "management", "fax"]).execute(CONTEXT)
     assert result["credential_id"] == app["id"] and result["permissions"] == ["video", "management", "fax"]
     assert _ids(signalwire_space) == before and store.writes == [] and signalwire_space.requests == []
+
+
+def test_resumed_without_kwargs_reads_the_ids_from_the_connection(signalwire_space, app, store):
+    """Airflow 2.11's ``airflow dags test`` resumes a deferred task with the event only."""
+    from airflow_provider_signalwire.operators import project
+
+    op = _rotate(store, grace_period=600)
+    with pytest.raises(BaseException, match="") as deferred:
+        op.execute(CONTEXT)
+    assert type(deferred.value).__name__ == "TaskDeferred"
+    new_token = store.conn("app")["password"]
+    result = op.delete_old(CONTEXT, {"status": "success"})
+    assert result["previous_credential_id"] == app["id"] and result[
+        "credential_id"
+    ] == signalwire_space.token_id(new_token)
+    assert not token_works(signalwire_space, app["token"]) and token_works(signalwire_space, new_token)
+    with pytest.raises(AirflowFailException, match="names no token to delete"):
+        op.delete_old(CONTEXT, None)
+    assert project.PREVIOUS_CREDENTIAL_ID not in store.conn("app")["extra"]
