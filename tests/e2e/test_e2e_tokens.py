@@ -62,25 +62,26 @@ def _extra(standalone: Any) -> dict[str, Any]:
     return extra
 
 
+def _rotated_body(fake_space: Any, token: str) -> dict[str, Any]:
+    """The REST body of connection ``signalwire_rotated``: ``token``, its id and permissions in the extras."""
+    conn = json.loads(fake_space.airflow_conn_json())
+    extra = {**conn["extra"], "credential_id": fake_space.token_id(token), "permissions": PERMISSIONS}
+    extra["max_retries"] = 0
+    return {
+        "connection_id": CONN,
+        "conn_type": "signalwire",
+        "host": conn["host"],
+        "login": conn["login"],
+        "password": token,
+        "extra": json.dumps(extra),
+    }
+
+
 @pytest.fixture
 def rotated_connection(standalone: Any, fake_space: Any) -> Any:
     token = fake_space.add_token(PERMISSIONS, name="e2e rotated")
-    conn = json.loads(fake_space.airflow_conn_json())
-    extra = {
-        **conn["extra"],
-        "credential_id": fake_space.token_id(token),
-        "permissions": PERMISSIONS,
-        "max_retries": 0,
-    }
     bodies = [
-        {
-            "connection_id": CONN,
-            "conn_type": "signalwire",
-            "host": conn["host"],
-            "login": conn["login"],
-            "password": token,
-            "extra": json.dumps(extra),
-        },
+        _rotated_body(fake_space, token),
         {
             "connection_id": "airflow_api",
             "conn_type": "http",
@@ -148,21 +149,8 @@ def test_rotation_through_airflow2_api_v1(webserver2: dict[str, Any], fake_space
     base, env = webserver2["base_url"], webserver2["env"]
     token = fake_space.add_token(PERMISSIONS, name="e2e rotated (Airflow 2)")
     old_id = fake_space.token_id(token)
-    conn = json.loads(fake_space.airflow_conn_json())
-    extra = {**conn["extra"], "credential_id": old_id, "permissions": PERMISSIONS, "max_retries": 0}
-    created = requests.post(
-        f"{base}/api/v1/connections",
-        auth=("admin", "admin"),
-        json={
-            "connection_id": CONN,
-            "conn_type": "signalwire",
-            "host": conn["host"],
-            "login": conn["login"],
-            "password": token,
-            "extra": json.dumps(extra),
-        },
-        timeout=20,
-    )
+    body = _rotated_body(fake_space, token)
+    created = requests.post(f"{base}/api/v1/connections", auth=("admin", "admin"), json=body, timeout=20)
     assert created.status_code == 200, created.text
     host, port = base.rsplit(":", 1)
     api = {"conn_type": "http", "host": host, "port": int(port), "login": "admin", "password": "admin"}
