@@ -148,3 +148,8 @@ class SignalWireSensorFailure(AirflowFailException):
 
 class SignalWireWatchError(AirflowException):
     """Watching a SignalWire list cannot go on (a wrong token, a missing scope, a wrong connection)."""
+
+
+class SignalWireConnectionStoreError(AirflowException):
+    """A connection store (where a rotated API token is written) refused or failed a read or a write.
+    The message never holds a secret."""

@@ -21,6 +21,7 @@ HOW_TO_GUIDES = [
     "/docs/log-exports.md",
     "/docs/sensors.md",
     "/docs/event-driven.md",
+    "/docs/api-tokens.md",
 ]
 HOOK_NAME = "SignalWire"
 
@@ -77,7 +78,10 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": "SignalWire",
-                "python-modules": ["airflow_provider_signalwire.hooks.signalwire"],
+                "python-modules": [
+                    "airflow_provider_signalwire.hooks.signalwire",
+                    "airflow_provider_signalwire.hooks.connection_stores",
+                ],
             }
         ],
         "operators": [
@@ -90,6 +94,8 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_signalwire.operators.video_recordings",
                     "airflow_provider_signalwire.operators.messaging",
                     "airflow_provider_signalwire.operators.voice",
+                    "airflow_provider_signalwire.operators.project",
+                    "airflow_provider_signalwire.operators.realtime",
                 ],
             }
         ],

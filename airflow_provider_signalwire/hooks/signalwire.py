@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +16,7 @@ import requests
 import requests.cookies
 import requests.structures
 import urllib3.exceptions
+from airflow.providers.common.compat.sdk import mask_secret
 
 from airflow_provider_signalwire.hooks import _connection_form
 from airflow_provider_signalwire.hooks._requests_transport import (
@@ -170,6 +171,23 @@ class SignalWireHook(SignalWireBaseHook):
 
     def get_conn(self) -> requests.Session:
         return self.session
+
+    def with_api_token(self, api_token: str) -> SignalWireHook:
+        """A hook on the same space and settings that authenticates with another API token of the
+        project (a token just created, to verify it before it replaces the connection's).  The token
+        and everything derived from it are masked at once."""
+        settings = replace(self.settings, api_token=api_token)
+        for secret in settings.secrets:
+            mask_secret(secret)
+        other = SignalWireHook(
+            self.signalwire_conn_id,
+            retry_backoff=self.retry_backoff,
+            retry_budget=self.retry_budget,
+            max_response_bytes=self.max_response_bytes,
+        )
+        other.__dict__["settings"] = settings  # the cached property, never read from the connection
+        other._sleep = self._sleep
+        return other
 
     def close(self) -> None:
         self.__dict__.pop("_get_headers", None)

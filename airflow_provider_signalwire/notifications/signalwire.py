@@ -108,6 +108,7 @@ class SignalWireNotifier(BaseNotifier):
     :param context: Airflow's context when awaited directly (deadline alerts pass it).
     """
 
+    required_permissions = ("messaging",)
     template_fields: Sequence[str] = ("to", "from_", "body")
 
     def __init__(

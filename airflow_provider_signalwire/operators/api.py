@@ -6,11 +6,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.operators._arguments import is_pending
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
 from airflow_provider_signalwire.protocol import METHODS, validate_path
+from airflow_provider_signalwire.protocol.permissions import permissions_for_path
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_signalwire.protocol.permissions import Requirement
 
 
 class SignalWireAPIOperator(SignalWireBaseOperator):
@@ -73,6 +77,15 @@ class SignalWireAPIOperator(SignalWireBaseOperator):
         self.check_paging(page_size, max_items)
         if not paginate and (page_size is not None or max_items is not None):
             raise SignalWireConfigError(f"{self.task_id}: page_size and max_items need paginate=True.")
+
+    def permissions_needed(self) -> Requirement | None:
+        """What ``path`` needs (None while it is a template, or for a path SignalWire's specs lack)."""
+        if is_pending(self.path):
+            return None
+        try:
+            return permissions_for_path(validate_path(self.path))
+        except ValueError:
+            return None
 
     def execute(self, context: Context) -> Any:
         # Checked here too: these fields are templated, so they are final only now.

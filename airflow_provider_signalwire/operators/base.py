@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+    from airflow_provider_signalwire.protocol.permissions import Requirement
 
 
 class SignalWireBaseOperator(BaseOperator):
@@ -29,10 +30,19 @@ class SignalWireBaseOperator(BaseOperator):
     """
 
     ui_color = "#f72a72"
+    # The API token permissions this operator's calls need, all of them (least-privilege checks:
+    # airflow_provider_signalwire.permissions); an operator whose calls depend on its arguments
+    # overrides permissions_needed() instead.
+    required_permissions: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, signalwire_conn_id: str = "signalwire_default", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.signalwire_conn_id = signalwire_conn_id
+
+    def permissions_needed(self) -> Requirement | None:
+        """The permissions this task's token needs (alternatives; see
+        :mod:`airflow_provider_signalwire.protocol.permissions`); None when they cannot be told."""
+        return (frozenset(self.required_permissions),) if self.required_permissions else ()
 
     @cached_property
     def hook(self) -> SignalWireHook:

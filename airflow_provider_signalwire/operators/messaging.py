@@ -137,6 +137,8 @@ class SendMessageOperator(SignalWireBaseOperator):
     :raises SignalWireSendError: when a message could not be sent (see above).
     """
 
+    required_permissions = ("messaging",)
+
     template_fields: Sequence[str] = ("to", "from_", "body", "media_url", "status_callback")
 
     def __init__(
@@ -330,6 +332,8 @@ class ListMessagesOperator(DayListOperator):
     :return: A list of message dicts, as SignalWire returns them.
     """
 
+    required_permissions = ("messaging",)
+
     template_fields: Sequence[str] = (
         "to",
         "from_",
@@ -366,6 +370,8 @@ class GetMessageOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use.
     :return: The message dict, as SignalWire returns it.
     """
+
+    required_permissions = ("messaging",)
 
     template_fields: Sequence[str] = ("message_sid",)
 

@@ -89,6 +89,8 @@ class ListVideoRoomsOperator(_ScheduleListOperator):
     :return: A list of room dicts, as SignalWire returns them.
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = ("include_active_session", "starts_after", "ends_before")
     list_path = ROOMS
     list_noun = "video rooms"
@@ -104,6 +106,8 @@ class GetVideoRoomOperator(SignalWireBaseOperator):
     :return: The room dict, as SignalWire returns it.
     :raises SignalWireAPIError: 404 when there is no such room.
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("room_id", "room_name", "signalwire_conn_id")
 
@@ -147,6 +151,8 @@ class CreateVideoRoomOperator(IfExistsMixin, SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: The room dict (created, reused or updated).
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("room_name", *ROOM_SETTINGS, "signalwire_conn_id")
     template_fields_renderers = {"meta": "json"}
@@ -229,6 +235,8 @@ class UpdateVideoRoomOperator(SignalWireBaseOperator):
     :return: The updated room dict.
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = ("room_id", *ROOM_SETTINGS, "signalwire_conn_id")
     template_fields_renderers = {"meta": "json"}
 
@@ -262,6 +270,8 @@ class DeleteVideoRoomOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: ``{"id": ..., "name": ..., "deleted": True}``, or ``"deleted": False`` when it was gone.
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("room_id", "room_name", "signalwire_conn_id")
 
@@ -328,6 +338,8 @@ class CreateVideoRoomTokenOperator(SignalWireBaseOperator):
         only with ``return_token=True``.
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = (*ROOM_TOKEN, "signalwire_conn_id")
     template_fields_renderers = {"room_meta": "json", "meta": "json"}
 
@@ -379,6 +391,8 @@ class ListVideoRoomSessionsOperator(SignalWireListOperator):
     :return: A list of session dicts.
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = (
         "room_id",
         "room_name",
@@ -426,6 +440,8 @@ class GetVideoRoomSessionOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: The session dict, with ``members`` / ``events`` lists when asked.
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("session_id", "signalwire_conn_id")
 

@@ -46,6 +46,8 @@ class ListVideoConferencesOperator(_ScheduleListOperator):
     :return: A list of conference dicts.
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = (
         "include_active_session",
         "starts_after",
@@ -80,6 +82,8 @@ class CreateVideoConferenceOperator(IfExistsMixin, SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: The conference dict.
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("conference_name", *CONFERENCE_SETTINGS, "signalwire_conn_id")
 
@@ -156,6 +160,8 @@ class DeleteVideoConferenceOperator(SignalWireDeleteOperator):
     :return: ``{"id": ..., "deleted": True}``, or ``"deleted": False`` when it was gone.
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = ("conference_id", "signalwire_conn_id")
     id_field = "conference_id"
     noun = "video conference"
@@ -183,6 +189,8 @@ class ListVideoConferenceTokensOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: A list of ``{"id", "name", "scopes"}`` (plus ``"token"`` with ``return_tokens``).
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("conference_id", "token_name", "signalwire_conn_id")
 
@@ -223,6 +231,8 @@ class ResetVideoConferenceTokenOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: ``{"id", "name", "scopes"}`` (plus ``"token"`` with ``return_token``).
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("token_id", "signalwire_conn_id")
 

@@ -63,6 +63,8 @@ class ListVideoRoomRecordingsOperator(SignalWireListOperator):
     :return: A list of recording dicts (``id``, ``status``, ``size_in_bytes``, ``uri`` ...).
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = ("session_id", "media_ttl", "signalwire_conn_id")
     list_noun = "room recordings"
 
@@ -108,6 +110,8 @@ class DeleteVideoRoomRecordingOperator(SignalWireDeleteOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: ``{"id": ..., "deleted": True}``, or ``"deleted": False`` when it was gone.
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("recording_id", "signalwire_conn_id")
     id_field = "recording_id"
@@ -160,6 +164,8 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
         its ``format`` cannot be part of a file name.
     :raises AirflowException: when the file is shorter or longer than SignalWire said (retryable).
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("recording_id", "destination", "signalwire_conn_id")
 

@@ -44,6 +44,8 @@ class MakeCallOperator(SignalWireBaseOperator):
     :raises SignalWireConfigError: before calling, for a bad number or not exactly one of url/twiml.
     """
 
+    required_permissions = ("calling",)
+
     template_fields: Sequence[str] = ("to", "from_", "url", "twiml", "status_callback")
     template_fields_renderers = {"twiml": "xml"}
 
@@ -133,6 +135,8 @@ class ListCallsOperator(DayListOperator):
     :return: A list of call dicts, as SignalWire returns them.
     """
 
+    required_permissions = ("calling",)
+
     template_fields: Sequence[str] = (
         "to",
         "from_",
@@ -169,6 +173,8 @@ class GetCallOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use.
     :return: The call dict, as SignalWire returns it.
     """
+
+    required_permissions = ("calling",)
 
     template_fields: Sequence[str] = ("call_sid",)
 

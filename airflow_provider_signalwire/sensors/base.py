@@ -69,6 +69,8 @@ class SignalWireStatusSensor(BaseSensorOperator):
 
     resource_kind: ClassVar[ResourceKind]
     id_field: ClassVar[str]
+    # The API token permissions the polls need (least-privilege checks: .permissions).
+    required_permissions: ClassVar[tuple[str, ...]] = ()
     ui_color = "#f72a72"
 
     def __init__(

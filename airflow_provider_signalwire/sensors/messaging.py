@@ -26,6 +26,8 @@ class MessageStatusSensor(SignalWireStatusSensor):
     :return: The message as SignalWire returns it.
     """
 
+    required_permissions = ("messaging",)
+
     template_fields: Sequence[str] = ("message_sid",)
     resource_kind = MESSAGE
     id_field = "message_sid"

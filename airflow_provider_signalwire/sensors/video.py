@@ -20,6 +20,8 @@ class VideoRoomSessionSensor(SignalWireStatusSensor):
     :return: The room session as SignalWire returns it.
     """
 
+    required_permissions = ("video",)
+
     template_fields: Sequence[str] = ("session_id",)
     resource_kind = ROOM_SESSION
     id_field = "session_id"
@@ -39,6 +41,8 @@ class VideoRoomRecordingSensor(SignalWireStatusSensor):
         ``timeout``, ``mode`` and ``soft_fail`` as for :class:`~.base.SignalWireStatusSensor`.
     :return: The room recording as SignalWire returns it (``uri`` is its download link).
     """
+
+    required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("recording_id",)
     resource_kind = ROOM_RECORDING

@@ -25,6 +25,8 @@ class CallStatusSensor(SignalWireStatusSensor):
     :return: The call as SignalWire returns it.
     """
 
+    required_permissions = ("calling",)
+
     template_fields: Sequence[str] = ("call_sid",)
     resource_kind = CALL
     id_field = "call_sid"

@@ -112,7 +112,9 @@ class SpaceCore:
         return found
 
     def reset(self) -> None:
-        """Forget every record, pending fault and logged request (tokens and clock are kept)."""
+        """Forget every record, pending fault and logged request.  The clock is kept, and the tokens
+        made by the controls (restored as made); tokens created through the API are forgotten."""
+        self.tokens.reset()
         for backend in self.backends.values():
             backend.reset()
         self.faults.clear()

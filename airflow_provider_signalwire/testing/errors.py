@@ -87,6 +87,8 @@ def compat_bad_request(message: str, code: int = 20001) -> FakeHTTPError:
 def error_body(path: str, status: int, exc: FakeHTTPError | None = None) -> dict[str, Any]:
     """The JSON body of an error answer for ``path``'s family."""
     if is_compat(path):
+        if exc is not None and exc.errors:
+            return dict(exc.errors[0])  # a validation error (API tokens): one ``{type, code, ...}`` object
         return {
             "code": (exc and exc.code) or COMPAT_CODES.get(status, 20000 + status),
             "message": (exc and exc.message) or COMPAT_MESSAGES.get(status) or REASONS.get(status, "Error"),

@@ -67,7 +67,7 @@ class FakeSignalWireSpace:
         self.project_id = str(uuid.uuid4())
         self.clock = clock or FakeClock()
         self._core = SpaceCore(self.project_id, self.clock)
-        self.api_token = self._core.tokens.add()
+        self.api_token = self._core.tokens.add(name="fake space token")
         for cls in backend_classes():
             self._core.backends[cls.name] = cls(self._core)
         self._seed = seed
@@ -247,9 +247,25 @@ class FakeSignalWireSpace:
         )
 
     # ------------------------------------------------------------ controls
-    def add_token(self, scopes: tuple[str, ...] | list[str] = ("messaging",)) -> str:
-        """Create an extra API token limited to ``scopes`` (lower-case names) and return it."""
-        return self._core.tokens.add(scopes)
+    def add_token(
+        self, scopes: tuple[str, ...] | list[str] = ("messaging",), name: str = "test token"
+    ) -> str:
+        """Create an extra API token limited to ``scopes`` (lower-case names) and return it.
+
+        Such tokens survive :meth:`reset`, which restores them as made even if a test changed or
+        deleted them through the API.
+        """
+        return self._core.tokens.add(scopes, name)
+
+    def api_tokens(self) -> list[dict[str, Any]]:
+        """Every API token of the space, oldest first: ``{"id", "name", "permissions", "created_at"}``
+        (never the value).  The real API cannot list tokens; tests use this to see what a task left."""
+        return self._core.tokens.listing()
+
+    def token_id(self, token: str) -> str | None:
+        """The id of the API token with this value (``space.token_id(space.api_token)``), or None once
+        it is deleted."""
+        return self._core.tokens.id_of(token)
 
     def inject_fault(
         self,
@@ -286,8 +302,9 @@ class FakeSignalWireSpace:
     def reset(self) -> None:
         """Forget all resources, faults, pending failures and logged requests.
 
-        Tokens (including ones from :meth:`add_token`), the clock and
-        ``relative_links`` are kept; the clock is not rewound.
+        Tokens made by the controls (``api_token`` and :meth:`add_token`'s) are kept and restored as
+        made; tokens created through the API are forgotten.  The clock and ``relative_links`` are kept;
+        the clock is not rewound.
         """
         self._core.reset()
 

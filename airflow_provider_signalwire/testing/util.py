@@ -9,24 +9,14 @@ from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Generic, TypeVar
 
+from airflow_provider_signalwire.protocol.permissions import TOKEN_PERMISSIONS
+
 T = TypeVar("T")
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # ASCII digits only: \d would match any script's digits
 ROOM_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
-ALL_SCOPES = (
-    "calling",
-    "chat",
-    "datasphere",
-    "fax",
-    "management",
-    "messaging",
-    "numbers",
-    "pubsub",
-    "storage",
-    "tasking",
-    "video",
-    "voice",
-)
+# The API token permissions (the spec's list), plus ``voice``: a Voice-only test token of the fake's own.
+ALL_SCOPES = (*TOKEN_PERMISSIONS, "voice")
 COMPAT_PREFIX = "/api/laml/2010-04-01"
 
 

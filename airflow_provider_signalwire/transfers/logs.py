@@ -17,6 +17,7 @@ from airflow_provider_signalwire.operators._window import (
     run_window,
 )
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
+from airflow_provider_signalwire.protocol.permissions import permissions_for_path
 from airflow_provider_signalwire.storage import (
     destination_url,
     file_name,
@@ -31,6 +32,8 @@ from airflow_provider_signalwire.transfers.log_families import LOG_FAMILIES, LOG
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_signalwire.protocol.permissions import Requirement
 
 MAX_PARALLEL_WINDOWS = 64
 DEFAULT_SETTLE = timedelta(minutes=5)
@@ -143,6 +146,10 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
 
     template_fields: Sequence[str] = ("destination", "created_after", "created_before", "settle")
     ui_color = "#f72a72"
+
+    def permissions_needed(self) -> Requirement | None:
+        """What listing this ``log_type`` needs."""
+        return permissions_for_path(LOG_FAMILIES[self.log_type].path)
 
     def __init__(
         self,

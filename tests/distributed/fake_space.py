@@ -65,6 +65,11 @@ class Control:
             "ca_bundle": s.ca_bundle,
         }
 
+    def add_token(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An API token limited to ``scopes`` (survives reset): its value and id."""
+        token = self.space.add_token(body.get("scopes", ["messaging"]), body.get("name", "test token"))
+        return {"token": token, "id": self.space.token_id(token)}
+
     def fault(self, body: dict[str, Any]) -> dict[str, Any]:
         self.space.inject_fault(
             body["path_prefix"],
@@ -170,6 +175,8 @@ def serve(args: argparse.Namespace) -> int:
                 elif url.path in ("/requests", "/media_requests"):
                     log = space.requests if url.path == "/requests" else space.media_requests
                     self._answer(200, [_record(i, r) for i, r in enumerate(log) if i >= since])
+                elif url.path == "/api_tokens":  # every API token, without values (the API has no list)
+                    self._answer(200, space.api_tokens())
                 elif url.path.startswith("/state/"):
                     self._answer(200, getattr(space.state, url.path.split("/", 2)[2]))
                 else:

@@ -185,6 +185,9 @@ def webserver2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
             "AIRFLOW__WEBSERVER__SECRET_KEY": "e2e-only",
             "AIRFLOW__WEBSERVER__WTF_CSRF_ENABLED": "False",
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            # Basic auth for /api/v1 too (test_e2e_tokens.py writes connections through it).
+            "AIRFLOW__API__AUTH_BACKENDS": "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth,"
+            "airflow.providers.fab.auth_manager.api.auth.backend.session",
         },
     )
     with timed("ui2: db migrate + admin user"):

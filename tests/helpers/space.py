@@ -20,6 +20,19 @@ def video(space: Any) -> VideoBackend:
     return backend
 
 
+def token_works(space: Any, token: str) -> bool:
+    """Whether the fake space accepts ``token`` (a video read with it answers 200)."""
+    import requests
+
+    answer = requests.get(
+        space.base_url + "/api/video/rooms",
+        auth=(space.project_id, token),
+        verify=space.ca_bundle,
+        timeout=10,
+    )
+    return answer.status_code == 200
+
+
 def api_calls(space: Any) -> list[tuple[str, str]]:
     """(method, path) of every request the fake space answered, in order."""
     return [(r.method, r.path) for r in space.requests]

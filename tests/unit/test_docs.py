@@ -137,3 +137,20 @@ def test_provider_info_how_to_links_point_at_pages() -> None:
 def test_the_hook_docstring_link_has_its_target() -> None:
     """The hook's docstring refers to ``howto/connection:signalwire``; the connection page defines it."""
     assert "(howto/connection:signalwire)=" in (DOCS / "connection.md").read_text(encoding="utf-8")
+
+
+def test_the_api_reference_documents_every_registered_module() -> None:
+    """Each module get_provider_info registers (hooks, operators, sensors, triggers, transfers) has its
+    ``automodule`` in docs/api.md."""
+    info = get_provider_info()
+    modules = {
+        m
+        for kind in ("hooks", "operators", "sensors", "triggers")
+        for i in info[kind]
+        for m in i["python-modules"]
+    }
+    modules |= {t["python-module"] for t in info["transfers"]}
+    modules |= {n.rsplit(".", 1)[0] for n in info["notifications"]}
+    api = (DOCS / "api.md").read_text(encoding="utf-8")
+    missing = sorted(m for m in modules if f".. automodule:: {m}\n" not in api)
+    assert not missing, f"modules without an automodule in docs/api.md: {missing}"

@@ -79,7 +79,23 @@ PUBLIC: dict[str, list[str]] = {
         "SignalWireWatchError",
     ],
     "triggers.events": ["SignalWireWatchError"],
+    "operators.project": [
+        "CheckSignalWirePermissionsOperator",
+        "CreateSignalWireAPITokenOperator",
+        "DeleteSignalWireAPITokenOperator",
+        "RotateSignalWireTokenOperator",
+        "UpdateSignalWireAPITokenOperator",
+        "probe_permissions",
+    ],
+    "operators.realtime": ["CreateChatTokenOperator", "CreatePubSubTokenOperator"],
+    "hooks.connection_stores": [
+        "AirflowRESTConnectionStore",
+        "AwsSecretsManagerConnectionStore",
+        "ConnectionStore",
+    ],
+    "permissions": ["PermissionReport", "dag_file_permissions", "dag_permissions", "task_permissions"],
 }
+PUBLIC["exceptions"].append("SignalWireConnectionStoreError")
 
 ROWS = [(module, name) for module, names in PUBLIC.items() for name in names]
 

@@ -65,6 +65,10 @@ FAMILY_FILES = {
     "/api/messaging": "per-family/messaging-api.yaml",
     "/api/fax": "per-family/fax-api.yaml",
     "/api/logs": "per-family/logs-api.yaml",
+    "/api/project": "per-family/project-api.yaml",
+    "/api/projects": "per-family/project-api.yaml",
+    "/api/chat": "per-family/chat-api.yaml",
+    "/api/pubsub": "per-family/pubsub-api.yaml",
 }
 COMPAT = "/api/laml/2010-04-01"
 
@@ -111,7 +115,7 @@ class Validator:
         if path.startswith(COMPAT):
             return self._load(COMPAT)
         for prefix in FAMILY_FILES:
-            if path.startswith(prefix + "/"):
+            if path == prefix or path.startswith(prefix + "/"):
                 return self._load(prefix, by_name)
         raise AssertionError(f"no spec for {path}")
 
