@@ -65,6 +65,7 @@ FAMILY_FILES = {
     "/api/messaging": "per-family/messaging-api.yaml",
     "/api/fax": "per-family/fax-api.yaml",
     "/api/logs": "per-family/logs-api.yaml",
+    "/api/datasphere": "per-family/datasphere-api.yaml",
 }
 COMPAT = "/api/laml/2010-04-01"
 
