@@ -90,6 +90,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_signalwire.operators.video_recordings",
                     "airflow_provider_signalwire.operators.messaging",
                     "airflow_provider_signalwire.operators.voice",
+                    "airflow_provider_signalwire.operators.datasphere",
                 ],
             }
         ],
@@ -120,7 +121,13 @@ def get_provider_info() -> dict[str, Any]:
                 "target-integration-name": "Common IO",
                 "python-module": "airflow_provider_signalwire.transfers.logs",
                 "how-to-guide": "/docs/log-exports.md",
-            }
+            },
+            {
+                # Reads through Airflow's ObjectStoragePath (s3://, gs://, file://, ...).
+                "source-integration-name": "Common IO",
+                "target-integration-name": "SignalWire",
+                "python-module": "airflow_provider_signalwire.transfers.datasphere",
+            },
         ],
         "connection-types": [
             {
