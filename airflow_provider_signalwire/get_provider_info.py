@@ -21,6 +21,7 @@ HOW_TO_GUIDES = [
     "/docs/log-exports.md",
     "/docs/sensors.md",
     "/docs/event-driven.md",
+    "/docs/datasphere.md",
 ]
 HOOK_NAME = "SignalWire"
 

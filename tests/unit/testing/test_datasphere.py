@@ -17,31 +17,17 @@ from airflow_provider_signalwire.testing.datasphere.models import (
     is_loopback_url,
 )
 from airflow_provider_signalwire.testing.files import LocalFileHost
+from tests.unit.testing import test_conformance as conformance
 from tests.unit.testing.test_conformance import Validator, _follow_all
+
+# The conformance module's fake space, validator and per-test reset serve here too.
+space, v, _clean = conformance.space, conformance.v, conformance._clean
 
 DOCS = "/api/datasphere/documents"
 TEXT = (
     "Airflow schedules data pipelines. SignalWire answers calls! Datasphere searches documents?\n"
     "A second line about football.\n\nA new paragraph on pricing. Plans are monthly."
 )
-
-
-@pytest.fixture(scope="module")
-def space() -> Iterator[FakeSignalWireSpace]:
-    with FakeSignalWireSpace() as fake:
-        fake.clock.freeze()
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def v(space: FakeSignalWireSpace) -> Validator:
-    return Validator(space)
-
-
-@pytest.fixture(autouse=True)
-def _clean(space: FakeSignalWireSpace) -> None:
-    space.reset()
-    space.relative_links = False
 
 
 @pytest.fixture(scope="module")
