@@ -20,6 +20,7 @@ from airflow_provider_signalwire.operators.datasphere import (
     check_tags,
     chunking_fields,
 )
+from airflow_provider_signalwire.protocol import MAX_PAGE_SIZE
 from airflow_provider_signalwire.storage import (
     asset_classes,
     destination_url,
@@ -327,7 +328,8 @@ class SyncToDatasphereOperator(SignalWireBaseOperator):
         self._urls: dict[str, str] = {}  # source key -> URL made this run (presigned once)
         items, collection = self._source_items()
         tag = COLLECTION_TAG + collection
-        documents = [d for d in self.hook.paginate(DOCUMENTS) if tag in (d.get("tags") or ())]
+        listing = self.hook.paginate(DOCUMENTS, page_size=MAX_PAGE_SIZE)
+        documents = [d for d in listing if tag in (d.get("tags") or ())]
         explicit = {k: v for k, v in chunking.items() if k != "chunking_strategy"}
         plan = plan_sync(
             items,
@@ -434,7 +436,7 @@ class _Run:
         try:
             body = {"url": self.op._url(item), "tags": tags, **self.chunking}
             document = self.op.hook.request("POST", DOCUMENTS, json=body)
-        except (SignalWireAPIError, OSError) as err:
+        except (SignalWireAPIError, OSError, ValueError) as err:  # ValueError: a bad URL from url_for
             self.fail(f"{action} of {item.key} failed: {err}")
             return None
         if document.get("status") == "failed":

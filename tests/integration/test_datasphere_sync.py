@@ -241,3 +241,13 @@ def test_a_list_of_urls(signalwire_space, folder, host):
         task_id="s", source=urls[:1], collection="faq-pages", chunking_strategy="page"
     )
     assert _counts(op.execute({})) == (0, 1, 0, 0, 0)  # new chunking settings: the document is remade
+
+
+def test_a_bad_url_from_url_for_fails_that_file_only(signalwire_space, folder, host):
+    def url_for(path: Any) -> str:
+        return "ftp://nowhere/returns.txt" if path.name == "returns.txt" else host.url_for(path)
+
+    op = SyncToDatasphereOperator(task_id="s", source=str(folder), url_for=url_for, knowledge_base_asset=None)
+    with pytest.raises(AirflowException, match="1 of the collection's documents could not be synced"):
+        op.execute({})
+    assert sorted(_documents(signalwire_space)) == ["hours.txt", "pricing.txt"]
