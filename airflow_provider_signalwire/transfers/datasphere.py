@@ -292,6 +292,8 @@ class SyncToDatasphereOperator(SignalWireBaseOperator):
             )
         root = str(folder.path).rstrip("/")
         prefix = f"{folder.protocol}://{root}"
+        # A filesystem Airflow keeps between runs may hold a listing (and ETags) from the last one.
+        folder.fs.invalidate_cache(root)
         try:
             found = sorted(folder.fs.find(root, withdirs=False))
         except FileNotFoundError:
