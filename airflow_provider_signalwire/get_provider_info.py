@@ -22,6 +22,7 @@ HOW_TO_GUIDES = [
     "/docs/sensors.md",
     "/docs/event-driven.md",
     "/docs/api-tokens.md",
+    "/docs/datasphere.md",
 ]
 HOOK_NAME = "SignalWire"
 
@@ -96,6 +97,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_signalwire.operators.voice",
                     "airflow_provider_signalwire.operators.project",
                     "airflow_provider_signalwire.operators.realtime",
+                    "airflow_provider_signalwire.operators.datasphere",
                 ],
             }
         ],
@@ -126,7 +128,13 @@ def get_provider_info() -> dict[str, Any]:
                 "target-integration-name": "Common IO",
                 "python-module": "airflow_provider_signalwire.transfers.logs",
                 "how-to-guide": "/docs/log-exports.md",
-            }
+            },
+            {
+                # Reads through Airflow's ObjectStoragePath (s3://, gs://, file://, ...).
+                "source-integration-name": "Common IO",
+                "target-integration-name": "SignalWire",
+                "python-module": "airflow_provider_signalwire.transfers.datasphere",
+            },
         ],
         "connection-types": [
             {

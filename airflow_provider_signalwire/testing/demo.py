@@ -11,6 +11,7 @@ in the source tree, mapped in setup.cfg), so the demo runs the same from a check
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_DAG = "signalwire_video_rooms"
+DATASPHERE_DAG = "signalwire_datasphere_sync"
 
 
 EXAMPLE_DAGS_PACKAGE = "airflow_provider_signalwire.example_dags"
@@ -139,6 +141,7 @@ def run_demo(dag_id: str = DEFAULT_DAG, dags_folder: Path | None = None, verbose
     with (
         tempfile.TemporaryDirectory(prefix="signalwire-demo-") as home,
         FakeSignalWireSpace(seed="demo") as space,
+        contextlib.ExitStack() as stack,
     ):
         print(f"Fake SignalWire space on {space.base_url} (project {space.project_id}, 3 demo rooms).")
         env = {
@@ -149,6 +152,8 @@ def run_demo(dag_id: str = DEFAULT_DAG, dags_folder: Path | None = None, verbose
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "AIRFLOW_CONN_SIGNALWIRE_DEFAULT": space.airflow_conn_json(),
         }
+        if dag_id == DATASPHERE_DAG:
+            env.update(_datasphere_files(Path(home), stack))
         airflow = _airflow_command()
         log_path = Path(home) / "airflow-output.log"
         with log_path.open("w") as log:
@@ -187,3 +192,18 @@ def run_demo(dag_id: str = DEFAULT_DAG, dags_folder: Path | None = None, verbose
         if ok:
             print(_next_steps(dag_id, dags_folder))
         return 0 if ok else 1
+
+
+def _datasphere_files(home: Path, stack: contextlib.ExitStack) -> dict[str, str]:
+    """For ``signalwire_datasphere_sync``: a folder of sample documents, served on 127.0.0.1 (where the
+    fake space fetches them) until the demo ends; the DAG finds both through these variables."""
+    from airflow_provider_signalwire.testing.datasphere.samples import write_samples
+    from airflow_provider_signalwire.testing.files import LocalFileHost
+
+    folder = home / "knowledge-base"
+    write_samples(folder)
+    host = stack.enter_context(LocalFileHost(folder))
+    return {
+        "SIGNALWIRE_DATASPHERE_SOURCE": f"file://{folder}/",
+        "SIGNALWIRE_DATASPHERE_FILE_HOST": host.base_url,
+    }

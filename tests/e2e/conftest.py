@@ -73,6 +73,26 @@ def fake_space() -> Iterator[Any]:
             space.__exit__(None, None, None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def datasphere_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The folder ``signalwire_datasphere_sync`` syncs (sample documents), served on 127.0.0.1 so the fake
+    space can fetch its files; the DAG finds both through ``SIGNALWIRE_DATASPHERE_*`` (set here, before
+    any Airflow environment is built from this process's)."""
+    from airflow_provider_signalwire.testing.datasphere.samples import write_samples
+    from airflow_provider_signalwire.testing.files import LocalFileHost
+
+    folder = tmp_path_factory.mktemp("datasphere-kb")
+    write_samples(folder)
+    with LocalFileHost(folder) as host:
+        os.environ["SIGNALWIRE_DATASPHERE_SOURCE"] = f"file://{folder}/"
+        os.environ["SIGNALWIRE_DATASPHERE_FILE_HOST"] = host.base_url
+        try:
+            yield host
+        finally:
+            os.environ.pop("SIGNALWIRE_DATASPHERE_SOURCE", None)
+            os.environ.pop("SIGNALWIRE_DATASPHERE_FILE_HOST", None)
+
+
 @pytest.fixture(scope="session")
 def conn_json(fake_space: Any) -> str:
     """The signalwire_default connection (JSON) pointing at the fake space."""

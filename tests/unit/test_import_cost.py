@@ -19,6 +19,8 @@ DAG_FACING = [
     "airflow_provider_signalwire.sensors.voice",
     "airflow_provider_signalwire.notifications.signalwire",
     "airflow_provider_signalwire.transfers.logs",
+    "airflow_provider_signalwire.operators.datasphere",
+    "airflow_provider_signalwire.transfers.datasphere",
 ]
 
 # Ours that a DAG file may load: anything but the hooks (HTTP clients), triggers, or the fake space (a

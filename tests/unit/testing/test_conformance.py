@@ -69,6 +69,7 @@ FAMILY_FILES = {
     "/api/projects": "per-family/project-api.yaml",
     "/api/chat": "per-family/chat-api.yaml",
     "/api/pubsub": "per-family/pubsub-api.yaml",
+    "/api/datasphere": "per-family/datasphere-api.yaml",
 }
 COMPAT = "/api/laml/2010-04-01"
 

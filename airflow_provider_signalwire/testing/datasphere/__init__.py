@@ -1,0 +1,1 @@
+"""The Datasphere family: documents fetched from loopback URLs, their chunks, a lexical search."""
