@@ -156,6 +156,8 @@ class ListDatasphereDocumentsOperator(SignalWireListOperator):
         ``number_of_chunks`` ...).
     """
 
+    required_permissions = ("datasphere",)
+
     template_fields: Sequence[str] = ("tags", "signalwire_conn_id")
     list_noun = "Datasphere documents"
 
@@ -195,6 +197,8 @@ class CreateDatasphereDocumentOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: The document dict, as SignalWire returns it.
     """
+
+    required_permissions = ("datasphere",)
 
     template_fields: Sequence[str] = (
         "url",
@@ -259,6 +263,8 @@ class UpdateDatasphereDocumentOperator(SignalWireBaseOperator):
     :return: The updated document dict.
     """
 
+    required_permissions = ("datasphere",)
+
     template_fields: Sequence[str] = ("document_id", "tags", "signalwire_conn_id")
 
     def __init__(self, *, document_id: str, tags: list[str], **kwargs: Any) -> None:
@@ -287,6 +293,8 @@ class DeleteDatasphereDocumentOperator(SignalWireDeleteOperator):
     :return: ``{"id": ..., "deleted": True}``, or ``"deleted": False`` when it was gone.
     """
 
+    required_permissions = ("datasphere",)
+
     template_fields: Sequence[str] = ("document_id", "signalwire_conn_id")
     id_field = "document_id"
     noun = "Datasphere document"
@@ -312,6 +320,8 @@ class SearchDatasphereOperator(SignalWireBaseOperator):
     :param signalwire_conn_id: The SignalWire connection to use (templated).
     :return: The list of chunks (``text``, ``document_id``), closest first.
     """
+
+    required_permissions = ("datasphere",)
 
     template_fields: Sequence[str] = (
         "query_string",

@@ -179,6 +179,8 @@ class SyncToDatasphereOperator(SignalWireBaseOperator):
         retries them).
     """
 
+    required_permissions = ("datasphere",)
+
     template_fields: Sequence[str] = (
         "source",
         "tags",
