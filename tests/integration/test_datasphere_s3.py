@@ -1,8 +1,8 @@
 """SyncToDatasphereOperator on S3 with presigned URLs: moto's S3 server on 127.0.0.1, s3fs's own
 ``sign`` (what the Amazon provider's filesystem is), and the fake space fetching the presigned URLs.
 
-Skipped without ``moto[server]`` and ``s3fs`` (not in the project's venv: run it with a venv that has
-them, e.g. ``build/.venv-s3`` or tests/distributed's ``build/.venv-dist``).
+Needs ``moto[server]`` and ``s3fs`` (the ``dev`` dependency group: ``make venv`` installs them; skipped
+with one line elsewhere, an error in CI: tests/helpers/optional.py).
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-moto_server = pytest.importorskip("moto.server")
-s3fs = pytest.importorskip("s3fs")
+from tests.helpers.optional import import_or_skip
+
+moto_server = import_or_skip("moto.server")
+s3fs = import_or_skip("s3fs")
 
 from airflow_provider_signalwire.transfers import datasphere as sync_module  # noqa: E402
 from airflow_provider_signalwire.transfers.datasphere import SyncToDatasphereOperator  # noqa: E402

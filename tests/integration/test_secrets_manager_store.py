@@ -1,9 +1,8 @@
 """AwsSecretsManagerConnectionStore against moto's Secrets Manager server on 127.0.0.1, through boto3.
 
-Needs ``boto3`` and ``moto[server]`` (not in the project's dev venv: skipped there with one line). The
-amazon provider, which builds the client in production, is not needed: the store takes the client.
-Run with a venv that has them, e.g. ``build/.venv-moto`` (boto3, moto[server], and a ``.pth`` line
-naming the dev venv's site-packages).
+Needs ``boto3`` and ``moto[server]`` (the ``dev`` dependency group: ``make venv`` installs them; skipped
+with one line elsewhere, an error in CI: tests/helpers/optional.py). The amazon provider, which builds
+the client in production, is not needed: the store takes the client.
 """
 
 from __future__ import annotations
@@ -21,8 +20,10 @@ from typing import Any
 
 import pytest
 
-boto3 = pytest.importorskip("boto3", reason="boto3 and moto[server] are not installed")
-pytest.importorskip("moto.server", reason="moto[server] is not installed")
+from tests.helpers.optional import import_or_skip
+
+boto3 = import_or_skip("boto3")
+import_or_skip("moto.server")
 
 from airflow_provider_signalwire.exceptions import SignalWireConnectionStoreError  # noqa: E402
 from airflow_provider_signalwire.hooks.connection_stores import AwsSecretsManagerConnectionStore  # noqa: E402
