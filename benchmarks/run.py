@@ -27,6 +27,7 @@ BENCHMARKS = [
     "benchmarks.bench_export",
     "benchmarks.bench_triggers",
     "benchmarks.bench_download",
+    "benchmarks.bench_triggerer",
     "benchmarks.bench_send",
 ]
 
