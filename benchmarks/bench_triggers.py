@@ -202,16 +202,8 @@ class TriggerServer:
         since = self._stamp(COMPAT_PREFIX + rest)
         statuses = MOVING[resource]
         status = statuses[min(int(since // 7), len(statuses) - 1)]
-        if resource == "Messages":
-            body = {"sid": sid, "status": status, "to": "+12025550101", "from": "+12025550150", "body": "x"}
-        else:
-            body = {
-                "sid": sid,
-                "status": status,
-                "to": "+12025550101",
-                "from": "+12025550150",
-                "duration": None,
-            }
+        body: dict[str, Any] = {"sid": sid, "status": status, "to": "+12025550101", "from": "+12025550150"}
+        body.update({"body": "x"} if resource == "Messages" else {"duration": None})
         return 200, json.dumps(body).encode()
 
     def configure(self, polls_until_done: int) -> int:
