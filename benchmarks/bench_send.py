@@ -219,6 +219,7 @@ def judge(log: list[tuple[float, str, str, int]], sender: str, count: int, rate:
         "missing": len(set(recipients(count)) - set(accepted)),
         "achieved": achieved,
         "bursts": sum(1 for gap in paced if gap < interval / 2),
+        "slow": sum(1 for gap in paced if gap > 1.5 * interval),
         "min_gap": min(paced) if paced else 0.0,
         "median_gap": statistics.median(paced) if paced else 0.0,
         "backoff_s": sum(backoffs),
@@ -271,7 +272,7 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
                         f"{j['missing']} missing; {j['refused']} of {j['attempts']} attempts refused (429, "
                         f"{fraction:.0%} seeded), {j['backoff_s']:.1f} s of backoffs; paced gaps median "
                         f"{1000 * j['median_gap']:.1f} ms, min {1000 * j['min_gap']:.1f} ms, "
-                        f"{j['bursts']} under half the interval"
+                        f"{j['bursts']} under half the interval, {j['slow']} over 1.5 intervals"
                     ),
                 }
             )

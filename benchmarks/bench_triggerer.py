@@ -382,6 +382,9 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
                             "seconds": r["cpu_per_1000"],
                             "peak_rss_mb": per_trigger_kb / 1024,
                             "rss_label": "RSS per trigger, MB",
+                            "rss_title": "RSS per trigger",
+                            "seconds_label": "CPU s per 1,000 polls",
+                            "seconds_title": "triggerer CPU",
                             "late_p50": r["late_p50"],
                             "late_p99": r["late_p99"],
                         }
