@@ -146,3 +146,15 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
     }
+
+
+def dag_facing_modules() -> list[str]:
+    """Every module a DAG file imports classes from: the operators, sensors, notifier and transfers
+    declared above (what tests/unit/test_import_cost.py guards and benchmarks/bench_import.py times)."""
+    info = get_provider_info()
+    modules = [
+        m for kind in ("operators", "sensors") for entry in info[kind] for m in entry["python-modules"]
+    ]
+    modules += [path.rsplit(".", 1)[0] for path in info["notifications"]]
+    modules += [entry["python-module"] for entry in info["transfers"]]
+    return list(dict.fromkeys(modules))

@@ -47,6 +47,9 @@ AUTH = "Basic " + base64.b64encode(f"{PROJECT}:{TOKEN}".encode()).decode()
 OURS_PREFIX = "/api/video/room_sessions/"  # what SignalWireStatusTrigger asks for a room session
 HTTP_PREFIX = "/404/video/room_sessions/"  # same length; answered 404 until done (HttpSensorTrigger)
 LOGS_PATH = "/api/voice/logs"
+COMPAT_PREFIX = f"/api/laml/2010-04-01/Accounts/{PROJECT}/"  # + Messages/<sid> or Calls/<sid> (row 9)
+# Row 9's message and call statuses move on the server's clock, never reaching a final one.
+MOVING = {"Messages": ("queued", "sending", "sent"), "Calls": ("queued", "ringing", "in-progress")}
 CONN_OURS, CONN_HTTP = "signalwire_bench_triggers", "http_bench_triggers"
 
 
@@ -61,6 +64,8 @@ class TriggerServer:
     * ``/api/video/room_sessions/<id>``: a room session, ``in-progress`` until it has been asked for
       ``polls_until_done`` times, then ``completed``.
     * ``/404/video/room_sessions/<id>``: the same body, with status 404 until then, then 200.
+    * ``COMPAT_PREFIX + Messages/<sid>`` and ``Calls/<sid>`` (row 9): a message or call whose status
+      moves every 7 s since it was first asked for (``MOVING``), never to a final one.
     * ``/api/voice/logs``: one page of ``log_records`` voice log records created a minute before the
       server started (inside every watcher's overlap window, so no new items: a quiet listing).
 
@@ -71,6 +76,9 @@ class TriggerServer:
         self.polls_until_done = polls_until_done
         self._lock = threading.Lock()
         self._asked: dict[str, int] = {}
+        self._first_asked: dict[str, float] = {}
+        self._last_asked: dict[str, float] = {}
+        self.gaps: list[float] = []  # seconds between two polls of one resource (row 9's lateness)
         self.counts: dict[str, int] = {}
         self.reset_counts()
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
@@ -148,9 +156,12 @@ class TriggerServer:
         if path == LOGS_PATH:
             self._count("logs")
             return 200, self._logs_body
+        if path.startswith(COMPAT_PREFIX):
+            return self._compat(path[len(COMPAT_PREFIX) :])
         for prefix, kind in ((OURS_PREFIX, "status"), (HTTP_PREFIX, "http")):
             if path.startswith(prefix):
                 self._count(kind)
+                self._stamp(path)
                 session_id = path[len(prefix) :]
                 with self._lock:
                     asked = self._asked[path] = self._asked.get(path, 0) + 1
@@ -172,11 +183,42 @@ class TriggerServer:
         self._count("other")
         return 404, b'{"errors":[{"code":"not_found","message":"Not Found"}]}'
 
+    def _stamp(self, path: str) -> float:
+        """Note when ``path`` was asked for; returns seconds since it was first asked for."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._last_asked.get(path)
+            if last is not None:
+                self.gaps.append(now - last)
+            self._last_asked[path] = now
+            return now - self._first_asked.setdefault(path, now)
+
+    def _compat(self, rest: str) -> tuple[int, bytes]:
+        resource, _, sid = rest.partition("/")
+        if resource not in MOVING or not sid:
+            self._count("other")
+            return 404, b'{"code":20404,"message":"Not Found","status":404}'
+        self._count("status")
+        since = self._stamp(COMPAT_PREFIX + rest)
+        statuses = MOVING[resource]
+        status = statuses[min(int(since // 7), len(statuses) - 1)]
+        body: dict[str, Any] = {"sid": sid, "status": status, "to": "+12025550101", "from": "+12025550150"}
+        body.update({"body": "x"} if resource == "Messages" else {"duration": None})
+        return 200, json.dumps(body).encode()
+
     def configure(self, polls_until_done: int) -> int:
         with self._lock:
             self.polls_until_done = polls_until_done
             self._asked.clear()
+            self._first_asked.clear()
+            self._last_asked.clear()
+            self.gaps = []
         return 0
+
+    def take_gaps(self) -> list[float]:
+        with self._lock:
+            gaps, self.gaps = self.gaps, []
+            return gaps
 
     def reset_counts(self) -> int:
         with self._lock:
@@ -185,7 +227,7 @@ class TriggerServer:
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
-            return dict(self.counts)
+            return {**self.counts, "resources": len(self._last_asked)}
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -212,6 +254,10 @@ class TriggerServerProcess(ServerProcess):
         self._conn.send(("reset", None))
         self._conn.recv()
 
+    def take_gaps(self) -> list[float]:
+        self._conn.send(("gaps", None))
+        return self._conn.recv()
+
     def close(self) -> None:
         self._conn.send(("close", None))
         self._conn.recv()
@@ -229,6 +275,8 @@ def _serve(conn) -> None:
             conn.send(server.snapshot())
         elif what == "reset":
             conn.send(server.reset_counts())
+        elif what == "gaps":
+            conn.send(server.take_gaps())
         elif what == "close":
             conn.send(0)
             server.close()
@@ -267,7 +315,11 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 # -------------------------------------------------------------------------------------------- row 5
 
 
-def _status_triggers(count: int, interval: float, tag: str) -> list[Any]:
+def status_triggers(
+    count: int, interval: float, tag: str, kinds: tuple[str, ...] = ("room_session",), first: int = 0
+) -> list[Any]:
+    """``count`` triggers as ``SignalWireStatusSensor(deferrable=True)`` builds them (numbered from
+    ``first``), the kinds taken in turn (row 9: ``message`` and ``call``, as Message/CallStatusSensor)."""
     from airflow_provider_signalwire.triggers.status import SignalWireStatusTrigger
 
     # As SignalWireStatusSensor.execute defers: kind, id, default success statuses, the poke interval and
@@ -275,30 +327,31 @@ def _status_triggers(count: int, interval: float, tag: str) -> list[Any]:
     deadline = time.time() + 7 * 24 * 3600
     return [
         SignalWireStatusTrigger(
-            kind="room_session",
+            kind=kinds[k % len(kinds)],
             resource_id=f"5e55{tag}-0000-4000-8000-{k:012d}",
             signalwire_conn_id=CONN_OURS,
             poll_interval=interval,
             end_time=deadline,
         )
-        for k in range(count)
+        for k in range(first, first + count)
     ]
 
 
-def _http_triggers(count: int, interval: float, tag: str, context: ssl.SSLContext) -> list[Any]:
+def http_triggers(
+    count: int, interval: float, tag: str, extra_options: dict[str, Any], first: int = 0
+) -> list[Any]:
+    """``count`` triggers as ``HttpSensor(deferrable=True).execute`` builds them (numbered from ``first``)."""
     from airflow.providers.http.triggers.http import HttpSensorTrigger
 
-    # As HttpSensor(deferrable=True).execute defers. ``ssl``: one context trusting the benchmark's CA,
-    # shared by all (what aiohttp's cached default context is for a public CA).
     return [
         HttpSensorTrigger(
             endpoint=f"{HTTP_PREFIX}5e55{tag}-0000-4000-8000-{k:012d}",
             http_conn_id=CONN_HTTP,
             method="GET",
-            extra_options={"ssl": context},
+            extra_options=extra_options,
             poke_interval=interval,
         )
-        for k in range(count)
+        for k in range(first, first + count)
     ]
 
 
@@ -347,11 +400,14 @@ def _row5(
     server: TriggerServerProcess, count: int, polls: int, interval: float, repeats: int
 ) -> list[dict[str, Any]]:
     context = ssl.create_default_context(cafile=server.ca_bundle)
+    ssl_option = {"ssl": context}
     floor = "plain aiohttp, one shared session"
     floor_grid = "plain aiohttp, one shared session, waits on the same 50 ms grid"
     sides = {
-        "SignalWireStatusTrigger": lambda n, tag: _drive(_status_triggers(n, interval, tag), interval),
-        "HttpSensorTrigger": lambda n, tag: _drive(_http_triggers(n, interval, tag, context), interval),
+        "SignalWireStatusTrigger": lambda n, tag: _drive(status_triggers(n, interval, tag), interval),
+        # ``ssl``: one context trusting the benchmark's CA, shared by all (what aiohttp's cached default
+        # context is for a public CA).
+        "HttpSensorTrigger": lambda n, tag: _drive(http_triggers(n, interval, tag, ssl_option), interval),
         floor: lambda n, tag: _plain_polls(server.base_url, n, interval, tag, context),
         floor_grid: lambda n, tag: _plain_polls(server.base_url, n, interval, tag, context, grid=True),
     }

@@ -35,8 +35,14 @@ def plot(results: dict[str, Any], out: str) -> int:
     if not series_by_row:
         raise SystemExit("no row carries points: nothing to plot")
     titles = {row["row"]: row.get("title", "") for row in results["rows"]}
-    figure, axes = plt.subplots(len(series_by_row), 2, figsize=(11, 3.6 * len(series_by_row)), squeeze=False)
-    for (number, series), (left, right) in zip(series_by_row.items(), axes, strict=True):
+    # A third panel for rows whose points carry poll lateness (row 9).
+    columns = (
+        3 if any("late_p99" in p for s in series_by_row.values() for ps in s.values() for p in ps) else 2
+    )
+    figure, axes = plt.subplots(
+        len(series_by_row), columns, figsize=(5.5 * columns, 3.6 * len(series_by_row)), squeeze=False
+    )
+    for (number, series), (left, right, *third) in zip(series_by_row.items(), axes, strict=True):
         first = next(iter(series.values()))[0]
         unit, rss_label = first.get("unit", "records"), first.get("rss_label", "peak RSS, MB")
         for name, points in series.items():
@@ -45,9 +51,31 @@ def plot(results: dict[str, Any], out: str) -> int:
             if any(p.get("peak_rss_mb") is not None for p in points):
                 right.plot(sizes, [p.get("peak_rss_mb") for p in points], marker="o", label=name)
         title = f"row {number}" + (f": {titles[number]}" if titles.get(number) else "")
-        left.set(title=f"{title}, time", xlabel=unit, ylabel="seconds (median)", xscale="log")
-        right.set(title=f"{title}, peak RSS", xlabel=unit, ylabel=rss_label, xscale="log")
-        for axis in (left, right):
+        ylabel = first.get("seconds_label", "seconds (median)")
+        left.set(
+            title=f"{title}, {first.get('seconds_title', 'time')}", xlabel=unit, ylabel=ylabel, xscale="log"
+        )
+        right.set(
+            title=f"{title}, {first.get('rss_title', 'peak RSS')}",
+            xlabel=unit,
+            ylabel=rss_label,
+            xscale="log",
+        )
+        if third:
+            late = third[0]
+            if "late_p99" in first:
+                for name, points in series.items():
+                    sizes = [p["size"] for p in points]
+                    for key, style in (("late_p50", "--"), ("late_p99", "-")):
+                        late.plot(
+                            sizes, [p[key] for p in points], style, marker="o", label=f"{name} {key[5:]}"
+                        )
+                late.set(
+                    title=f"{title}, poll lateness", xlabel=unit, ylabel="seconds past due", xscale="log"
+                )
+            else:
+                late.set_visible(False)
+        for axis in (left, right, *third):
             axis.grid(True, which="both", alpha=0.3)
             if axis.lines:
                 axis.legend(fontsize="small")

@@ -17,6 +17,11 @@ GOALS = {
     6: "one request per poll interval",
     7: "peak RSS under 60 MB above the interpreter's; at least 0.9x the plain stream's throughput",
     8: "at least 5x faster with 8 windows than with 1, identical bytes",
+    9: "at most 1/3 the CPU per 1,000 polls and 1/2 the RSS per trigger of HttpSensorTrigger at every N; "
+    "p99 lateness under 1 s at 2,000; TLS handshakes bounded by the pool, not N",
+    10: "at most 1.0x the time of HttpOperator + pagination_function, memory flat",
+    11: "at least 0.9x the fair baseline's throughput at 10, 50 and 200 MB",
+    12: "achieved rate within 5% of the target after backoffs, no duplicates, every recipient accounted for",
 }
 
 

@@ -27,6 +27,8 @@ BENCHMARKS = [
     "benchmarks.bench_export",
     "benchmarks.bench_triggers",
     "benchmarks.bench_download",
+    "benchmarks.bench_triggerer",
+    "benchmarks.bench_send",
 ]
 
 

@@ -86,7 +86,11 @@ def outcome_of(err: SignalWireAPIError) -> str:
 
 @dataclass
 class Pacer:
-    """Spaces sends ``1 / per_second`` apart (monotonic clock; ``sleep`` injectable for tests)."""
+    """Spaces sends ``1 / per_second`` apart (monotonic clock; ``sleep`` injectable for tests).
+
+    :meth:`wait` before each send; :meth:`sent_again` when a send is repeated (the hook's retry after
+    a wait): the next send then waits its interval from that repeat, not from the first attempt.
+    """
 
     per_second: float
     sleep: Callable[[float], None] = time.sleep
@@ -98,6 +102,9 @@ class Pacer:
             delay = self._last + 1.0 / self.per_second - self.clock()
             if delay > 0:
                 self.sleep(delay)
+        self._last = self.clock()
+
+    def sent_again(self) -> None:
         self._last = self.clock()
 
 
@@ -283,12 +290,23 @@ def send_each(
     path = compat_path(hook.settings.project_id, "Messages")
     rule = rate_limit_rule(pacer.per_second)
     sent: dict[str, dict[str, Any]] = {}
-    for index, number in enumerate(recipients):
-        pacer.wait()
-        try:
-            sent[number] = hook.request("POST", path, data={**form, "To": number}, rate_limit=rule)
-        except SignalWireAPIError as err:
-            raise _stopped(err, number, recipients[index + 1 :], sent) from err
+    hook_sleep = hook._sleep
+
+    def retry_wait(seconds: float) -> None:
+        # The hook waits, then sends the refused message again at once: that send is the pace's mark.
+        hook_sleep(seconds)
+        pacer.sent_again()
+
+    hook._sleep = retry_wait
+    try:
+        for index, number in enumerate(recipients):
+            pacer.wait()
+            try:
+                sent[number] = hook.request("POST", path, data={**form, "To": number}, rate_limit=rule)
+            except SignalWireAPIError as err:
+                raise _stopped(err, number, recipients[index + 1 :], sent) from err
+    finally:
+        hook._sleep = hook_sleep
     return sent
 
 

@@ -17,8 +17,13 @@ FORMATS = ("jsonl", "csv")
 CSV_OTHER = "_other"
 
 
+# json.dumps with these options builds a new JSONEncoder on every call; one shared instance gives the
+# same text (it keeps no state between calls) for a fraction of the per-record cost.
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _JSON_ENCODER.encode(value)
 
 
 # What UTF-8 cannot encode: lone surrogates ("\ud800"), which JSON answers may carry as escapes.

@@ -9,19 +9,9 @@ import json
 import subprocess
 import sys
 
-DAG_FACING = [
-    "airflow_provider_signalwire.operators.api",
-    "airflow_provider_signalwire.operators.video",
-    "airflow_provider_signalwire.operators.messaging",
-    "airflow_provider_signalwire.operators.voice",
-    "airflow_provider_signalwire.sensors.video",
-    "airflow_provider_signalwire.sensors.messaging",
-    "airflow_provider_signalwire.sensors.voice",
-    "airflow_provider_signalwire.notifications.signalwire",
-    "airflow_provider_signalwire.transfers.logs",
-    "airflow_provider_signalwire.operators.datasphere",
-    "airflow_provider_signalwire.transfers.datasphere",
-]
+from airflow_provider_signalwire.get_provider_info import dag_facing_modules
+
+DAG_FACING = dag_facing_modules()
 
 # Ours that a DAG file may load: anything but the hooks (HTTP clients), triggers, or the fake space (a
 # deny-list, so the package's internal modules can move; third-party modules are allow-listed below).

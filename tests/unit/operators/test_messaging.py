@@ -132,6 +132,16 @@ def test_rate_limits_resend_only_the_refused_recipient(signalwire_space):
     assert len({r["sid"] for r in first}) == 4
 
 
+def test_after_a_rate_limited_retry_the_next_send_waits_its_interval(signalwire_space):
+    op, fake = make_send(max_retries=0, messages_per_second=2)
+    fault_on_post(signalwire_space, op, 2, "429")  # the second recipient is refused once
+    op.execute(context())
+    assert [r.status for r in posts(signalwire_space)] == [201, 429, 201, 201, 201]
+    # 0.5 s, then the 2 s backoff before TO[1] is sent again; the next send waits its full 0.5 s from
+    # that resend (it used to follow right behind it: the pace counted from the refused attempt).
+    assert fake.sleeps == pytest.approx([0.5, 2.0, 0.5, 0.5])
+
+
 def test_rate_limits_with_the_hooks_retries_too(signalwire_space):
     prefix = f"/api/laml/2010-04-01/Accounts/{signalwire_space.project_id}/Messages"
     op, _ = make_send()

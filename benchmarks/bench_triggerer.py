@@ -1,0 +1,405 @@
+"""Row 9: one real ``airflow triggerer`` process full of deferred sensors, polling the fake space.
+
+The sides, the same N deferred triggers each, in the same Airflow (this venv's) and on the same server:
+
+* ours: ``MessageStatusSensor`` and ``CallStatusSensor`` (half each), deferred: ``SignalWireStatusTrigger``
+  of kinds ``message`` and ``call``, polling the Compatibility API's ``Messages/<sid>`` and ``Calls/<sid>``,
+  whose statuses move on the server's clock (queued, sending, sent; queued, ringing, in-progress) and
+  never reach a final one during the measurement;
+* ``HttpSensor(deferrable=True)``: ``HttpSensorTrigger``, waiting while its endpoint answers 404.
+
+The triggers are built by row 5's code (``bench_triggers.status_triggers`` / ``http_triggers``) and the
+server is row 5's :class:`~benchmarks.bench_triggers.TriggerServer` (its own process; it counts TCP
+connections, TLS handshakes, polls, and the gap between two polls of one resource).
+
+How a run goes: a scratch ``AIRFLOW_HOME`` with a SQLite metadata database, migrated once, and a DAG
+file with the three sensors, serialized by ``airflow dags reserialize``. For each side and N: a DAG run,
+then N task instances in state ``deferred``, each with its trigger row, written as the sensors'
+``defer()`` would leave them, in batches spread over one poll interval (sensors defer at different
+moments), while ``airflow triggerer --capacity 10000`` runs. Once every resource has been polled (the
+deferrals are over), a window of one interval (at least 10 s) is measured: CPU seconds of the triggerer's
+whole process tree (the supervisor and its trigger runner) per 1,000 polls; the tree's RSS minus an
+idle triggerer's, per trigger; lateness, every gap between two polls of one resource minus the poll
+interval (p50, p99); TLS handshakes the server completed in the window. The poll interval grows with
+N (``N / POLLS_PER_S``) so every size polls at the same rate. ``[logging] logging_level`` is ERROR for
+both sides: the figures are the triggers', not the log sink's (ours logs each poll at INFO,
+HttpSensorTrigger warns on each 404).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DAG_ID = "bench_triggerer"
+OURS, HTTP = "Message/CallStatusSensor (SignalWireStatusTrigger)", "HttpSensor(deferrable=True)"
+POLLS_PER_S = 50  # the poll rate every size runs at: N triggers, one poll each every N / 50 s
+
+DAG_FILE = f'''
+from datetime import datetime
+
+from airflow.providers.http.sensors.http import HttpSensor
+from airflow.sdk import DAG
+
+from airflow_provider_signalwire.sensors.messaging import MessageStatusSensor
+from airflow_provider_signalwire.sensors.voice import CallStatusSensor
+
+with DAG("{DAG_ID}", schedule=None, start_date=datetime(2026, 1, 1)):
+    MessageStatusSensor(task_id="message", message_sid="x", deferrable=True,
+                        signalwire_conn_id="signalwire_bench_triggers")
+    CallStatusSensor(task_id="call", call_sid="x", deferrable=True,
+                     signalwire_conn_id="signalwire_bench_triggers")
+    HttpSensor(task_id="http", endpoint="x", http_conn_id="http_bench_triggers", deferrable=True)
+'''
+
+
+def _airflow_env(home: str, server: Any) -> dict[str, str]:
+    from benchmarks.bench_triggers import CONN_HTTP, CONN_OURS
+    from benchmarks.server import http_conn, signalwire_conn
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        {
+            "AIRFLOW_HOME": home,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+            "AIRFLOW__CORE__DAGS_FOLDER": f"{home}/dags",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+            "AIRFLOW__TRIGGERER__CAPACITY": "10000",
+            f"AIRFLOW_CONN_{CONN_OURS.upper()}": signalwire_conn(server),
+            f"AIRFLOW_CONN_{CONN_HTTP.upper()}": http_conn(server, verify=False),
+            # HttpSensorTrigger's aiohttp session verifies with the default context: trust the bench CA.
+            "SSL_CERT_FILE": server.ca_bundle,
+            "PYTHONPATH": str(REPO),
+        }
+    )
+    return env
+
+
+def _airflow(env: dict[str, str], *args: str) -> None:
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    done = subprocess.run([airflow, *args], env=env, capture_output=True, text=True, cwd=REPO)
+    if done.returncode:
+        raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+
+
+def _child(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.bench_triggerer", *args],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen[str], what: str) -> str:
+    out, err = process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"{what} failed:\n{err[-3000:]}")
+    return out
+
+
+# --------------------------------------------------------------------------- in the scratch Airflow
+
+
+def _defer(side: str, count: int, interval: float, tag: str, spread: float) -> None:  # pragma: no cover
+    """Create a DAG run and ``count`` deferred task instances with their triggers, as the sensors'
+    ``defer()`` leaves them, in batches over ``spread`` seconds."""
+    from airflow.models.serialized_dag import SerializedDagModel
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState, TaskInstanceState
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    from benchmarks.bench_triggers import http_triggers, status_triggers
+
+    with create_session() as session:
+        serialized = SerializedDagModel.get(DAG_ID, session=session)
+        assert serialized is not None, "the DAG was not serialized"
+        dag = serialized.dag
+        version_id = serialized.dag_version_id
+        run_id = f"bench_{side}_{tag}"
+        from airflow._shared.timezones import timezone
+
+        dag.create_dagrun(
+            run_id=run_id,
+            run_after=timezone.utcnow(),
+            run_type=DagRunType.MANUAL,
+            triggered_by=DagRunTriggeredByType.TEST,
+            state=DagRunState.RUNNING,
+            session=session,
+        )
+
+    def add(triggers: list[Any], first: int) -> None:
+        with create_session() as session:
+            rows = [Trigger.from_object(t) for t in triggers]
+            session.add_all(rows)
+            session.flush()
+            for k, (trigger, row) in enumerate(zip(triggers, rows, strict=True), start=first):
+                task_id = getattr(trigger, "kind", "http")
+                ti = TaskInstance(
+                    task=dag.get_task(task_id),
+                    dag_version_id=version_id,
+                    run_id=run_id,
+                    state=TaskInstanceState.DEFERRED,
+                    map_index=k,
+                )
+                ti.trigger_id = row.id
+                ti.next_method = "execute_complete"
+                session.add(ti)
+
+    batches = max(1, int(spread / 0.25))
+    started = time.monotonic()
+    for b in range(batches):
+        first, last = count * b // batches, count * (b + 1) // batches
+        if side == "ours":
+            triggers = status_triggers(last - first, interval, tag, ("message", "call"), first=first)
+        else:
+            triggers = http_triggers(last - first, interval, tag, {}, first=first)
+        _with_retries(add, triggers, first)
+        time.sleep(max(0.0, started + spread * (b + 1) / batches - time.monotonic()))
+
+
+def _with_retries(write: Any, *args: Any) -> None:
+    """SQLite allows one writer: the triggerer's heartbeat may hold the lock for a moment."""
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(50):
+        try:
+            return write(*args)
+        except OperationalError:
+            if attempt == 49:
+                raise
+            time.sleep(0.2)
+
+
+def _clear() -> None:  # pragma: no cover - runs in the scratch Airflow
+    """Remove every benchmark run, its task instances and triggers (before the next side)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+    from sqlalchemy import delete
+
+    with create_session() as session:
+        session.execute(delete(TaskInstance).where(TaskInstance.dag_id == DAG_ID))
+        session.execute(delete(DagRun).where(DagRun.dag_id == DAG_ID))
+        session.execute(delete(Trigger))
+
+
+# --------------------------------------------------------------------------- the triggerer process
+
+
+class Triggerer:
+    def __init__(self, env: dict[str, str], home: str) -> None:
+        self.log = open(f"{home}/triggerer.log", "ab")  # noqa: SIM115 (closed in stop())
+        airflow = str(Path(sys.executable).with_name("airflow"))
+        self.process = subprocess.Popen(
+            [airflow, "triggerer", "--skip-serve-logs", "--capacity", "10000"],
+            env=env,
+            cwd=REPO,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def tree(self) -> list[Any]:
+        import psutil
+
+        main = psutil.Process(self.process.pid)
+        return [main, *main.children(recursive=True)]
+
+    def cpu(self) -> float:
+        total = 0.0
+        for p in self.tree():
+            try:
+                times = p.cpu_times()
+            except Exception:  # a process that just ended
+                continue
+            total += times.user + times.system
+        return total
+
+    def rss_mb(self) -> float:
+        total = 0
+        for p in self.tree():
+            try:
+                total += p.memory_info().rss
+            except Exception:
+                continue
+        return total / 1024 / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self.log.close()
+
+    def tail(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_bytes()[-3000:].decode(errors="replace")
+
+    def alive(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the triggerer exited ({self.process.returncode}):\n{self.tail()}")
+
+
+def _idle_rss(env: dict[str, str], home: str, settle: float) -> float:
+    triggerer = Triggerer(env, home)
+    try:
+        time.sleep(settle)
+        triggerer.alive()
+        return triggerer.rss_mb()
+    finally:
+        triggerer.stop()
+
+
+def _measure(server: Any, env: dict[str, str], home: str, side: str, count: int, interval: float) -> dict:
+    _finish(_child(env, "--clear"), "clearing the runs")
+    server.configure(10**9)  # the http side's 404s never end
+    triggerer = Triggerer(env, home)
+    started = server.snapshot()
+    try:
+        tag = f"{count % 0xFFFF:04x}"
+        # Deferred over a few seconds: the triggerer itself then takes its time to start them.
+        adding = _child(env, "--defer", side, str(count), str(interval), tag, str(min(interval, 5.0)))
+        deadline = time.monotonic() + count / 5 + 4 * interval + 120
+        while server.snapshot().get("resources", 0) < count:
+            triggerer.alive()
+            if adding.poll():
+                _finish(adding, "deferring the tasks")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{side}: only {server.snapshot()} of {count} polled; the triggerer's log ends:\n"
+                    + triggerer.tail()
+                )
+            time.sleep(0.5)
+        _finish(adding, "deferring the tasks")
+        # Every trigger has polled at least once and the deferrals are over: the steady cycle.
+        window = max(10.0, interval)
+        cpu0, before = triggerer.cpu(), server.snapshot()
+        server.take_gaps()
+        time.sleep(window)
+        cpu1, after, rss = triggerer.cpu(), server.snapshot(), triggerer.rss_mb()
+        gaps = server.take_gaps()
+        triggerer.alive()
+    finally:
+        triggerer.stop()
+    counted = {k: v - before.get(k, 0) for k, v in after.items()}
+    polls = counted.get("status", 0) + counted.get("http", 0)
+    late = sorted(g - interval for g in gaps)
+    return {
+        "cpu_per_1000": (cpu1 - cpu0) * 1000 / max(polls, 1),
+        "polls": polls,
+        "rss_mb": rss,
+        "handshakes": counted.get("handshakes", 0),
+        "all_handshakes": after.get("handshakes", 0) - started.get("handshakes", 0),
+        "all_polls": after.get("status", 0)
+        + after.get("http", 0)
+        - started.get("status", 0)
+        - started.get("http", 0),
+        "connections": counted.get("connections", 0),
+        "late_p50": statistics.median(late) if late else float("nan"),
+        "late_p99": late[min(len(late) - 1, int(0.99 * len(late)))] if late else float("nan"),
+        "window": window,
+    }
+
+
+def run(tiny: bool = False) -> list[dict[str, Any]]:
+    from benchmarks.bench_triggers import TriggerServerProcess
+
+    # 5,000 is left out by default: this machine's triggerer starts ~15 triggers a second (each one's
+    # connection lookup and secret masking go through Airflow's supervisor), so 5,000 take 6 minutes
+    # per side to start polling. BENCH_TRIGGERER_SIZES=500,2000,5000 runs it.
+    sizes: tuple[int, ...] = (20, 40) if tiny else (500, 2000)
+    if os.environ.get("BENCH_TRIGGERER_SIZES"):
+        sizes = tuple(int(n) for n in os.environ["BENCH_TRIGGERER_SIZES"].split(","))
+    rate = 10 if tiny else POLLS_PER_S
+    server = TriggerServerProcess()
+    results: dict[tuple[str, int], dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-triggerer-") as home:
+        env = _airflow_env(home, server)
+        try:
+            Path(home, "dags").mkdir()
+            Path(home, "dags", f"{DAG_ID}.py").write_text(DAG_FILE)
+            _airflow(env, "db", "migrate")
+            _airflow(env, "dags", "reserialize")
+            idle = _idle_rss(env, home, 10 if tiny else 20)
+            for count in sizes:
+                interval = max(1.0, count / rate)
+                # Interleaved: which side goes first alternates with the size.
+                order = ("ours", "http") if count % 2 == 0 else ("http", "ours")
+                for side in order:
+                    results[(side, count)] = _measure(server, env, home, side, count, interval)
+                    print(f"  row 9: {side} x {count}: {results[(side, count)]}", file=sys.stderr)
+        finally:
+            server.close()
+    rows = []
+    for count in sizes:
+        interval = max(1.0, count / rate)
+        http = results[("http", count)]
+        for side, name in (("http", HTTP), ("ours", OURS)):
+            r = results[(side, count)]
+            per_trigger_kb = (r["rss_mb"] - idle) * 1024 / count
+            http_kb = (http["rss_mb"] - idle) * 1024 / count
+            goal = " (goal: <= 0.33x CPU, <= 0.5x RSS; p99 < 1 s at 2,000; handshakes by pool)" * (
+                side == "ours"
+            )
+            rows.append(
+                {
+                    "row": 9,
+                    "title": "a triggerer full of sensors",
+                    "what": f"{count:,} x {name}",
+                    "seconds": r["cpu_per_1000"],
+                    "ratio": r["cpu_per_1000"] / http["cpu_per_1000"],
+                    "note": (
+                        f"triggerer CPU s per 1,000 polls; RSS {per_trigger_kb:.0f} KB per trigger "
+                        f"({per_trigger_kb / http_kb:.2f}x HttpSensor's; tree {r['rss_mb']:.0f} MB, idle "
+                        f"{idle:.0f} MB); lateness p50 {r['late_p50']:.3f} s, p99 {r['late_p99']:.3f} s; "
+                        f"{r['handshakes']} TLS handshakes for {r['polls']} polls in the {r['window']:.0f} s "
+                        f"window ({r['all_handshakes']} for {r['all_polls']} since the triggerer started); "
+                        f"one poll per trigger every {interval:g} s{goal}"
+                    ),
+                    "points": [
+                        {
+                            "series": name,
+                            "size": count,
+                            "unit": "deferred triggers",
+                            "seconds": r["cpu_per_1000"],
+                            "peak_rss_mb": per_trigger_kb / 1024,
+                            "rss_label": "RSS per trigger, MB",
+                            "rss_title": "RSS per trigger",
+                            "seconds_label": "CPU s per 1,000 polls",
+                            "seconds_title": "triggerer CPU",
+                            "late_p50": r["late_p50"],
+                            "late_p99": r["late_p99"],
+                        }
+                    ],
+                }
+            )
+    return rows
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--defer"]:
+        side, count, interval, tag, spread = sys.argv[2:7]
+        _defer(side, int(count), float(interval), tag, float(spread))
+    elif sys.argv[1:2] == ["--clear"]:
+        _clear()
+    else:
+        for row in run(tiny="--tiny" in sys.argv):
+            print({k: v for k, v in row.items() if k != "points"})
