@@ -194,3 +194,59 @@ def test_archive_then_delete_only_what_was_verified(signalwire_space, data, tmp_
     # The rerun archives and deletes the one kept.
     assert op.execute({})["counts"] == {"video_recordings": {"deleted": 1}}
     assert keep not in signalwire_space.state.recordings
+
+
+# ------------------------------------------------------------- Compatibility kinds (the fake's media family)
+COMPAT_KINDS = ["call_recordings", "transcriptions", "message_media"]
+TABLES = {
+    "call_recordings": "call_recordings",
+    "transcriptions": "transcriptions",
+    "message_media": "message_media",
+}
+
+
+@pytest.fixture
+def media(signalwire_space) -> dict[str, set[str]]:
+    space = signalwire_space
+    old_recordings = space.seed_recordings(2, OLD - timedelta(days=3), OLD)
+    space.seed_recordings(1, NOW - timedelta(days=2), NOW - timedelta(days=1))
+    old_media = space.seed_message_media(2, OLD - timedelta(days=3), OLD)
+    space.seed_message_media(1, NOW - timedelta(days=2), NOW - timedelta(days=1))
+    # The fake's seeded MMS say num_media 0 (h-recordings' seed): give their messages the media they hold.
+    messages = space.backends["messaging"].messages
+    for item in space.state.message_media.values():
+        messages.get(item["parent_sid"]).media = [item["uri"]]
+    old_transcriptions = {
+        sid
+        for sid, t in space.state.transcriptions.items()
+        if t["recording_sid"] in {r["sid"] for r in old_recordings}
+    }
+    return {
+        "call_recordings": {r["sid"] for r in old_recordings},
+        "transcriptions": old_transcriptions,
+        "message_media": {m["sid"] for m in old_media},
+    }
+
+
+def test_compatibility_kinds_dry_run_then_delete(signalwire_space, media, tmp_path):
+    before = {kind: dict(getattr(signalwire_space.state, table)) for kind, table in TABLES.items()}
+    dry = _op(kinds=COMPAT_KINDS, dry_run=True).execute({})
+    assert _writes(signalwire_space) == []
+    assert dry["counts"] == {kind: {"would_delete": len(ids)} for kind, ids in media.items()}
+    # Transcriptions first, so deleting a recording cannot take one of them along before it is audited.
+    audit_file = tmp_path / "audit.jsonl"
+    result = _op(
+        kinds=["transcriptions", "call_recordings", "message_media"], audit_to=str(audit_file)
+    ).execute({})
+    assert result["counts"] == {
+        kind: {"deleted": len(media[kind])} for kind in ["transcriptions", "call_recordings", "message_media"]
+    }
+    audit = _audit(audit_file)
+    for kind, table in TABLES.items():
+        left = getattr(signalwire_space.state, table)
+        assert {a["id"] for a in audit if a["kind"] == kind} == media[kind]
+        assert media[kind].isdisjoint(left)
+        assert set(left) == set(before[kind]) - media[kind]
+    assert all(a["parent_id"] for a in audit if a["kind"] == "message_media")
+    # A rerun finds nothing left to delete.
+    assert _op(kinds=COMPAT_KINDS).execute({})["total"] == {}
