@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.e2e_support import airflow, airflow_version, timed
+from tests.e2e.e2e_support import airflow, timed
 
 pytestmark = pytest.mark.e2e
 DAG_ID = "signalwire_retention"
@@ -44,10 +44,9 @@ def test_dry_run_on_the_first_then_delete_and_redact(
     }
     new_message = fake_space.seed_messages(1, new, new + timedelta(minutes=1))[0]["sid"]
     home = Path(cli_env["AIRFLOW_HOME"])
-    # The daily run happens on the 1st when its data interval ends then: Airflow 2's runs cover the day
-    # before; Airflow 3's interval is the moment of the run.
-    airflow2 = airflow_version() < (3, 0)
-    first, second = ("2026-10-31", "2026-11-01") if airflow2 else ("2026-11-01", "2026-11-02")
+    # A run given a date (as `dags test` and manual runs are) has a data interval ending then, on
+    # Airflow 2.11 and 3.3 alike: the first is a dry run, the second not.
+    first, second = "2026-11-01", "2026-11-02"
 
     before = len(fake_space.requests)
     videos, calls = set(fake_space.state.recordings), set(fake_space.state.call_recordings)
