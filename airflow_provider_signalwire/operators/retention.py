@@ -44,13 +44,15 @@ from airflow_provider_signalwire.times import api_time, as_age, day_filter, iso_
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+
 __all__ = ["RETENTION_KINDS", "RetentionKind", "SignalWireRetentionOperator"]
 
 ACCOUNT = COMPAT_API + "/Accounts/{account}"
 DELETE, REDACT = "delete", "redact"
-# How an item is archived before it goes: its file downloaded from the file host ("file"), or the
-# item itself as JSON ("record"); None: this kind cannot be archived yet.
-FILE, RECORD = "file", "record"
+# How an item is archived before it goes: the item itself as JSON (RECORD), or a function giving the
+# (url, format, size or None) of its file; None: this kind cannot be archived yet.
+RECORD = "record"
 # Messages SignalWire refuses to redact (messaging spec, "Redact a message").
 IN_PROGRESS = ("queued", "initiated")
 IN_PROGRESS_CODE = "cannot_redact_in_progress_message"
@@ -74,6 +76,29 @@ def _created_before(cutoff: datetime) -> dict[str, str]:
 
 def _has_media(message: Mapping[str, Any]) -> bool:
     return str(message.get("num_media", "1")) not in ("0", "")
+
+
+FileSource = Callable[["SignalWireHook", Mapping[str, Any], str], tuple[str, Any, Any]]
+
+
+def _fresh_link(hook: SignalWireHook, data: Mapping[str, Any], path: str) -> tuple[str, Any, Any]:
+    """A room recording's file: its ``uri`` expires (about 15 minutes), so ask for a fresh one."""
+    fresh = hook.request("GET", path)
+    uri = fresh.get("uri")
+    if isinstance(uri, str) and uri:
+        mask_secret(uri)  # a signed link: anyone holding it can download the file while it lasts
+    return uri, fresh.get("format"), fresh.get("size_in_bytes")
+
+
+def _beside(suffix: str, format_field: str | None = None) -> FileSource:
+    """A Compatibility resource's file: its ``uri`` on the space, ``.json`` replaced by ``suffix``."""
+
+    def source(hook: SignalWireHook, data: Mapping[str, Any], path: str) -> tuple[str, Any, Any]:
+        uri = str(data.get("uri") or "")
+        url = hook.base_url + uri.removesuffix(".json") + suffix if uri.startswith("/") else ""
+        return url, data.get(format_field) if format_field else suffix.lstrip("."), None
+
+    return source
 
 
 @dataclass(frozen=True)
@@ -104,7 +129,7 @@ class RetentionKind:
     id_field: str = "sid"
     filters: Callable[[datetime], dict[str, str]] = _no_filter
     parents: Parents | None = None
-    archive: str | None = None
+    archive: str | FileSource | None = None
 
 
 # The kinds, one row each: adding one is a row (and its fake routes and tests).
@@ -120,6 +145,7 @@ RETENTION_KINDS: dict[str, RetentionKind] = {
             DELETE,
             f"{ACCOUNT}/Recordings/{{id}}",
             filters=_day_before("DateCreated<"),
+            archive=_beside(".wav"),
         ),
         RetentionKind(
             "video_recordings",
@@ -130,7 +156,7 @@ RETENTION_KINDS: dict[str, RetentionKind] = {
             DELETE,
             "/api/video/room_recordings/{id}",
             id_field="id",
-            archive=FILE,
+            archive=_fresh_link,
         ),
         RetentionKind(
             "transcriptions",
@@ -152,6 +178,7 @@ RETENTION_KINDS: dict[str, RetentionKind] = {
             DELETE,
             f"{ACCOUNT}/Messages/{{parent}}/Media/{{id}}",
             parents=Parents(f"{ACCOUNT}/Messages", _day_before("DateSent<"), _has_media),
+            archive=_beside("", "content_type"),
         ),
         RetentionKind(
             "fax_media",
@@ -229,10 +256,12 @@ class SignalWireRetentionOperator(SignalWireBaseOperator):
     items not reached in the audit. Each item acted on is one JSON line of ``audit_to`` (kind, id,
     created, action, outcome), written atomically, also when the task fails.
 
-    With ``archive_to``, each item is first copied there and read back: room recordings' files
-    (downloaded without the space's credentials, size and SHA-256 checked) and transcriptions (their
-    JSON); an item is deleted only once its copy is stored and verified. Other kinds cannot be archived
-    yet (refused before any request); message bodies are redacted, not archived.
+    With ``archive_to``, each item is first copied there and read back: the files of room recordings,
+    call recordings (WAV) and message media (downloaded without the space's credentials, size checked
+    where SignalWire announces it, SHA-256 computed on the way) and transcriptions (their JSON); an item
+    is deleted only once its copy is stored and verified, and kept when the copy fails (files behind
+    SignalWire's Media URL Protection are kept so). Fax media cannot be archived yet (refused before
+    any request); message bodies are redacted, not archived.
 
     :param older_than: Age of what goes (templated): a ``timedelta``, seconds, or an ISO 8601 duration
         such as ``P90D``. Measured from when the run was due (``run_after``), else from now.
@@ -541,20 +570,25 @@ class SignalWireRetentionOperator(SignalWireBaseOperator):
         return {"path": public_uri(target), "size": size, "sha256": sha256}
 
     def _download(self, item: Item, folder: Any) -> tuple[Any, int, str]:
-        # The download link expires (about 15 minutes): ask for a fresh one right before.
-        fresh = self.hook.request("GET", item.path(self.hook.settings.project_id))
-        uri = fresh.get("uri")
-        if not isinstance(uri, str) or not uri:
-            raise AirflowException(f"{self.task_id}: {item.kind.noun} {item.id} has no download link (uri).")
-        mask_secret(uri)  # a signed link: anyone holding it can download the file while it lasts
-        target = recording_target(folder, item.id, fresh.get("format"), folder=True, task_id=self.task_id)
-        expected = fresh.get("size_in_bytes")
+        source = item.kind.archive
+        assert callable(source)
+        url, fmt, expected = source(self.hook, item.data, item.path(self.hook.settings.project_id))
+        if not isinstance(url, str) or not url:
+            raise AirflowException(f"{self.task_id}: {item.kind.noun} {item.id} has no file to download.")
+        target = recording_target(folder, item.id, fmt, folder=True, task_id=self.task_id)
         if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
             expected = None
-        with self.hook.open_download(uri) as download:
-            size, sha256 = store_download(
-                download, target, expected, task_id=self.task_id, what=f"{item.kind.noun} {item.id}"
-            )
+        try:
+            with self.hook.open_download(url) as download:
+                size, sha256 = store_download(
+                    download, target, expected, task_id=self.task_id, what=f"{item.kind.noun} {item.id}"
+                )
+        except SignalWireAPIError as err:
+            # The file host never gets the space's credentials: files behind SignalWire's Media URL
+            # Protection answer 401 and are kept.
+            raise AirflowException(
+                f"{self.task_id}: the file of {item.kind.noun} {item.id} could not be downloaded ({err})."
+            ) from None
         return target, size, sha256
 
     # ------------------------------------------------------------------ reporting

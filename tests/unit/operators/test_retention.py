@@ -250,3 +250,32 @@ def test_compatibility_kinds_dry_run_then_delete(signalwire_space, media, tmp_pa
     assert all(a["parent_id"] for a in audit if a["kind"] == "message_media")
     # A rerun finds nothing left to delete.
     assert _op(kinds=COMPAT_KINDS).execute({})["total"] == {}
+
+
+def test_call_recordings_and_message_media_are_archived_from_the_space(signalwire_space, media, tmp_path):
+    kinds = ["call_recordings", "message_media"]
+    space = signalwire_space
+    content = {sid: space.media_file(f"/Recordings/{sid}.wav") for sid in media["call_recordings"]}
+    content |= {sid: space.media_file(f"/Media/{sid}") for sid in media["message_media"]}
+    audit_file = tmp_path / "audit.jsonl"
+    result = _op(kinds=kinds, archive_to=f"{tmp_path}/archive/", audit_to=str(audit_file)).execute({})
+    assert result["counts"] == {kind: {"deleted": len(media[kind])} for kind in kinds}
+    for line in _audit(audit_file):
+        stored = Path(line["archive"]["path"].removeprefix("file://"))
+        assert stored.parent == tmp_path / "archive" / line["kind"]
+        assert stored.name == line["id"] + (".wav" if line["kind"] == "call_recordings" else ".png")
+        assert stored.read_bytes() == content[line["id"]]
+        assert line["archive"]["sha256"] == hashlib.sha256(content[line["id"]]).hexdigest()
+    files = [
+        r for r in space.requests if r.path.endswith(".wav") or ("/Media/" in r.path and r.method == "GET")
+    ]
+    assert len(files) == len(content) and not any(r.has_auth for r in files)  # no credentials sent
+
+
+def test_protected_files_are_kept_not_deleted_unarchived(signalwire_space, media, tmp_path):
+    signalwire_space.protect_media("recordings")
+    op = _op(kinds=["call_recordings"], archive_to=f"{tmp_path}/archive/")
+    with pytest.raises(AirflowException, match="2 items could not be archived and were kept"):
+        op.execute({})
+    assert media["call_recordings"] <= set(signalwire_space.state.call_recordings)
+    assert _writes(signalwire_space) == []

@@ -139,7 +139,7 @@ def test_transcriptions_are_archived_as_json(mock, tmp_path):
         ),
         (
             {"archive_to": "/data/archive/"},
-            "archive_to cannot archive call_recordings, message_media, fax_media",
+            "archive_to cannot archive fax_media yet",
         ),
         ({"redact_lookback": "soon"}, "redact_lookback is 'soon'"),
     ],
