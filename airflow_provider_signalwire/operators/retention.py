@@ -231,7 +231,7 @@ class Item:
             "id": self.id,
             "created": iso_z(self.created) if self.created else None,
             "action": self.kind.action,
-            "outcome": self.outcome,
+            "outcome": self.outcome or "not_reached",
         }
         if self.parent is not None:
             line["parent_id"] = self.parent

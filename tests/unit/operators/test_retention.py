@@ -57,7 +57,7 @@ def test_dry_run_touches_nothing(signalwire_space, data, tmp_path):
     result = _op(dry_run="True", audit_to=str(tmp_path / "audit.jsonl")).execute({})
     assert _writes(signalwire_space) == []  # only GETs reached the space
     assert (signalwire_space.state.recordings, signalwire_space.state.messages) == before
-    assert result["dry_run"] is True
+    assert result["dry_run"] is True and "https:" not in json.dumps(result)
     assert result["counts"] == {
         "video_recordings": {"would_delete": 3},
         "message_bodies": {"would_redact": 2},
