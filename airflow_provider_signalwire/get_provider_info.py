@@ -23,6 +23,7 @@ HOW_TO_GUIDES = [
     "/docs/event-driven.md",
     "/docs/api-tokens.md",
     "/docs/datasphere.md",
+    "/docs/retention.md",
 ]
 HOOK_NAME = "SignalWire"
 
@@ -98,6 +99,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_signalwire.operators.project",
                     "airflow_provider_signalwire.operators.realtime",
                     "airflow_provider_signalwire.operators.datasphere",
+                    "airflow_provider_signalwire.operators.retention",
                 ],
             }
         ],

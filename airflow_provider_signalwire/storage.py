@@ -397,6 +397,71 @@ def copy_checked(
     return size, digest.hexdigest()
 
 
+def store_download(
+    download: Any,
+    target: Any,
+    expected: int | None,
+    *,
+    task_id: str,
+    what: str,
+    report: Callable[[str], None] | None = None,
+    report_every: float = 10.0,
+) -> tuple[int, str]:
+    """Write an open download (the hook's ``open_download``) onto ``target`` atomically (``.part``
+    beside it), checking its size as it comes against ``expected`` (else the announced length): a byte
+    past it stops the download, a short file is refused. Returns (bytes, SHA-256 hex digest).
+
+    ``what`` names the file in errors ("the recording"); ``report(text)`` gets progress lines.
+    :raises AirflowException: when the file is longer or shorter than announced (retryable).
+    """
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    total = expected if expected is not None else download.size
+
+    def too_long(size: int, verb: str) -> AirflowException:
+        return AirflowException(
+            f"{task_id}: the file host {verb} {size} bytes but SignalWire announced {total}: the download "
+            f"was stopped; nothing was written to {target}. Retrying the task downloads it again."
+        )
+
+    if total is not None and download.size is not None and download.size > total:
+        raise too_long(download.size, "announces")
+
+    def progress(size: int, seconds: float) -> None:
+        if report is not None:
+            report(f"Downloaded {progress_text(size, total)} ({rate_text(size, seconds)}).")
+
+    def write(out: IO[bytes]) -> tuple[int, str]:
+        size, sha256 = copy_checked(
+            download.chunks,
+            out,
+            limit=total,
+            too_long=lambda size: too_long(size, "sent at least"),
+            report=progress,
+            report_every=report_every,
+        )
+        if total is not None and size != total:
+            raise AirflowException(
+                f"{task_id}: {what}'s file has {size} bytes but SignalWire announced {total}: the download "
+                f"is incomplete or the file changed; nothing was written to {target}. Retrying the task "
+                "downloads it again."
+            )
+        return size, sha256
+
+    return write_atomically(target, write, suffix=".part")
+
+
+def stored_digest(path: Any, chunk_size: int = 1024 * 1024) -> tuple[int, str]:
+    """(bytes, SHA-256 hex digest) of a stored file, read back from its filesystem."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(chunk_size):
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
+
+
 def progress_text(size: int, total: int | None) -> str:
     """``1.5 MB of 3.0 MB (50%)``."""
     if total:

@@ -165,6 +165,48 @@ def as_duration(value: Any, name: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+_ISO_DURATION = re.compile(
+    r"P(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?",
+    re.IGNORECASE,
+)
+
+
+# str(timedelta): what a template such as "{{ macros.timedelta(days=30) }}" renders to.
+_TIMEDELTA_TEXT = re.compile(r"(?:(\d+) days?, )?(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
+
+
+def as_age(value: Any, name: str) -> timedelta:
+    """An age threshold above zero: a timedelta, seconds (a number or its text), an ISO 8601 duration
+    of weeks, days, hours, minutes and seconds (``P90D``, ``P2W``, ``PT36H``, ``P1DT12H``) or the text
+    of a timedelta (``30 days, 0:00:00``), as templates render them. Years and months are refused (no
+    fixed length). :class:`SignalWireConfigError` naming ``name`` otherwise."""
+    age: timedelta | None = None
+    text = value.strip() if isinstance(value, str) else ""
+    match = _ISO_DURATION.fullmatch(text) if text[:1] in ("P", "p") else None
+    if match and any(match.groupdict().values()) and not text.upper().endswith("T"):
+        age = timedelta(**{k: float(v.replace(",", ".")) for k, v in match.groupdict().items() if v})
+    elif rendered := _TIMEDELTA_TEXT.fullmatch(text):
+        days, hours, minutes, seconds = rendered.groups()
+        age = timedelta(days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=float(seconds))
+    elif text[:1] not in ("P", "p"):
+        try:
+            age = as_duration(value, name)
+        except SignalWireConfigError:
+            age = None
+    if age is None or age <= timedelta(0):
+        months = (
+            " (months and years have no fixed length: use days, e.g. 'P90D')"
+            if "Y" in text.upper() or (text[:1] in ("P", "p") and "M" in text.upper().split("T")[0])
+            else ""
+        )
+        raise SignalWireConfigError(
+            f"{name} is {_short(value)}: give a timedelta above zero, a number of seconds, or an ISO 8601 "
+            f"duration such as 'P90D', 'P2W' or 'PT36H'{months}."
+        )
+    return age
+
+
 # --------------------------------------------------------------------------- writing
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, mask_secret
+from airflow.providers.common.compat.sdk import AirflowFailException, mask_secret
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.operators._arguments import resource_id as _resource_id
@@ -25,15 +25,13 @@ from airflow_provider_signalwire.operators.base import (
 from airflow_provider_signalwire.storage import (
     asset_classes,
     check_destination_object,
-    copy_checked,
     download_destination,
     download_destination_text,
     is_storage_path,
-    progress_text,
     rate_text,
     recording_file_name,
     recording_target,
-    write_atomically,
+    store_download,
 )
 
 if TYPE_CHECKING:
@@ -262,38 +260,16 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
         }
 
     def _download(self, uri: str, target: Any, expected: int | None) -> tuple[int, str, str | None]:
-        """Stream the file onto ``target`` atomically (``.part`` beside it), checking its size as it
-        comes; returns (bytes, sha256, content type)."""
+        """Stream the file onto ``target`` atomically, checking its size as it comes; returns (bytes,
+        sha256, content type)."""
         with self.hook.open_download(uri, chunk_size=self.chunk_size) as download:
-            total = expected if expected is not None else download.size
-            if total is not None and download.size is not None and download.size > total:
-                raise self._too_long(total, download.size, target, "announces")
-
-            def report(size: int, seconds: float) -> None:
-                self.log.info("Downloaded %s (%s).", progress_text(size, total), rate_text(size, seconds))
-
-            def write(out: IO[bytes]) -> tuple[int, str]:
-                size, sha256 = copy_checked(
-                    download.chunks,
-                    out,
-                    limit=total,
-                    too_long=lambda size: self._too_long(total or 0, size, target, "sent at least"),
-                    report=report,
-                    report_every=self.progress_interval,
-                )
-                if total is not None and size != total:
-                    raise AirflowException(
-                        f"{self.task_id}: the recording's file has {size} bytes but SignalWire announced "
-                        f"{total}: the download is incomplete or the file changed; nothing was written "
-                        f"to {target}. Retrying the task downloads it again."
-                    )
-                return size, sha256
-
-            size, sha256 = write_atomically(target, write, suffix=".part")
+            size, sha256 = store_download(
+                download,
+                target,
+                expected,
+                task_id=self.task_id,
+                what="the recording",
+                report=self.log.info,
+                report_every=self.progress_interval,
+            )
             return size, sha256, download.content_type
-
-    def _too_long(self, total: int, size: int, target: Any, verb: str) -> AirflowException:
-        return AirflowException(
-            f"{self.task_id}: the file host {verb} {size} bytes but SignalWire announced {total}: the "
-            f"download was stopped; nothing was written to {target}. Retrying the task downloads it again."
-        )

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from airflow_provider_signalwire.testing.core import SpaceCore
 
 ASGIApp = Callable[..., Any]
+JSON_SUFFIX = "signalwire_json_suffix"
+
+
+def asked_for_json(request: Any) -> bool:
+    """Whether the client's path ended in ``.json`` (stripped before routing)."""
+    return bool(request.scope.get("state", {}).get(JSON_SUFFIX))
 
 
 class RecordingFaultMiddleware:
@@ -87,6 +93,8 @@ class RecordingFaultMiddleware:
             scope = dict(scope)
             scope["path"] = path[: -len(".json")]
             scope["raw_path"] = scope["path"].encode()
+            # Routes whose path without an extension means a file (recordings, media) ask for this.
+            scope["state"] = {**scope.get("state", {}), JSON_SUFFIX: True}
 
         sent_body = False
 

@@ -22,6 +22,7 @@ from airflow_provider_signalwire.testing.core import Backend, SpaceCore
 from airflow_provider_signalwire.testing.families import backend_classes
 from airflow_provider_signalwire.testing.faults import Fault
 from airflow_provider_signalwire.testing.logs.models import LOG_KINDS, LogsBackend
+from airflow_provider_signalwire.testing.media.models import MediaBackend
 from airflow_provider_signalwire.testing.messaging.models import Failure, MessagingBackend
 from airflow_provider_signalwire.testing.records import Table
 from airflow_provider_signalwire.testing.request_log import RecordedRequest
@@ -360,6 +361,38 @@ class FakeSignalWireSpace:
         logs too."""
         return [c.render() for c in self._core.backend(VoiceBackend).seed_calls(n, start, end)]
 
+    def seed_recordings(
+        self, n: int, start: datetime | None = None, end: datetime | None = None, *, transcribe: bool = True
+    ) -> list[dict[str, Any]]:
+        """Create ``n`` completed calls started evenly over [start, end) (default: the hour before now),
+        each with a completed recording (Compatibility API shape, returned) and, with ``transcribe``, a
+        transcription.  The files are ``<recording uri without .json>.wav`` / ``.mp3`` on the space's
+        host, public unless :meth:`protect_media` protects them."""
+        backend = self._core.backend(MediaBackend)
+        return [r.render() for r in backend.seed_recordings(n, start, end, transcribe=transcribe)]
+
+    def seed_message_media(
+        self, n: int, start: datetime | None = None, end: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Create ``n`` received MMS messages sent evenly over [start, end), each with one stored PNG, and
+        return the media (API shape; the file is the ``uri`` without ``.json``)."""
+        return [m.render() for m in self._core.backend(MediaBackend).seed_message_media(n, start, end)]
+
+    def protect_media(self, kind: str = "recordings", on: bool = True) -> None:
+        """Turn SignalWire's Media URL Protection on (or off) for ``kind``: ``"recordings"`` or
+        ``"messages"``. Protected files answer 401 without the project's credentials."""
+        self._core.backend(MediaBackend).protect(kind, on)
+
+    def media_file(self, uri: str) -> bytes:
+        """The bytes the space serves for a recording or message media file path (for checks in tests):
+        ``.../Recordings/<sid>.wav`` / ``.mp3`` or ``.../Messages/<m>/Media/<sid>``."""
+        backend = self._core.backend(MediaBackend)
+        name = uri.rstrip("/").rsplit("/", 1)[-1]
+        if "/Recordings/" in uri:
+            rec_id, _, fmt = name.partition(".")
+            return backend.call_recordings.get_or_404(rec_id).content(fmt or "wav")
+        return backend.message_media.get_or_404(name).data
+
     def seed_logs(self, kind: str, n: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Create ``n`` log entries of ``kind`` (voice, messaging, fax, video, conferences) with
         ``created_at`` spread evenly over [start, end) and return them (API shape)."""
@@ -388,7 +421,8 @@ class FakeSignalWireSpace:
         self.seed_rooms(3)
         self.seed_sessions(2)
         self.seed_messages(5)
-        self.seed_calls(5)
+        calls = self._core.backend(VoiceBackend).seed_calls(5)
+        self._core.backend(MediaBackend).record_calls(calls[:3])
         for kind in LOG_KINDS:
             self.seed_logs(kind, 5, now - timedelta(days=2), now)
 
@@ -399,7 +433,7 @@ SEEDS = (None, "demo")
 class StateView:
     """Read-only snapshots of the space's tables by name, each ``{id: record in API shape}``
     (``space.state.rooms``, ``.sessions``, ``.recordings``, ``.conferences``, ``.messages``,
-    ``.calls``, ``.entries``)."""
+    ``.calls``, ``.call_recordings``, ``.transcriptions``, ``.message_media``, ``.entries``)."""
 
     def __init__(self, core: SpaceCore) -> None:
         self._core = core

@@ -65,6 +65,7 @@ PUBLIC: dict[str, list[str]] = {
         "UpdateDatasphereDocumentOperator",
     ],
     "transfers.datasphere": ["SYNC_TAG_PREFIX", "SyncToDatasphereOperator", "plan_sync"],
+    "operators.retention": ["RETENTION_KINDS", "RetentionKind", "SignalWireRetentionOperator"],
     "sensors.base": ["SignalWireSensorFailure", "SignalWireStatusSensor"],
     "sensors.video": ["VideoRoomRecordingSensor", "VideoRoomSessionSensor"],
     "sensors.messaging": ["MessageStatusSensor"],

@@ -11,6 +11,7 @@ from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.times import (
     UTC,
     api_time,
+    as_age,
     as_duration,
     as_utc,
     day_filter,
@@ -135,3 +136,35 @@ def test_api_time_rounds_outwards_and_reads_naive_as_utc():
     assert api_time(moment, floor=False) == "2026-11-27T12:00:01Z"
     assert api_time(NOON, floor=False) == "2026-11-27T12:00:00Z"
     assert api_time(datetime(2026, 11, 27, 12)) == "2026-11-27T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (timedelta(days=30), timedelta(days=30)),
+        (3600, timedelta(hours=1)),
+        ("86400", timedelta(days=1)),
+        ("P90D", timedelta(days=90)),
+        ("P2W", timedelta(weeks=2)),
+        ("PT36H", timedelta(hours=36)),
+        ("P1DT12H30M", timedelta(days=1, hours=12, minutes=30)),
+        ("pt1,5h", timedelta(hours=1.5)),
+        (str(timedelta(days=30)), timedelta(days=30)),  # "{{ macros.timedelta(days=30) }}" rendered
+        ("5:00:00", timedelta(hours=5)),
+    ],
+)
+def test_as_age_reads_timedeltas_seconds_and_iso_durations(value, expected):
+    assert as_age(value, "older_than") == expected
+
+
+@pytest.mark.parametrize(
+    "bad", ["P1Y", "P3M", "P", "PT", "P1DT", "0", 0, -5, timedelta(0), "soon", None, True]
+)
+def test_as_age_refuses_naming_the_field_and_the_fix(bad):
+    with pytest.raises(
+        SignalWireConfigError, match=r"^t: older_than is .*: give a timedelta above zero.*'P90D'"
+    ):
+        as_age(bad, "t: older_than")
+    if bad in ("P1Y", "P3M"):
+        with pytest.raises(SignalWireConfigError, match="months and years have no fixed length"):
+            as_age(bad, "t: older_than")

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from airflow_provider_signalwire.testing.clock import FakeClock
 from airflow_provider_signalwire.testing.core import Backend
+from airflow_provider_signalwire.testing.errors import unprocessable
 from airflow_provider_signalwire.testing.records import Fresh, PhoneLog, Record, TableOf
 from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, iso, rfc2822
 
@@ -17,6 +18,8 @@ from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, iso, rfc2822
 MESSAGE_SENT_AFTER = 1.0
 MESSAGE_DELIVERED_AFTER = 3.0
 FAILURE_STATUSES = ("failed", "undelivered")
+# The REST API refuses to redact a message in these statuses (messaging spec, "Redact a message").
+IN_PROGRESS = ("queued", "initiated")
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,29 @@ class Message(Record):
             "messaging_service_sid": self.messaging_service_sid,
             "uri": f"{base}.json",
             "subresource_uris": {"media": f"{base}/Media.json"},
+        }
+
+    def render_rest(self) -> dict[str, Any]:
+        """The message as the REST API shapes it (``Message.Message``, the redaction's answer)."""
+        view = self.render()
+        status = view["status"]
+        return {
+            "id": self.id,
+            "from": self.from_,
+            "to": self.to,
+            "body": self.body or "",
+            # The REST statuses have no "received" and its directions only in/outbound.
+            "status": "delivered" if status == "received" else status,
+            "direction": "inbound" if self.direction == "inbound" else "outbound",
+            "kind": "mms" if self.media else "sms",
+            "media": list(self.media),
+            "number_of_segments": view["num_segments"],
+            "error_code": view["error_code"],
+            "error_message": view["error_message"],
+            "created_at": iso(self.created),
+            "project_id": self.account_sid,
+            "status_callback_url": None,
+            "message_uri": f"/api/messaging/logs/{self.id}",
         }
 
 
@@ -161,6 +187,16 @@ class MessagingBackend(Backend):
                 failure=None,
                 direction="inbound",
             )
+
+    def redact(self, message_id: str) -> Message:
+        """Clear a message's body (404 for an unknown id; 422 while it is queued or initiated)."""
+        with self.lock:
+            message = self.messages.get_or_404(message_id)
+            if message.status()[0] in IN_PROGRESS:
+                why = "Cannot redact a message that is in progress."
+                raise unprocessable("base", why, "cannot_redact_in_progress_message")
+            message.body = ""
+            return message
 
     def log_entries(self, kind: str) -> list[Record]:
         return [MessageLog.of(m) for m in self.messages] if kind == "messaging" else []

@@ -1,4 +1,5 @@
-"""Compatibility API Messages (``/api/laml/2010-04-01/Accounts/{sid}/Messages``)."""
+"""Compatibility API Messages (``/api/laml/2010-04-01/Accounts/{sid}/Messages``) and the REST API's
+message redaction (``PATCH /api/messaging/messages/{id}``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from airflow_provider_signalwire.testing.auth import authenticate
-from airflow_provider_signalwire.testing.bodies import form_body
+from airflow_provider_signalwire.testing.bodies import form_body, json_body
 from airflow_provider_signalwire.testing.compat import ACCOUNT, date_filter, space_of, text_filter
-from airflow_provider_signalwire.testing.errors import FakeHTTPError
+from airflow_provider_signalwire.testing.core import core_of
+from airflow_provider_signalwire.testing.errors import FakeHTTPError, unprocessable
 from airflow_provider_signalwire.testing.messaging.models import MessagingBackend
 from airflow_provider_signalwire.testing.paging import paginate_compat
 from airflow_provider_signalwire.testing.util import E164
@@ -69,3 +71,22 @@ async def list_messages(request: Request, account_sid: str) -> Any:
 @router.get(ACCOUNT + "/Messages/{sid}")
 async def get_message(request: Request, account_sid: str, sid: str) -> Any:
     return messaging(request, account_sid).messages.get_or_404(sid).render()
+
+
+@router.patch("/api/messaging/messages/{message_id}")
+async def redact_message(request: Request, message_id: str) -> Any:
+    """Redact a message's body: the only accepted body is ``{"body": ""}`` (422 ``body_must_be_empty``
+    for another value, ``invalid_parameter`` for other fields); a queued or initiated message answers
+    422 ``cannot_redact_in_progress_message``; an unknown id 404."""
+    authenticate(request, MESSAGING)
+    backend = core_of(request).backend(MessagingBackend)
+    body = await json_body(request)
+    backend.messages.get_or_404(message_id)
+    others = sorted(set(body) - {"body"})
+    if others:
+        raise unprocessable(others[0], f"{others[0]} cannot be updated: only body may be given")
+    if "body" not in body:
+        raise unprocessable("body", "body is required", "missing_required_parameter")
+    if body["body"] != "":
+        raise unprocessable("body", "must be an empty string to redact the message", "body_must_be_empty")
+    return backend.redact(message_id).render_rest()

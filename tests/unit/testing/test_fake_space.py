@@ -250,6 +250,9 @@ def test_seed_demo_fills_every_family() -> None:
         assert len(messages) == 5 and {m["status"] for m in messages} == {"delivered"}
         calls = get(space, f"{acct}/Calls", params={"StartTime>": yesterday}).json()["calls"]
         assert len(calls) == 5 and {c["status"] for c in calls} == {"completed"}
+        recordings = get(space, f"{acct}/Recordings").json()["recordings"]
+        assert len(recordings) == 3 and {r["call_sid"] for r in recordings} < {c["sid"] for c in calls}
+        assert len(get(space, f"{acct}/Transcriptions").json()["transcriptions"]) == 3
         for path, at_least in (
             ("/api/voice/logs", 10),  # 5 seeded + the 5 calls
             ("/api/messaging/logs", 10),  # 5 seeded + the 5 messages

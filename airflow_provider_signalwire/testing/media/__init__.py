@@ -1,0 +1,1 @@
+"""The stored media of the Compatibility API: call recordings, their transcriptions, message media."""
