@@ -36,6 +36,12 @@ def first_of_month(moment: Any) -> bool:
     return moment is not None and moment.day == 1
 
 
+# A run triggered without a logical date (Airflow 3's default for manual and REST runs) has no data
+# interval and no ``ds``: then the moment it was due to run (``run_after``) stands in for both.
+MOMENT = "(data_interval_end if data_interval_end is defined else dag_run.run_after)"
+DAY = "{{ ds if ds is defined else (dag_run.run_after | ds) }}"
+
+
 with DAG(
     dag_id="signalwire_retention",
     description="Delete old SignalWire recordings and media, redact old message bodies (dry run monthly).",
@@ -49,9 +55,9 @@ with DAG(
         task_id="delete_old_recordings_and_media",
         kinds=[k for k in KINDS if k in DELETED],
         older_than=timedelta(days=90),
-        dry_run="{{ first_of_month(data_interval_end) }}",
+        dry_run="{{ first_of_month(" + MOMENT + ") }}",
         max_items=5000,
-        audit_to=AUDIT_URL + "/{{ ds }}/deleted.jsonl",
+        audit_to=AUDIT_URL + f"/{DAY}/deleted.jsonl",
     )
     SignalWireRetentionOperator(
         task_id="redact_old_message_bodies",
@@ -59,8 +65,8 @@ with DAG(
         older_than="P30D",
         # Redacted messages stay listed: look back a week (room for failed runs), not forever.
         redact_lookback="P7D",
-        dry_run="{{ first_of_month(data_interval_end) }}",
+        dry_run="{{ first_of_month(" + MOMENT + ") }}",
         max_items=5000,
-        audit_to=AUDIT_URL + "/{{ ds }}/redacted.jsonl",
+        audit_to=AUDIT_URL + f"/{DAY}/redacted.jsonl",
     )
 # [END howto_signalwire_retention]
