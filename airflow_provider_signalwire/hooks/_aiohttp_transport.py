@@ -36,12 +36,13 @@ _SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, 
 
 
 class _Shared:
-    """A session and the proxy the environment names for its space (both resolved once)."""
+    """A session and the proxy the environment names for its space (both resolved once), and the
+    process that made it: a forked child never uses its parent's session (its sockets are the parent's)."""
 
-    __slots__ = ("proxy", "session")
+    __slots__ = ("pid", "proxy", "session")
 
     def __init__(self, session: aiohttp.ClientSession, proxy: str | None) -> None:
-        self.session, self.proxy = session, proxy
+        self.session, self.proxy, self.pid = session, proxy, os.getpid()
 
 
 async def _close_when_the_loop_ends(sessions: dict[tuple[str, str], _Shared]) -> None:
@@ -83,7 +84,7 @@ async def shared_session(settings: SpaceSettings) -> _Shared:
         closer.add_done_callback(sessions_closers.discard)
     key = (settings.base_url, str(settings.verify))
     shared = sessions.get(key)
-    if shared is None or shared.session.closed:
+    if shared is None or shared.session.closed or shared.pid != os.getpid():
         cafile = ca_bundle_for(settings.verify)
         tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=cafile) if cafile else False
         session = aiohttp.ClientSession(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -141,9 +142,28 @@ class SignalWireHook(SignalWireBaseHook):
         """``https://<space>``, normalised, without a trailing slash."""
         return self.settings.base_url
 
-    @cached_property
+    @property
     def session(self) -> requests.Session:
-        """The one HTTP session of this hook (keep-alive across calls and pages)."""
+        """The one HTTP session of this hook (keep-alive across calls and pages), in this process.
+
+        Sessions are per process: a hook used before a fork (Celery's prefork pool forks after DAG
+        files are imported) opens its own connections in the child; the parent's pooled sockets are
+        dropped there, never used or closed (closing them would cut the parent's connections).
+        """
+        return self._per_process("session", self._new_session)
+
+    def _per_process(self, name: str, make: Callable[[], requests.Session]) -> requests.Session:
+        pid = os.getpid()
+        held = self._sessions.get(name)
+        if held is None or held[0] != pid:
+            held = self._sessions[name] = (pid, make())
+        return held[1]
+
+    @cached_property
+    def _sessions(self) -> dict[str, tuple[int, requests.Session]]:
+        return {}
+
+    def _new_session(self) -> requests.Session:
         settings = self.settings
         session = requests.Session()
         session.auth = _ConnectionAuth(settings.authorization)
@@ -191,13 +211,18 @@ class SignalWireHook(SignalWireBaseHook):
 
     def close(self) -> None:
         self.__dict__.pop("_get_headers", None)
-        for name in ("session", "download_session"):
-            if name in self.__dict__:
-                self.__dict__.pop(name).close()
+        pid = os.getpid()
+        for held_by, session in self.__dict__.pop("_sessions", {}).values():
+            if held_by == pid:  # another process's sessions are its own to close
+                session.close()
 
-    @cached_property
+    @property
     def download_session(self) -> requests.Session:
-        """A session for file hosts (recording downloads): never carries the space's credentials."""
+        """A session for file hosts (recording downloads): never carries the space's credentials; per
+        process, as :attr:`session`."""
+        return self._per_process("download_session", self._new_download_session)
+
+    def _new_download_session(self) -> requests.Session:
         session = requests.Session()
         session.auth = _NoAuth()  # and no netrc lookup either
         session.headers.update({"User-Agent": USER_AGENT})
