@@ -51,6 +51,7 @@ RATE_LIMIT_CODES = ("20429",)
 RATE_LIMIT_BACKOFF_S = 2.0
 RATE_LIMIT_BACKOFF_MAX_S = 60.0
 RATE_LIMIT_ATTEMPTS = 6
+SENDER_POOL_PREFIX = "signalwire-sender-"
 
 
 # The time helpers live in times.py (as_utc is imported from there); a Compatibility
@@ -82,6 +83,22 @@ def outcome_of(err: SignalWireAPIError) -> str:
     leave it unknown: the hook never repeats such a POST, and neither does this operator.
     """
     return "unknown" if err.may_have_acted else "not sent"
+
+
+def sender_pool(number: str) -> str:
+    """The Airflow pool of one sending number, ``signalwire-sender-<digits>`` (``+1 202 555 0150`` gives
+    ``signalwire-sender-12025550150``).
+
+    Carriers limit each sending number (a long code is about one message a second), and a task paces
+    only itself. Run every task that sends from the number in this pool, created with one slot
+    (``airflow pools set signalwire-sender-12025550150 1 "SignalWire +12025550150"``): then one task at a
+    time sends from it, whatever worker runs it, and :class:`SendMessageOperator` in the pool also waits
+    out the interval after the number's previous message, sent by another task. Give it as
+    ``pool=sender_pool(FROM)`` (in ``.partial()`` for mapped tasks).
+
+    :raises SignalWireConfigError: when ``number`` is not E.164.
+    """
+    return SENDER_POOL_PREFIX + e164(number, "number").lstrip("+")
 
 
 @dataclass
@@ -127,6 +144,11 @@ class SendMessageOperator(SignalWireBaseOperator):
 
     Numbers and a literal body are checked when the DAG is parsed; templated values when rendered.
 
+    The pace holds per task. To hold it per sending number across tasks and workers, run the tasks in
+    the number's pool (``pool=sender_pool(from_)``, a pool of one slot, see :func:`sender_pool`): one
+    task at a time then sends from the number, and each waits out the interval after the number's
+    newest message before its first send.
+
     :param to: One E.164 number or a list (templated; a rendered list such as ``"['+1...', '+1...']"``
         or ``"+1..., +1..."`` works too).
     :param from_: The sending number, E.164 (templated).
@@ -140,7 +162,8 @@ class SendMessageOperator(SignalWireBaseOperator):
         message's media URLs, so two MMS with the same text and as many media count as identical.
     :param signalwire_conn_id: The SignalWire connection to use.
     :return: One dict per recipient, in order: ``{"to", "sid", "status", "deduplicated"}``.
-    :raises SignalWireConfigError: before sending, for a bad number, URL, a missing or too long body.
+    :raises SignalWireConfigError: before sending, for a bad number, URL, a missing or too long body,
+        or a task in the :func:`sender_pool` of another number than ``from_``.
     :raises SignalWireSendError: when a message could not be sent (see above).
     """
 
@@ -196,6 +219,16 @@ class SendMessageOperator(SignalWireBaseOperator):
         if self.status_callback:
             form["StatusCallback"] = self.status_callback
 
+        pacer = Pacer(self.messages_per_second, self._sleep, self._clock)
+        if str(getattr(self, "pool", "") or "").startswith(SENDER_POOL_PREFIX):
+            if self.pool != sender_pool(sender):
+                raise SignalWireConfigError(
+                    f"{self.task_id}: the task runs in pool {self.pool!r}, the sending pool of another "
+                    f"number than from_ {sender}: use pool=sender_pool(from_) ({sender_pool(sender)!r}). "
+                    "Nothing was sent."
+                )
+            self._after_previous_send(sender)
+
         results: dict[str, dict[str, Any]] = {}
         if self.deduplicate and first_try(context):
             self.log.info("%s: first try, so nothing of it to find already sent; sending.", self.task_id)
@@ -213,14 +246,38 @@ class SendMessageOperator(SignalWireBaseOperator):
                     )
                     results[number] = _result(number, found, deduplicated=True)
         pending = [n for n in recipients if n not in results]
-        sent = send_each(
-            self.hook, pending, form, Pacer(self.messages_per_second, self._sleep, self._clock), self.log
-        )
+        sent = send_each(self.hook, pending, form, pacer, self.log)
         results.update({n: _result(n, m, deduplicated=False) for n, m in sent.items()})
         self.log.info(
             "Sent %d messages (%d found already sent in this run).", len(sent), len(results) - len(sent)
         )
         return [results[n] for n in recipients]
+
+    def _after_previous_send(self, sender: str) -> None:
+        """In the number's pool (one task at a time): wait out the interval after the newest message
+        from ``sender``, which an earlier task may have sent a moment ago on another worker.
+
+        SignalWire's dates have whole seconds, so a second is added; the wait never exceeds the
+        interval plus that second (a clock ahead of ours cannot hold the task longer).
+        """
+        path = compat_path(self.hook.settings.project_id, "Messages")
+        answer = self.hook.request("GET", path, params={"From": sender, "PageSize": 1})
+        newest = (answer.get("messages") or [None])[0] if isinstance(answer, dict) else None
+        created = parse_timestamp(newest.get("date_created")) if isinstance(newest, dict) else None
+        if created is None:
+            return
+        longest = 1.0 / self.messages_per_second + 1.0
+        since = (datetime.now(timezone.utc) - created).total_seconds()
+        wait = min(longest, max(0.0, longest - since))
+        if wait > 0:
+            self.log.info(
+                "%s: %s sent its last message %.1f s ago; waiting %.1f s to keep its pace.",
+                self.task_id,
+                sender,
+                since,
+                wait,
+            )
+            self._sleep(wait)
 
 
 def _result(number: str, message: dict[str, Any], *, deduplicated: bool) -> dict[str, Any]:

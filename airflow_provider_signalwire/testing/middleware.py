@@ -67,6 +67,7 @@ class RecordingFaultMiddleware:
             body=body.decode("utf-8", "replace"),
             headers=headers,
             time=datetime.now().astimezone(),
+            client=":".join(str(part) for part in scope["client"]) if scope.get("client") else None,
         )
         log = self.space.requests if self.server == "api" else self.space.media_requests
         log.append(record)

@@ -18,7 +18,8 @@ class RecordedRequest:
     ``Authorization`` value (if one was sent) is replaced by ``"<redacted>"``, so a test
     can assert whether credentials were sent without seeing them.  ``status`` is the
     HTTP status answered, or ``None`` when the connection was dropped (fault ``drop``)
-    or no response was sent.
+    or no response was sent. ``client`` is the client's ``host:port``: requests with the same one came
+    over the same (TLS) connection.
     """
 
     server: str
@@ -32,6 +33,7 @@ class RecordedRequest:
     status: int | None = None
     fault: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    client: str | None = None
 
     @property
     def has_auth(self) -> bool:

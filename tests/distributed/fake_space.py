@@ -47,6 +47,7 @@ def _record(i: int, r: Any) -> dict[str, Any]:
         "fault": r.fault,
         "time": r.time.isoformat(),
         "has_auth": r.has_auth,
+        "client": r.client,
     }
 
 

@@ -6,14 +6,18 @@
   takes the triggers over; every sensor finishes, and a new recording still gives exactly one run.
 - PostgreSQL is restarted during a run; the run finishes.
 - Redis is restarted while tasks sit queued in it (both workers stopped); they still run.
+- Mapped sends from one number over both workers keep the number's pace in its pool (sender_pool), and
+  break it without (the control that shows the check can fail).
 Each test puts the deployment back as it found it (the killed component is started again).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import signal
 import time
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -238,3 +242,45 @@ def test_redis_restarted_while_tasks_are_queued(airflow: Airflow, fake: Fake) ->
     assert run["state"] == "success", [(t["map_index"], t["state"]) for t in tis]
     assert all(t["state"] == "success" and t["try_number"] == 1 for t in tis), tis
     print(f"[dist] fan-out hosts: {sorted(t['hostname'] for t in tis)}", flush=True)
+
+
+POOLED_FROM, UNPOOLED_FROM = "+12025550160", "+12025550161"  # as in dags/dist_faults.py
+
+
+def send_gaps(fake: Fake, since: int, number: str, run_id: str) -> list[float]:
+    """Seconds between consecutive accepted messages from ``number`` in this run, as the fake got them."""
+    times = sorted(
+        datetime.fromisoformat(r["time"])
+        for r in fake.requests(since)
+        if r["method"] == "POST"
+        and r["status"] == 201
+        and r["path"].endswith("/Messages")
+        and parse_qs(r["body"]).get("From") == [number]
+        and run_id in parse_qs(r["body"]).get("Body", [""])[0]
+    )
+    return [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+
+
+def test_one_number_keeps_its_pace_across_workers_in_its_pool(airflow: Airflow, fake: Fake) -> None:
+    from airflow_provider_signalwire.operators.messaging import sender_pool
+
+    pool = sender_pool(POOLED_FROM)
+    airflow.api("POST", "/pools", json={"name": pool, "slots": 1}, ok=(200, 201, 409))
+    since = fake.count()
+    with timed("sender pool: 4 mapped sends of 2 from one number, with and without its pool"):
+        pooled = airflow.trigger("dist_sender_pool")
+        unpooled = airflow.trigger("dist_sender_nopool")
+        for dag_id, run_id in (("dist_sender_pool", pooled), ("dist_sender_nopool", unpooled)):
+            assert airflow.wait_run(dag_id, run_id, 600)["state"] == "success", dag_id
+    with_pool = send_gaps(fake, since, POOLED_FROM, pooled)
+    without = send_gaps(fake, since, UNPOOLED_FROM, unpooled)
+    hosts = {t["hostname"] for t in airflow.tis("dist_sender_pool", pooled)}
+    print(
+        f"[dist] sender pool: gaps {sorted(with_pool)[:3]} on {sorted(hosts)}; without: "
+        f"{sorted(without)[:3]}",
+        flush=True,
+    )
+    assert len(with_pool) == len(without) == 7
+    # One a second per number; 0.1 s of slack for the way from the pacer's clock to the fake's.
+    assert min(with_pool) >= 0.9, with_pool
+    assert min(without) < 0.9, without  # the same sends without the pool do break the pace

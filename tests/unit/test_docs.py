@@ -131,6 +131,7 @@ def test_provider_info_how_to_links_point_at_pages() -> None:
         "/docs/install.md",
         "/docs/security.md",
         "/docs/fake-space.md",
+        "/docs/deploying.md",
     } <= set(guides), "a how-to page is missing from get_provider_info's how-to-guide list"
 
 

@@ -38,6 +38,7 @@ PUBLIC: dict[str, list[str]] = {
         "SendMessageOperator",
         "SignalWireSendError",
         "as_utc",
+        "sender_pool",
         "check_body",
         "compat_path",
         "data_interval",

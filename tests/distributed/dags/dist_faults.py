@@ -8,6 +8,9 @@ Distributed checks only (tests/distributed/test_30_faults.py): DAGs the fault te
 - ``dist_fanout``: eight mapped SignalWire calls (Redis is restarted while they are queued).
 - ``dist_chain``: six SignalWire calls one after another, a few seconds each (PostgreSQL is restarted
   during the run).
+- ``dist_sender_pool`` / ``dist_sender_nopool``: four mapped ``SendMessageOperator`` tasks from one
+  number each, at one message a second, with and without that number's pool (``sender_pool``): with it
+  the number never sends faster than its pace across both workers; without it, it does.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime, timedelta
 from airflow.providers.common.compat.sdk import DAG, task
 
 from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
-from airflow_provider_signalwire.operators.messaging import SendMessageOperator
+from airflow_provider_signalwire.operators.messaging import SendMessageOperator, sender_pool
 from airflow_provider_signalwire.operators.video import ListVideoRoomsOperator
 from airflow_provider_signalwire.sensors.messaging import MessageStatusSensor
 from airflow_provider_signalwire.sensors.video import VideoRoomRecordingSensor
@@ -70,3 +73,20 @@ with DAG(dag_id="dist_chain", **COMMON):
         if previous is not None:
             previous >> current
         previous = current
+
+POOLED_FROM, UNPOOLED_FROM = "+12025550160", "+12025550161"
+BATCHES = [[f"+1202555{n:04d}", f"+1202555{n + 1:04d}"] for n in range(400, 408, 2)]
+
+with DAG(dag_id="dist_sender_pool", **COMMON):
+    SendMessageOperator.partial(
+        task_id="send",
+        from_=POOLED_FROM,
+        body="pooled {{ run_id }}",
+        messages_per_second=1,
+        pool=sender_pool(POOLED_FROM),
+    ).expand(to=BATCHES)
+
+with DAG(dag_id="dist_sender_nopool", **COMMON):
+    SendMessageOperator.partial(
+        task_id="send", from_=UNPOOLED_FROM, body="unpooled {{ run_id }}", messages_per_second=1
+    ).expand(to=BATCHES)

@@ -17,6 +17,7 @@ from airflow_provider_signalwire.operators.messaging import (
     SignalWireSendError,
     outcome_of,
     parse_rfc2822,
+    sender_pool,
 )
 
 FROM = "+12025550150"
@@ -285,3 +286,47 @@ def test_get_message(signalwire_space):
     signalwire_space.clock.advance(5)
     message = GetMessageOperator(task_id="get", message_sid=sid).execute({})
     assert message["status"] == "delivered"
+
+
+# ------------------------------------------------------------------ one pace per sending number
+
+
+def test_sender_pool_names_the_number():
+    assert sender_pool("+1 202 555 0150") == "signalwire-sender-12025550150"
+    assert sender_pool(FROM) == "signalwire-sender-12025550150"
+    with pytest.raises(SignalWireConfigError, match="number"):
+        sender_pool("2025550150")
+
+
+def test_in_another_numbers_pool_nothing_is_sent(signalwire_space):
+    op, _ = make_send(pool=sender_pool("+12025550199"))
+    with pytest.raises(SignalWireConfigError, match=r"pool=sender_pool\(from_\)"):
+        op.execute(context())
+    assert signalwire_space.requests == []
+
+
+def test_outside_a_sender_pool_no_previous_send_is_looked_up(signalwire_space):
+    op, fake = make_send(to=TO[:1])
+    op.execute(context())
+    assert [r.method for r in signalwire_space.requests] == ["POST"]
+    assert fake.sleeps == []
+
+
+def test_in_its_pool_a_task_waits_out_the_numbers_previous_send(signalwire_space):
+    # An earlier task (another worker) sent from the number a moment ago: this one waits the interval
+    # plus the second SignalWire's whole-second dates may hide, then paces its own list as usual.
+    make_send(to=TO[:1])[0].execute(context())
+    op, fake = make_send(to=TO[1:3], messages_per_second=2, pool=sender_pool(FROM))
+    op.execute(context())
+    lookup = signalwire_space.requests[1]
+    assert (lookup.method, lookup.query.get("From")) == ("GET", FROM)
+    assert len(fake.sleeps) == 2
+    assert 0.5 < fake.sleeps[0] <= 1.5  # at most interval + 1 s, less the time since that send
+    assert fake.sleeps[1] == pytest.approx(0.5)
+    assert [sent_to(r) for r in posts(signalwire_space)] == TO[:3]
+
+
+def test_in_its_pool_a_number_that_never_sent_starts_at_once(signalwire_space):
+    op, fake = make_send(to=TO[:2], messages_per_second=2, pool=sender_pool(FROM))
+    op.execute(context())
+    assert fake.sleeps == pytest.approx([0.5])

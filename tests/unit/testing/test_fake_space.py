@@ -149,6 +149,20 @@ def test_request_log_redacts_credentials(signalwire_space: FakeSignalWireSpace) 
     assert space.api_token not in repr(space.requests)
 
 
+def test_request_log_tells_connections_apart(signalwire_space: FakeSignalWireSpace) -> None:
+    # A keep-alive session's requests share one client address (one TLS connection); a new session
+    # opens another: what the distributed load step counts per task process.
+    space = signalwire_space
+    auth = (space.project_id, space.api_token)
+    with requests.Session() as one:
+        for _ in range(3):
+            one.get(space.base_url + "/api/video/rooms", auth=auth, verify=space.ca_bundle, timeout=10)
+    get(space, "/api/video/rooms")
+    clients = [r.client for r in space.requests]
+    assert all(c and c.startswith("127.0.0.1:") for c in clients), clients
+    assert clients[0] == clients[1] == clients[2] != clients[3]
+
+
 def test_media_server_serves_recordings_without_auth(signalwire_space: FakeSignalWireSpace) -> None:
     space = signalwire_space
     space.seed_sessions(1)
