@@ -96,6 +96,8 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_signalwire.operators.video_recordings",
                     "airflow_provider_signalwire.operators.messaging",
                     "airflow_provider_signalwire.operators.voice",
+                    "airflow_provider_signalwire.operators.call_recordings",
+                    "airflow_provider_signalwire.operators.message_media",
                     "airflow_provider_signalwire.operators.project",
                     "airflow_provider_signalwire.operators.realtime",
                     "airflow_provider_signalwire.operators.datasphere",

@@ -229,7 +229,9 @@ class SignalWireHook(SignalWireBaseHook):
         return session
 
     @contextmanager
-    def open_download(self, url: str, *, chunk_size: int = 1024 * 1024) -> Iterator[Download]:
+    def open_download(
+        self, url: str, *, chunk_size: int = 1024 * 1024, space_credentials: bool = False
+    ) -> Iterator[Download]:
         """
         Stream a file from a file host (e.g. a recording's ``uri``), without the space's credentials.
 
@@ -240,6 +242,11 @@ class SignalWireHook(SignalWireBaseHook):
         retried; yields a :class:`Download` whose ``chunks`` iterate the body. With the connection's
         ``download_hosts`` extra, only those hosts are fetched from.
 
+        With ``space_credentials``, a URL on the configured space itself is fetched with the connection's
+        credentials, after the origin check every API call passes: the Compatibility API's media files
+        (call recordings, message and fax media) live on the space, and SignalWire's Media URL
+        Protection puts them behind the project's credentials. Any other URL is still fetched without.
+
         :raises UnsafeURLError: before any request, for a URL that is not plain https (or whose host is
             not in ``download_hosts``).
         :raises SignalWireAPIError: when the file host answers with an error or cannot be reached.
@@ -247,22 +254,30 @@ class SignalWireHook(SignalWireBaseHook):
         settings = self.settings
         check_download_url(url)
         host = (urlsplit(url).hostname or "").lower()
-        if not download_host_allowed(host, settings.download_hosts):
+        on_space = space_credentials and self._on_space(url)
+        if on_space:
+            session, send_settings = self.session, dict(self._send_settings)
+        elif not download_host_allowed(host, settings.download_hosts):
             raise UnsafeURLError(
                 f"download host {host!r} is not in the connection's download_hosts extra "
                 f"({', '.join(settings.download_hosts)}): nothing was fetched. Add it there if your space "
                 "serves files from it."
             )
+        else:
+            session = self.download_session
+            send_settings = dict(session.merge_environment_settings(url, {}, True, settings.verify, None))
         policy = self._policy(settings, "GET", None)
-        verify = self.download_session.merge_environment_settings(url, {}, True, settings.verify, None)
 
         def attempt() -> Outcome:
             try:
-                response = self.download_session.get(
+                if on_space:
+                    check_origin(url, self.base_url)  # the credentials go to the space, nowhere else
+                response = session.get(
                     url,
+                    headers={"Accept": "*/*"},
                     allow_redirects=False,
                     timeout=(min(10.0, settings.timeout), settings.timeout),
-                    **verify,
+                    **send_settings,
                 )
             except (requests.exceptions.RequestException, OSError) as exc:
                 return classify_requests_error(exc)
@@ -300,6 +315,14 @@ class SignalWireHook(SignalWireBaseHook):
             )
         finally:
             response.close()
+
+    def _on_space(self, url: str) -> bool:
+        """Whether ``url`` is on the configured space (its scheme, host and port)."""
+        try:
+            check_origin(url, self.base_url)
+        except UnsafeURLError:
+            return False
+        return True
 
     # ------------------------------------------------------------------ public API
 

@@ -6,33 +6,17 @@ fields are those of the video section of SignalWire's OpenAPI spec.
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, mask_secret
 
-from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.operators._arguments import resource_id as _resource_id
 from airflow_provider_signalwire.operators._arguments import segment as _segment
-from airflow_provider_signalwire.operators._video_schema import Spec, check_fields, is_pending, shown
-from airflow_provider_signalwire.operators.base import (
-    SignalWireBaseOperator,
-    SignalWireDeleteOperator,
-    SignalWireListOperator,
-)
-from airflow_provider_signalwire.storage import (
-    asset_classes,
-    check_destination_object,
-    download_destination,
-    download_destination_text,
-    is_storage_path,
-    rate_text,
-    recording_file_name,
-    recording_target,
-    store_download,
-)
+from airflow_provider_signalwire.operators._download import SignalWireDownloadOperator
+from airflow_provider_signalwire.operators._video_schema import Spec, check_fields
+from airflow_provider_signalwire.operators.base import SignalWireDeleteOperator, SignalWireListOperator
+from airflow_provider_signalwire.storage import recording_target
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -123,7 +107,7 @@ class DeleteVideoRoomRecordingOperator(SignalWireDeleteOperator):
         return f"/api/video/room_recordings/{_segment(resource_id)}"
 
 
-class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
+class DownloadVideoRoomRecordingOperator(SignalWireDownloadOperator):
     """
     Download a room recording's file to a local path or any Airflow ``ObjectStoragePath`` (``file://``,
     ``s3://``, ``gs://`` ...).
@@ -166,58 +150,17 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
     required_permissions = ("video",)
 
     template_fields: Sequence[str] = ("recording_id", "destination", "signalwire_conn_id")
+    id_field = "recording_id"
+    noun = "room recording"
 
-    def __init__(
-        self,
-        *,
-        recording_id: str,
-        destination: Any,
-        chunk_size: int = 1024 * 1024,
-        progress_interval: float = 10.0,
-        asset_alias: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if asset_alias is not None:
-            if not isinstance(asset_alias, str) or not asset_alias.strip():
-                raise SignalWireConfigError(
-                    f"{kwargs.get('task_id')}: asset_alias is {shown(asset_alias)}: give the alias name."
-                )
-            kwargs["outlets"] = [*(kwargs.get("outlets") or []), asset_classes()[1](asset_alias)]
-        super().__init__(**kwargs)
+    def __init__(self, *, recording_id: str, destination: Any, **kwargs: Any) -> None:
+        super().__init__(destination=destination, **kwargs)
         self.recording_id = recording_id
-        self.destination = destination
-        self.chunk_size = chunk_size
-        self.progress_interval = progress_interval
-        self.asset_alias = asset_alias
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= 64 << 20:
-            raise SignalWireConfigError(
-                f"{self.task_id}: chunk_size is {shown(chunk_size)}: use a whole number of bytes from 1 to "
-                f"{64 << 20} (64 MiB)."
-            )
-        if isinstance(progress_interval, bool) or not isinstance(progress_interval, (int, float)):
-            raise SignalWireConfigError(
-                f"{self.task_id}: progress_interval is {shown(progress_interval)}: give seconds, e.g. 10."
-            )
-        if destination is None or (isinstance(destination, str) and not destination.strip()):
-            raise SignalWireConfigError(
-                f"{self.task_id}: destination is {shown(destination)}: give a path, a URL such as "
-                "'s3://bucket/recordings/' or an ObjectStoragePath."
-            )
-        # Literal values are judged now; templated ones once rendered, before any request.
-        if isinstance(recording_id, str) and recording_id.strip() and not is_pending(recording_id):
-            recording_file_name(self.task_id, recording_id.strip())  # trimmed, as when the task runs
-        if is_storage_path(destination):
-            check_destination_object(destination, f"{self.task_id}: destination")
-        elif isinstance(destination, os.PathLike) or not is_pending(destination):
-            download_destination_text(self.task_id, destination)
+        self.check_literal_id(recording_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        recording_id = recording_file_name(
-            self.task_id, _resource_id(self.task_id, "recording_id", self.recording_id)
-        )
-        if self.destination is None or (isinstance(self.destination, str) and not self.destination.strip()):
-            raise SignalWireConfigError(f"{self.task_id}: destination rendered empty: check its template.")
-        path, folder = download_destination(self.task_id, self.destination)
+        recording_id = self.file_name_of(_resource_id(self.task_id, "recording_id", self.recording_id))
+        path, folder = self.destination_path()
         recording = self.hook.request("GET", f"/api/video/room_recordings/{_segment(recording_id)}")
         _mask_uri(recording)
         uri = recording.get("uri")
@@ -232,44 +175,6 @@ class DownloadVideoRoomRecordingOperator(SignalWireBaseOperator):
         expected = recording.get("size_in_bytes")
         if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
             expected = None
-        started = time.monotonic()
-        size, sha256, content_type = self._download(uri, target, expected)
-        seconds = time.monotonic() - started
-        self.log.info(
-            "Downloaded room recording %s to %s: %d bytes in %.1f s (%s), sha256 %s.",
-            recording_id,
-            target,
-            size,
-            seconds,
-            rate_text(size, seconds),
-            sha256,
-        )
-        if self.asset_alias:
-            asset_cls, alias_cls = asset_classes()
-            context["outlet_events"][alias_cls(self.asset_alias)].add(
-                asset_cls(uri=str(target)), extra={"recording_id": recording_id, "sha256": sha256}
-            )
-        return {
-            "recording_id": recording_id,
-            "room_session_id": recording.get("room_session_id"),
-            "path": str(target),
-            "size": size,
-            "sha256": sha256,
-            "content_type": content_type,
-            "seconds": round(seconds, 3),
-        }
-
-    def _download(self, uri: str, target: Any, expected: int | None) -> tuple[int, str, str | None]:
-        """Stream the file onto ``target`` atomically, checking its size as it comes; returns (bytes,
-        sha256, content type)."""
-        with self.hook.open_download(uri, chunk_size=self.chunk_size) as download:
-            size, sha256 = store_download(
-                download,
-                target,
-                expected,
-                task_id=self.task_id,
-                what="the recording",
-                report=self.log.info,
-                report_every=self.progress_interval,
-            )
-            return size, sha256, download.content_type
+        written = self.stream_to(uri, target, expected)
+        self.announce(context, written["path"], {"recording_id": recording_id, "sha256": written["sha256"]})
+        return {"recording_id": recording_id, "room_session_id": recording.get("room_session_id"), **written}

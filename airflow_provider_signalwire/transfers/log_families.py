@@ -143,6 +143,27 @@ LOG_FAMILIES: dict[str, LogFamily] = {
             ("start_time", "date_created"),
             date_filter="StartTime",
         ),
+        LogFamily(
+            "compat_recordings",
+            "/api/laml/2010-04-01/Accounts/{project_id}/Recordings",
+            _fields(
+                "sid account_sid api_version call_sid conference_sid channel channels date_created "
+                "date_updated start_time end_time duration price price_unit source status error_code uri "
+                "subresource_uris encryption_details trim"
+            ),
+            ("date_created",),
+            date_filter="DateCreated",
+        ),
+        LogFamily(
+            "compat_transcriptions",
+            "/api/laml/2010-04-01/Accounts/{project_id}/Transcriptions",
+            _fields(
+                "sid account_sid api_version recording_sid date_created date_updated duration price "
+                "price_unit status transcription_text type uri"
+            ),
+            ("date_created",),
+            date_filter="DateCreated",
+        ),
     )
 }
 LOG_TYPES = tuple(LOG_FAMILIES)

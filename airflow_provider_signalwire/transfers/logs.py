@@ -99,7 +99,9 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
     :param log_type: ``voice``, ``messaging``, ``fax``, ``video`` (``/api/<family>/logs``),
         ``conferences`` (``/api/logs/conferences``), ``compat_messages`` or ``compat_calls`` (the
         Compatibility API's Messages and Calls, filtered by ``DateSent`` / ``StartTime``; a message not
-        sent or a call not answered is placed by its ``date_created``).
+        sent or a call not answered is placed by its ``date_created``), ``compat_recordings`` or
+        ``compat_transcriptions`` (call recordings' metadata, transcriptions with their text; by
+        ``date_created``).
     :param destination: Where to write (templated): a URL for Airflow's ``ObjectStoragePath``
         (``file://``, ``s3://``, ``gs://``, ...; a connection id may precede the bucket as in
         ``s3://aws_default@bucket/key``) or an absolute local path, e.g.

@@ -57,6 +57,20 @@ PUBLIC: dict[str, list[str]] = {
         "url_list",
     ],
     "operators.voice": ["GetCallOperator", "ListCallsOperator", "MakeCallOperator", "call_address"],
+    "operators.call_recordings": [
+        "DeleteCallRecordingOperator",
+        "DeleteTranscriptionOperator",
+        "DownloadCallRecordingOperator",
+        "GetCallRecordingOperator",
+        "GetTranscriptionOperator",
+        "ListCallRecordingsOperator",
+        "ListTranscriptionsOperator",
+    ],
+    "operators.message_media": [
+        "DeleteMessageMediaOperator",
+        "DownloadMessageMediaOperator",
+        "ListMessageMediaOperator",
+    ],
     "operators.api": ["SignalWireAPIOperator"],
     "operators.datasphere": [
         "CreateDatasphereDocumentOperator",

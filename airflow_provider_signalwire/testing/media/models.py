@@ -135,6 +135,20 @@ class MediaBackend(Backend):
     transcriptions = TableOf(Transcription)
     message_media = TableOf(MessageMedia)
     protected = Fresh[set[str]](set)
+    cut_files = Fresh[set[str]](set)  # ids whose next file download breaks half-way
+
+    def break_download(self, file_id: str) -> None:
+        """The next download of this recording's (or media's) file stops half-way, its length announced
+        in full: a download that breaks mid-way."""
+        with self.lock:
+            self.cut_files.add(file_id)
+
+    def take_cut(self, file_id: str) -> bool:
+        with self.lock:
+            if file_id in self.cut_files:
+                self.cut_files.discard(file_id)
+                return True
+            return False
 
     def protect(self, kind: str, on: bool = True) -> None:
         """Turn Media URL Protection for ``kind`` (``recordings`` or ``messages``) on or off."""

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 
 from airflow_provider_signalwire.testing.auth import authenticate
 from airflow_provider_signalwire.testing.compat import ACCOUNT, date_filter, space_of, text_filter
@@ -39,6 +40,18 @@ def _file(request: Request, account_sid: str, kind: str, scopes: tuple[str, ...]
     if kind in backend.protected:
         authenticate(request, scopes)
     return backend
+
+
+def _serve(backend: MediaBackend, file_id: str, data: bytes, media_type: str) -> Response:
+    """The file; one marked by ``break_download`` stops half-way, its full length announced."""
+    if not backend.take_cut(file_id):
+        return Response(data, media_type=media_type)
+
+    async def half() -> Any:
+        yield data[: len(data) // 2]
+        raise ConnectionAbortedError("injected media fault: cut")
+
+    return StreamingResponse(half(), media_type=media_type, headers={"Content-Length": str(len(data))})
 
 
 def _dated(items: list[tuple[datetime, dict[str, Any]]], request: Request) -> list[dict[str, Any]]:
@@ -72,7 +85,7 @@ async def get_recording(request: Request, account_sid: str, sid: str) -> Any:
     recording = backend.call_recordings.get(rec_id)
     if recording is None or fmt not in RECORDING_FORMATS:
         raise FakeHTTPError(404)
-    return Response(recording.content(fmt), media_type=RECORDING_FORMATS[fmt])
+    return _serve(backend, rec_id, recording.content(fmt), RECORDING_FORMATS[fmt])
 
 
 @router.delete(ACCOUNT + "/Recordings/{sid}")
@@ -126,7 +139,7 @@ async def get_message_media(request: Request, account_sid: str, message_sid: str
     found = backend.message_media.get(sid)
     if found is None or found.message_sid != message_sid:
         raise FakeHTTPError(404)
-    return Response(found.data, media_type=found.content_type)
+    return _serve(backend, sid, found.data, found.content_type)
 
 
 @router.delete(ACCOUNT + "/Messages/{message_sid}/Media/{sid}")
