@@ -36,6 +36,7 @@ BIN = VENV / "bin"
 STATE = BUILD / "state.json"
 PG_BIN = Path(os.environ.get("DIST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 BUCKET = "signalwire-dist"
+DATASPHERE_PREFIX = "knowledge-base/"
 WORKERS = ("worker-1", "worker-2")
 TRIGGERERS = ("triggerer-1", "triggerer-2")
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", *TRIGGERERS, *WORKERS)
@@ -470,6 +471,7 @@ def airflow_env(state: dict[str, Any]) -> dict[str, str]:
         "SIGNALWIRE_RECORDINGS_URL": f"file://{BUILD / 'recordings'}/",
         "SIGNALWIRE_RECORDINGS_POLL_INTERVAL": "2",
         "DIST_S3_BUCKET": BUCKET,
+        "SIGNALWIRE_DATASPHERE_SOURCE": f"s3://aws_default@{BUCKET}/{DATASPHERE_PREFIX}",
         "PYTHONPATH": str(HERE / "support"),
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "COLUMNS": "400",
@@ -533,6 +535,7 @@ def up() -> dict[str, Any]:
             urllib.request.Request(f"http://127.0.0.1:{state['ports']['moto']}/{BUCKET}", method="PUT"),
             timeout=10,
         ).close()
+        upload_datasphere_samples(state)
         log(f"moto S3 on 127.0.0.1:{state['ports']['moto']}, bucket {BUCKET}")
         _wait("fake space", lambda: (BUILD / "fake.json").exists(), 60, state)
         state["fake"] = json.loads((BUILD / "fake.json").read_text())
@@ -580,6 +583,17 @@ def up() -> dict[str, Any]:
         tail_logs()
         down()
         raise
+
+
+def upload_datasphere_samples(state: dict[str, Any]) -> None:
+    """The sample knowledge base under ``knowledge-base/`` in the bucket: ``signalwire_datasphere_sync``
+    syncs it from S3 here (presigned URLs the fake space fetches from moto)."""
+    from airflow_provider_signalwire.testing.datasphere.samples import SAMPLE_DOCUMENTS
+
+    for name, text in SAMPLE_DOCUMENTS.items():
+        url = f"http://127.0.0.1:{state['ports']['moto']}/{BUCKET}/{DATASPHERE_PREFIX}{name}"
+        request = urllib.request.Request(url, data=text.encode(), method="PUT")
+        urllib.request.urlopen(request, timeout=10).close()
 
 
 def write_env_sh(state: dict[str, Any]) -> None:
