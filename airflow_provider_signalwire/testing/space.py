@@ -21,8 +21,8 @@ from airflow_provider_signalwire.testing.clock import FakeClock
 from airflow_provider_signalwire.testing.core import Backend, SpaceCore
 from airflow_provider_signalwire.testing.families import backend_classes
 from airflow_provider_signalwire.testing.faults import Fault
-from airflow_provider_signalwire.testing.logs.models import LOG_KINDS, LogsBackend
 from airflow_provider_signalwire.testing.fax.models import FaxBackend, FaxFailure
+from airflow_provider_signalwire.testing.logs.models import LOG_KINDS, LogsBackend
 from airflow_provider_signalwire.testing.media.models import MediaBackend
 from airflow_provider_signalwire.testing.messaging.models import Failure, MessagingBackend
 from airflow_provider_signalwire.testing.records import Table
@@ -440,6 +440,7 @@ class FakeSignalWireSpace:
         self.seed_rooms(3)
         self.seed_sessions(2)
         self.seed_messages(5)
+        self.seed_faxes(2)
         calls = self._core.backend(VoiceBackend).seed_calls(5)
         self._core.backend(MediaBackend).record_calls(calls[:3])
         for kind in LOG_KINDS:
@@ -452,7 +453,8 @@ SEEDS = (None, "demo")
 class StateView:
     """Read-only snapshots of the space's tables by name, each ``{id: record in API shape}``
     (``space.state.rooms``, ``.sessions``, ``.recordings``, ``.conferences``, ``.messages``,
-    ``.calls``, ``.call_recordings``, ``.transcriptions``, ``.message_media``, ``.entries``)."""
+    ``.calls``, ``.call_recordings``, ``.transcriptions``, ``.message_media``, ``.faxes``, ``.fax_media``,
+    ``.entries``)."""
 
     def __init__(self, core: SpaceCore) -> None:
         self._core = core

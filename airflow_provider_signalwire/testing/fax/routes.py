@@ -173,5 +173,10 @@ async def delete_fax_media(request: Request, account_sid: str, fax_sid: str, sid
     fax = backend.faxes.get(fax_sid)
     if fax is not None and fax.status() not in FINAL_STATUSES:
         raise FakeHTTPError(409, code=20009, message="Cannot delete media of a fax in progress.")
-    backend.fax_media.pop_or_404(sid)
+    with backend.lock:
+        backend.fax_media.pop_or_404(sid)
+        if fax is not None and fax.media_sid == sid:  # the fax keeps its record, no longer its document
+            fax.media_sid = None
+            if fax.direction == "inbound":
+                fax.media_url = None
     return Response(status_code=204)
