@@ -18,6 +18,7 @@ HOW_TO_GUIDES = [
     "/docs/video.md",
     "/docs/messaging.md",
     "/docs/voice.md",
+    "/docs/faxes.md",
     "/docs/log-exports.md",
     "/docs/sensors.md",
     "/docs/event-driven.md",
@@ -98,6 +99,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_signalwire.operators.voice",
                     "airflow_provider_signalwire.operators.call_recordings",
                     "airflow_provider_signalwire.operators.message_media",
+                    "airflow_provider_signalwire.operators.fax",
                     "airflow_provider_signalwire.operators.project",
                     "airflow_provider_signalwire.operators.realtime",
                     "airflow_provider_signalwire.operators.datasphere",
@@ -113,6 +115,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_signalwire.sensors.video",
                     "airflow_provider_signalwire.sensors.messaging",
                     "airflow_provider_signalwire.sensors.voice",
+                    "airflow_provider_signalwire.sensors.fax",
                 ],
             }
         ],

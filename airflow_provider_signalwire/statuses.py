@@ -12,7 +12,10 @@ failed poll is worth repeating. Statuses are those of SignalWire's OpenAPI specs
   ``initiated``, ``sending``, ``sent``, ``delivered``, ``undelivered``, ``failed``, ``receiving``,
   ``received``, with ``error_code`` / ``error_message``;
 - Compatibility Calls (``.../Calls/{sid}``): ``queued``, ``ringing``, ``in-progress``, ``completed``,
-  ``busy``, ``failed``, ``no-answer``, ``canceled``.
+  ``busy``, ``failed``, ``no-answer``, ``canceled``;
+- Compatibility Faxes (``.../Faxes/{sid}``): ``queued``, ``processing``, ``sending``, ``delivered``,
+  ``receiving``, ``received``, ``no-answer``, ``busy``, ``failed``, ``canceled``, with ``error_code`` /
+  ``error_message``.
 """
 
 from __future__ import annotations
@@ -172,7 +175,32 @@ CALL = ResourceKind(
     failure_details=_call_details,
 )
 
-KINDS: dict[str, ResourceKind] = {k.name: k for k in (ROOM_SESSION, ROOM_RECORDING, MESSAGE, CALL)}
+FAX = ResourceKind(
+    name="fax",
+    noun="fax",
+    path_template="/api/laml/2010-04-01/Accounts/{project}/Faxes/{id}",
+    statuses=frozenset(
+        {
+            "queued",
+            "processing",
+            "sending",
+            "delivered",
+            "receiving",
+            "received",
+            "no-answer",
+            "busy",
+            "failed",
+            "canceled",
+        }
+    ),
+    default_success=("delivered", "received"),
+    failures=frozenset({"no-answer", "busy", "failed", "canceled"}),
+    final=frozenset({"delivered", "received", "no-answer", "busy", "failed", "canceled"}),
+    implies={"delivered": frozenset({"sending", "processing"}), "sending": frozenset({"processing"})},
+    failure_details=_message_details,
+)
+
+KINDS: dict[str, ResourceKind] = {k.name: k for k in (ROOM_SESSION, ROOM_RECORDING, MESSAGE, CALL, FAX)}
 
 
 def kind_named(name: str) -> ResourceKind:

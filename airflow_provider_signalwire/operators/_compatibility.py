@@ -1,5 +1,6 @@
 """The Compatibility API's arguments: its paths, phone numbers, addresses, message bodies and media
-URLs; the one check for messages, calls, the SMS notifier (and faxes to come).
+URLs; the one check for messages, calls, faxes and the SMS notifier; the run facts a retry's
+deduplication needs (:func:`run_started`, :func:`first_try`).
 
 A number is E.164 written with the ASCII digits 0-9 (``\\d`` would let Arabic-Indic or full-width
 digits through), then checked against Google's libphonenumber data (``phonenumbers``): the right length
@@ -14,12 +15,14 @@ import ast
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.operators._arguments import is_pending
+from airflow_provider_signalwire.times import as_utc
 
 COMPAT_API = "/api/laml/2010-04-01"
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # the shape only; e164() checks numbers (ASCII digits)
@@ -254,3 +257,17 @@ def check_literal(value: Any, check: Callable[[Any, str], Any], name: str) -> No
                 check(item, f"{name}[{i}]")
         return
     check(value, name)
+
+
+def run_started(context: Mapping[str, Any]) -> datetime:
+    """When the DAG run started (whole seconds: SignalWire's dates have no fractions)."""
+    dag_run = context.get("dag_run")
+    started = as_utc(getattr(dag_run, "start_date", None)) or datetime.now(timezone.utc)
+    return started.replace(microsecond=0)
+
+
+def first_try(context: Mapping[str, Any]) -> bool:
+    """Whether this is the task instance's first try (False when the context does not say)."""
+    ti = context.get("ti") or context.get("task_instance")
+    try_number = getattr(ti, "try_number", None)
+    return isinstance(try_number, int) and not isinstance(try_number, bool) and try_number <= 1

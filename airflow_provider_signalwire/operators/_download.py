@@ -11,6 +11,8 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow.providers.common.compat.sdk import AirflowFailException
+
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.operators._arguments import is_pending, shown
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
@@ -19,7 +21,9 @@ from airflow_provider_signalwire.storage import (
     check_destination_object,
     download_destination,
     download_destination_text,
+    file_extension,
     is_storage_path,
+    join_under,
     rate_text,
     recording_file_name,
     store_download,
@@ -146,6 +150,29 @@ class SignalWireDownloadOperator(SignalWireBaseOperator):
             "content_type": content_type,
             "seconds": round(seconds, 3),
         }
+
+    def stream_compat_media(
+        self, context: Context, file_path: str, media_sid: str, extra: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One Compatibility API media file (a message's or a fax's): its metadata (``file_path +
+        ".json"``) for the content type, which names the file in a folder (``<media sid>.<extension>``),
+        then the file itself (``file_path`` on the space, with the space's credentials, as Media URL
+        Protection needs), announced on the alias with ``extra`` and its SHA-256."""
+        path, folder = self.destination_path()
+        media = self.hook.request("GET", file_path + ".json")
+        target = path
+        if folder:
+            try:
+                extension = file_extension(media.get("content_type"))
+            except SignalWireConfigError as err:
+                raise AirflowFailException(
+                    f"{self.task_id}: the content type of media {media_sid} cannot name the file: {err} "
+                    "Give destination a file name (not a folder) to download it anyway."
+                ) from None
+            target = join_under(path, f"{media_sid}.{extension}", self.id_field)
+        written = self.stream_to(self.hook.base_url + file_path, target, None, space_credentials=True)
+        self.announce(context, written["path"], {**extra, "sha256": written["sha256"]})
+        return {**extra, **written}
 
     def announce(self, context: Context, path: str, extra: dict[str, Any]) -> None:
         """Declare the written file on ``asset_alias`` (if given), with ``extra``."""

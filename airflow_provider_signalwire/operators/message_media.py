@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException
-
-from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.operators._arguments import resource_id, segment
 from airflow_provider_signalwire.operators._compatibility import compat_path
 from airflow_provider_signalwire.operators._download import SignalWireDownloadOperator
 from airflow_provider_signalwire.operators.base import SignalWireDeleteOperator, SignalWireListOperator
-from airflow_provider_signalwire.storage import file_extension, join_under
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -100,23 +96,10 @@ class DownloadMessageMediaOperator(SignalWireDownloadOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         message_sid = resource_id(self.task_id, "message_sid", self.message_sid)
         media_sid = self.file_name_of(resource_id(self.task_id, "media_sid", self.media_sid))
-        path, folder = self.destination_path()
         file_path = media_path(self.hook.settings.project_id, message_sid, media_sid)
-        media = self.hook.request("GET", file_path + ".json")
-        target = path
-        if folder:
-            try:
-                extension = file_extension(media.get("content_type"))
-            except SignalWireConfigError as err:
-                raise AirflowFailException(
-                    f"{self.task_id}: the content type of media {media_sid} cannot name the file: {err} "
-                    "Give destination a file name (not a folder) to download it anyway."
-                ) from None
-            target = join_under(path, f"{media_sid}.{extension}", "media_sid")
-        written = self.stream_to(self.hook.base_url + file_path, target, None, space_credentials=True)
-        extra = {"message_sid": message_sid, "media_sid": media_sid, "sha256": written["sha256"]}
-        self.announce(context, written["path"], extra)
-        return {"message_sid": message_sid, "media_sid": media_sid, **written}
+        return self.stream_compat_media(
+            context, file_path, media_sid, {"message_sid": message_sid, "media_sid": media_sid}
+        )
 
 
 class DeleteMessageMediaOperator(SignalWireDeleteOperator):

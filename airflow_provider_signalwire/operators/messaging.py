@@ -32,13 +32,16 @@ from airflow_provider_signalwire.operators._compatibility import (
     parse_numbers,
     url_list,
 )
+from airflow_provider_signalwire.operators._compatibility import first_try as first_try
+from airflow_provider_signalwire.operators._compatibility import run_started as run_started
 from airflow_provider_signalwire.operators._window import DayListOperator
 from airflow_provider_signalwire.operators._window import data_interval as data_interval
 from airflow_provider_signalwire.operators._window import list_window as list_window
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
 from airflow_provider_signalwire.protocol import RateLimitRule
-from airflow_provider_signalwire.times import as_utc, parse_timestamp
+from airflow_provider_signalwire.times import as_utc as as_utc
 from airflow_provider_signalwire.times import day_filter as day_filter
+from airflow_provider_signalwire.times import parse_timestamp
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -287,20 +290,6 @@ def _result(number: str, message: dict[str, Any], *, deduplicated: bool) -> dict
         "status": message.get("status"),
         "deduplicated": deduplicated,
     }
-
-
-def run_started(context: Context) -> datetime:
-    """When the DAG run started (whole seconds: SignalWire's dates have no fractions)."""
-    dag_run = context.get("dag_run")
-    started = as_utc(getattr(dag_run, "start_date", None)) or datetime.now(timezone.utc)
-    return started.replace(microsecond=0)
-
-
-def first_try(context: Context) -> bool:
-    """Whether this is the task instance's first try (False when the context does not say)."""
-    ti = context.get("ti") or context.get("task_instance")
-    try_number = getattr(ti, "try_number", None)
-    return isinstance(try_number, int) and not isinstance(try_number, bool) and try_number <= 1
 
 
 def find_identical(

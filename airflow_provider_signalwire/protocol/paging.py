@@ -34,6 +34,8 @@ def page_items(body: Any, path: str) -> list[Any]:
             raise ValueError(f"list page of {path} has no 'data' array")
         return items
     lists = [k for k, v in body.items() if isinstance(v, list) and k not in _PAGE_META_KEYS]
+    if len(lists) > 1 and all(body[k] == body[lists[0]] for k in lists):
+        lists = lists[:1]  # aliases of one list (a fax's Media answers ``media`` and ``fax_media``)
     if len(lists) != 1:
         raise ValueError(f"cannot tell the resource key of Compatibility list {path}: {sorted(lists)}")
     return body[lists[0]]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from airflow_provider_signalwire.testing.core import Backend
 
-FAMILIES = ("video", "messaging", "voice", "logs", "project", "realtime", "datasphere", "media")
+FAMILIES = ("video", "messaging", "voice", "logs", "project", "realtime", "datasphere", "media", "fax")
 
 
 def _module(family: str, part: str) -> ModuleType:

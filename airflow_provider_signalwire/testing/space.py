@@ -21,6 +21,7 @@ from airflow_provider_signalwire.testing.clock import FakeClock
 from airflow_provider_signalwire.testing.core import Backend, SpaceCore
 from airflow_provider_signalwire.testing.families import backend_classes
 from airflow_provider_signalwire.testing.faults import Fault
+from airflow_provider_signalwire.testing.fax.models import FaxBackend, FaxFailure
 from airflow_provider_signalwire.testing.logs.models import LOG_KINDS, LogsBackend
 from airflow_provider_signalwire.testing.media.models import MediaBackend
 from airflow_provider_signalwire.testing.messaging.models import Failure, MessagingBackend
@@ -296,6 +297,13 @@ class FakeSignalWireSpace:
         """Make the next created message end ``failed`` or ``undelivered`` (after being queued)."""
         self._core.backend(MessagingBackend).fail_next(Failure(status, error_code, error_message))
 
+    def fail_next_fax(
+        self, status: str = "failed", *, error_code: str | None = None, error_message: str | None = None
+    ) -> None:
+        """Make the next sent fax end ``failed``, ``busy`` or ``no-answer`` (after queued, processing,
+        sending)."""
+        self._core.backend(FaxBackend).fail_next(FaxFailure(status, error_code, error_message))
+
     def fail_next_call(self, status: str = "failed") -> None:
         """Make the next created call end ``failed``, ``busy``, ``no-answer`` or ``canceled``."""
         self._core.backend(VoiceBackend).fail_next(status)
@@ -378,19 +386,30 @@ class FakeSignalWireSpace:
         return the media (API shape; the file is the ``uri`` without ``.json``)."""
         return [m.render() for m in self._core.backend(MediaBackend).seed_message_media(n, start, end)]
 
+    def seed_faxes(
+        self, n: int, start: datetime | None = None, end: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Create ``n`` faxes received by ``+12025550150`` evenly over [start, end) (default: the hour
+        before now), 1 to 4 pages each, each with its PDF stored as the fax's media, and return them
+        (Compatibility API shape; ``media_url`` is the PDF on the space's host)."""
+        return [f.render() for f in self._core.backend(FaxBackend).seed_faxes(n, start, end)]
+
     def protect_media(self, kind: str = "recordings", on: bool = True) -> None:
-        """Turn SignalWire's Media URL Protection on (or off) for ``kind``: ``"recordings"`` or
-        ``"messages"``. Protected files answer 401 without the project's credentials."""
+        """Turn SignalWire's Media URL Protection on (or off) for ``kind``: ``"recordings"``,
+        ``"messages"`` or ``"faxes"``. Protected files answer 401 without the project's credentials."""
         self._core.backend(MediaBackend).protect(kind, on)
 
     def media_file(self, uri: str) -> bytes:
         """The bytes the space serves for a recording or message media file path (for checks in tests):
-        ``.../Recordings/<sid>.wav`` / ``.mp3`` or ``.../Messages/<m>/Media/<sid>``."""
+        ``.../Recordings/<sid>.wav`` / ``.mp3``, ``.../Messages/<m>/Media/<sid>`` or
+        ``.../Faxes/<f>/Media/<sid>``."""
         backend = self._core.backend(MediaBackend)
         name = uri.rstrip("/").rsplit("/", 1)[-1]
         if "/Recordings/" in uri:
             rec_id, _, fmt = name.partition(".")
             return backend.call_recordings.get_or_404(rec_id).content(fmt or "wav")
+        if "/Faxes/" in uri:
+            return self._core.backend(FaxBackend).fax_media.get_or_404(name).data
         return backend.message_media.get_or_404(name).data
 
     def seed_logs(self, kind: str, n: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -421,6 +440,7 @@ class FakeSignalWireSpace:
         self.seed_rooms(3)
         self.seed_sessions(2)
         self.seed_messages(5)
+        self.seed_faxes(2)
         calls = self._core.backend(VoiceBackend).seed_calls(5)
         self._core.backend(MediaBackend).record_calls(calls[:3])
         for kind in LOG_KINDS:
@@ -433,7 +453,8 @@ SEEDS = (None, "demo")
 class StateView:
     """Read-only snapshots of the space's tables by name, each ``{id: record in API shape}``
     (``space.state.rooms``, ``.sessions``, ``.recordings``, ``.conferences``, ``.messages``,
-    ``.calls``, ``.call_recordings``, ``.transcriptions``, ``.message_media``, ``.entries``)."""
+    ``.calls``, ``.call_recordings``, ``.transcriptions``, ``.message_media``, ``.faxes``, ``.fax_media``,
+    ``.entries``)."""
 
     def __init__(self, core: SpaceCore) -> None:
         self._core = core

@@ -41,7 +41,7 @@ class SignalWireStatusTrigger(BaseTrigger):
     uses. Failed polls with 429, 5xx or a network error (after the hook's own retries) are repeated at
     the next interval; any other error (401, 403, 404 ...) ends the wait at once.
 
-    :param kind: ``"room_session"``, ``"room_recording"``, ``"message"`` or ``"call"``.
+    :param kind: ``"room_session"``, ``"room_recording"``, ``"message"``, ``"call"`` or ``"fax"``.
     :param resource_id: The session or recording id, message or call SID.
     :param success_statuses: Statuses that end the wait successfully (None: the kind's default).
     :param signalwire_conn_id: The SignalWire connection; only its id is serialized, never a secret.

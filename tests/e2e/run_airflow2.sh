@@ -56,7 +56,7 @@ unit_s=$(( $(date +%s) - t0 ))
 
 t0=$(date +%s)
 mkdir -p build/e2e-screenshots
-"$VENV/bin/python" -m pytest tests/e2e/test_e2e_cli.py tests/e2e/test_e2e_messaging.py tests/e2e/test_e2e_ui.py tests/e2e/test_e2e_tokens.py tests/e2e/test_e2e_retention.py -m e2e -q -p no:cacheprovider -rfEs
+"$VENV/bin/python" -m pytest tests/e2e/test_e2e_cli.py tests/e2e/test_e2e_messaging.py tests/e2e/test_e2e_ui.py tests/e2e/test_e2e_tokens.py tests/e2e/test_e2e_retention.py tests/e2e/test_e2e_fax.py -m e2e -q -p no:cacheprovider -rfEs
 cli_rc=$?
 cli_s=$(( $(date +%s) - t0 ))
 

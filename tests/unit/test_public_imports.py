@@ -66,6 +66,16 @@ PUBLIC: dict[str, list[str]] = {
         "ListCallRecordingsOperator",
         "ListTranscriptionsOperator",
     ],
+    "operators.fax": [
+        "DeleteFaxMediaOperator",
+        "DeleteFaxOperator",
+        "DownloadFaxMediaOperator",
+        "GetFaxOperator",
+        "ListFaxMediaOperator",
+        "ListFaxesOperator",
+        "SendFaxOperator",
+    ],
+    "sensors.fax": ["FaxStatusSensor"],
     "operators.message_media": [
         "DeleteMessageMediaOperator",
         "DownloadMessageMediaOperator",

@@ -18,8 +18,9 @@ from airflow_provider_signalwire.testing.records import Fresh, Record, TableOf
 from airflow_provider_signalwire.testing.util import COMPAT_PREFIX, rfc2822
 from airflow_provider_signalwire.testing.voice.models import VoiceBackend
 
-# Which Media URL Protection toggles exist (SignalWire's project settings): recordings, message media.
-PROTECTABLE = ("recordings", "messages")
+# Which Media URL Protection toggles exist (SignalWire's project settings): recordings, message media,
+# fax media.
+PROTECTABLE = ("recordings", "messages", "faxes")
 RECORDING_FORMATS = {"wav": "audio/x-wav", "mp3": "audio/mpeg"}
 WAV_BYTES_PER_SECOND = 16_000  # 8 kHz, 16-bit mono
 MP3_BYTES_PER_SECOND = 4_000  # 32 kbit/s
@@ -151,7 +152,7 @@ class MediaBackend(Backend):
             return False
 
     def protect(self, kind: str, on: bool = True) -> None:
-        """Turn Media URL Protection for ``kind`` (``recordings`` or ``messages``) on or off."""
+        """Turn Media URL Protection for ``kind`` (``recordings``, ``messages`` or ``faxes``) on or off."""
         if kind not in PROTECTABLE:
             raise ValueError(f"kind must be one of {', '.join(PROTECTABLE)}, got {kind!r}")
         with self.lock:

@@ -279,3 +279,21 @@ def test_protected_files_are_kept_not_deleted_unarchived(signalwire_space, media
         op.execute({})
     assert media["call_recordings"] <= set(signalwire_space.state.call_recordings)
     assert _writes(signalwire_space) == []
+
+
+def test_fax_media_dry_run_then_delete_against_the_fake(signalwire_space, tmp_path):
+    # Received faxes older than the cutoff lose their stored PDF; the faxes' records and newer media stay.
+    space = signalwire_space
+    old = {f["media_sid"] for f in space.seed_faxes(3, OLD - timedelta(days=3), OLD)}
+    new = {f["media_sid"] for f in space.seed_faxes(1, NOW - timedelta(days=2), NOW - timedelta(days=1))}
+    faxes_before = set(space.state.faxes)
+    dry = _op(kinds=["fax_media"], dry_run=True).execute({})
+    assert _writes(space) == [] and dry["counts"] == {"fax_media": {"would_delete": 3}}
+    audit_file = tmp_path / "audit.jsonl"
+    assert _op(kinds=["fax_media"], audit_to=str(audit_file)).execute({})["counts"] == {
+        "fax_media": {"deleted": 3}
+    }
+    audit = _audit(audit_file)
+    assert {a["id"] for a in audit} == old and all(a["parent_id"] for a in audit)
+    assert set(space.state.fax_media) == new and set(space.state.faxes) == faxes_before
+    assert _op(kinds=["fax_media"]).execute({})["total"] == {}  # a rerun finds nothing left

@@ -23,6 +23,15 @@ def test_page_items_and_next_links():
         p.page_items({"items": []}, "/api/video/rooms")
 
 
+def test_a_compatibility_list_under_two_names_is_one_list():
+    # A fax's Media answers its list as both ``media`` and ``fax_media`` (FaxMediaListResponse).
+    path = "/api/laml/2010-04-01/Accounts/a/Faxes/f/Media"
+    items = [{"sid": "m1"}]
+    assert p.page_items({"media": items, "fax_media": list(items), "page": 0}, path) == items
+    with pytest.raises(ValueError, match="cannot tell the resource key"):
+        p.page_items({"media": items, "fax_media": [{"sid": "m2"}], "page": 0}, path)
+
+
 def test_rebase_link_keeps_credentials_on_the_space():
     base = "https://acme.signalwire.com"
     cur = "https://acme.signalwire.com/api/video/rooms?page_size=2"

@@ -379,7 +379,7 @@ def test_a_compatibility_page_with_a_secret_in_a_key(make_hook, make_conn, async
     """A page whose resource key cannot be told names its keys in the error (cut at 200 in the reason)."""
     prefix = len(f"cannot tell the resource key of Compatibility list {COMPAT}: ['")
     for before in cut_counts(TOKEN):
-        page = {"messages": [], "k" * max(0, limit - 3 - before - prefix) + TOKEN: []}
+        page = {"messages": [], "k" * max(0, limit - 3 - before - prefix) + TOKEN: [{"sid": "x"}]}
         err = _page_error(transport, make_hook, make_conn, async_space, TOKEN, page, path=COMPAT)
         for text in exception_texts(err):
             assert not fragments_in(text, TOKEN), text

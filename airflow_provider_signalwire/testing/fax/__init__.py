@@ -1,0 +1,1 @@
+"""The fake space's fax family: Compatibility API Faxes and their media."""
