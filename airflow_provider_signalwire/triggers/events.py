@@ -1,7 +1,8 @@
 """Event triggers for DAGs that run on SignalWire events (Airflow 3 ``AssetWatcher``).
 
 :class:`SignalWireNewItemsTrigger` watches one SignalWire listing (completed room recordings, inbound
-messages, the log records of a family) and fires one ``TriggerEvent`` per new item, carrying the item.
+messages, completed call recordings and transcriptions, received faxes, the log records of a family)
+and fires one ``TriggerEvent`` per new item, carrying the item.
 
 How "new" is decided, and kept across triggerer restarts:
 
@@ -195,6 +196,46 @@ LISTINGS: dict[str, Listing] = {
             order_field="date_sent",
             description="Compatibility API messages received by the space's numbers (by date_sent)",
         ),
+        Listing(
+            kind="call_recordings",
+            path="/api/laml/2010-04-01/Accounts/{project_id}/Recordings",
+            time_field="date_updated",
+            id_field="sid",
+            default_overlap=300.0,
+            keep=lambda item: item.get("status") == "completed",
+            # DateCreated> is a whole UTC day, on the recording's start; one that started more than a day
+            # before it completed is not looked for.
+            params=lambda lower: {"DateCreated>": (lower - timedelta(days=1)).date().isoformat()},
+            order_field="date_created",
+            order_margin=timedelta(hours=24),
+            description="Compatibility API call recordings that completed (by date_updated)",
+        ),
+        Listing(
+            kind="transcriptions",
+            path="/api/laml/2010-04-01/Accounts/{project_id}/Transcriptions",
+            time_field="date_updated",
+            id_field="sid",
+            default_overlap=300.0,
+            keep=lambda item: item.get("status") == "completed",
+            params=lambda lower: {"DateCreated>": (lower - timedelta(days=1)).date().isoformat()},
+            order_field="date_created",
+            order_margin=timedelta(hours=24),
+            description="Compatibility API recording transcriptions that completed (by date_updated)",
+        ),
+        Listing(
+            kind="received_faxes",
+            path="/api/laml/2010-04-01/Accounts/{project_id}/Faxes",
+            time_field="date_updated",
+            id_field="sid",
+            default_overlap=300.0,
+            keep=lambda item: item.get("direction") == "inbound" and item.get("status") == "received",
+            # DateCreatedAfter is strictly after: ask from a second earlier (a fax received over a long
+            # line is created when it starts arriving: a day of margin, as for recordings).
+            params=lambda lower: {"DateCreatedAfter": api_time(lower - timedelta(days=1, seconds=1))},
+            order_field="date_created",
+            order_margin=timedelta(hours=24),
+            description="Compatibility API faxes received by the space's numbers (by date_updated)",
+        ),
         *(_logs(family) for family in ("voice", "messaging", "fax", "video")),
     )
 }
@@ -344,14 +385,17 @@ class SignalWireNewItemsTrigger(BaseEventTrigger):
 
     :param kind: What to watch: ``"recordings"`` (room recordings that completed, by ``finished_at``),
         ``"inbound_messages"`` (Compatibility API messages received by the space's numbers, by
-        ``date_sent``), ``"voice_logs"``, ``"messaging_logs"``, ``"fax_logs"`` or ``"video_logs"``
-        (new records of ``/api/<family>/logs``, by ``created_at``).
+        ``date_sent``), ``"call_recordings"`` and ``"transcriptions"`` (Compatibility API call recordings
+        and transcriptions that completed, by ``date_updated``), ``"received_faxes"`` (faxes received by
+        the space's numbers, by ``date_updated``), ``"voice_logs"``, ``"messaging_logs"``,
+        ``"fax_logs"`` or ``"video_logs"`` (new records of ``/api/<family>/logs``, by ``created_at``).
     :param signalwire_conn_id: The SignalWire connection; only its id is serialized, never a secret.
     :param poll_interval: Seconds between polls (default 60).
     :param filters: Fire only for items whose fields equal these values, e.g. ``{"to": "+15551234567"}``
         for the messages to one number. Triggers that differ only in ``filters`` share one poll.
     :param overlap: Seconds an item may show up late in the listing (its timestamp older than the newest
-        one already seen) and still be caught. Default per kind: 300 for recordings, 120 otherwise.
+        one already seen) and still be caught. Default per kind: 300 for recordings, transcriptions and
+        faxes, 120 otherwise.
 
     Each event's payload: ``{"kind", "id", "timestamp" (RFC 3339), "item" (the item as the API listed
     it)}``. In a DAG scheduled on the asset, the events are ``triggering_asset_events[asset]``, each

@@ -8,6 +8,7 @@ from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWir
 from airflow_provider_signalwire.protocol import FAILURE_WORDS
 from airflow_provider_signalwire.statuses import (
     CALL,
+    FAX,
     KINDS,
     MESSAGE,
     ROOM_RECORDING,
@@ -105,10 +106,11 @@ def test_paths_quote_the_id():
     assert CALL.path("CA1", "p") == "/api/laml/2010-04-01/Accounts/p/Calls/CA1"
     assert ROOM_SESSION.path("a/../b?x", "p") == "/api/video/room_sessions/a%2F..%2Fb%3Fx"
     assert ROOM_RECORDING.path("r1", "p") == "/api/video/room_recordings/r1"
-    assert set(KINDS) == {"room_session", "room_recording", "message", "call"}
+    assert FAX.path("FX1", "p") == "/api/laml/2010-04-01/Accounts/p/Faxes/FX1"
+    assert set(KINDS) == {"room_session", "room_recording", "message", "call", "fax"}
     assert kind_named("call") is CALL
-    with pytest.raises(SignalWireConfigError, match="kind is 'fax'"):
-        kind_named("fax")
+    with pytest.raises(SignalWireConfigError, match="kind is 'faxes'"):
+        kind_named("faxes")
 
 
 @pytest.mark.parametrize("value", [None, "", "  ", "None", "null"])

@@ -493,3 +493,59 @@ async def test_stopped_before_the_watermark_is_written_it_repeats_rather_than_lo
     await until(lambda: len(again.events) == 1)
     await again.stop()
     assert again.ids == [new["id"]]
+
+
+# ------------------------------------------------------- call recordings, transcriptions, received faxes
+def _new_items(space: FakeSignalWireSpace, kind: str, n: int, start: Any) -> list[str]:
+    """``n`` items of ``kind`` made from ``start`` on (a second apart at most); their ids."""
+    end = start + timedelta(seconds=1)
+    if kind == "received_faxes":
+        return [f["sid"] for f in space.seed_faxes(n, start, end)]
+    recordings = space.seed_recordings(n, start, end, transcribe=kind == "transcriptions")
+    if kind == "call_recordings":
+        return [r["sid"] for r in recordings]
+    sids = {r["sid"] for r in recordings}
+    return [sid for sid, t in space.state.transcriptions.items() if t["recording_sid"] in sids]
+
+
+@pytest.mark.parametrize(
+    ("kind", "resource"),
+    [("call_recordings", "Recordings"), ("transcriptions", "Transcriptions"), ("received_faxes", "Faxes")],
+)
+async def test_new_compatibility_items_once_each_across_a_restart(
+    signalwire_space: FakeSignalWireSpace, kind: str, resource: str
+) -> None:
+    space = signalwire_space
+    path = f"/api/laml/2010-04-01/Accounts/{space.project_id}/{resource}"
+    key = f"signalwire.new_items.{kind}"
+    old = _new_items(space, kind, 2, space.clock.now() - timedelta(hours=3))  # before the watch: never
+    if kind == "received_faxes":  # a sent fax is not a received one
+        from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+
+        SignalWireHook().request(
+            "POST", path, data={"To": "+12025550101", "From": "+12025550150", "MediaUrl": "https://e.x/a.pdf"}
+        )
+    store = FakeStateStore()
+    first = SignalWireNewItemsTrigger(kind=kind, poll_interval=FAST)
+    first.asset_state_store = store
+    watcher = Watcher(first)
+    await first_poll_done(space, path, store)
+    new = _new_items(space, kind, 2, space.clock.now())
+    await until(lambda: len(watcher.events) == 2)
+    await until(lambda: set(stored_seen(store, key)) >= set(new))
+    await watcher.stop()
+
+    restarted = SignalWireNewItemsTrigger(**first.serialize()[1])  # as the triggerer rebuilds it
+    restarted.asset_state_store = store
+    again = Watcher(restarted)
+    later = _new_items(space, kind, 1, space.clock.now())
+    await until(lambda: len(again.events) >= 1)
+    polls = gets(space, path)
+    await until(lambda: gets(space, path) >= polls + 3)  # more polls: nothing repeated
+    await again.stop()
+
+    assert sorted(watcher.ids) == sorted(new) and again.ids == later
+    assert set(old).isdisjoint(watcher.ids + again.ids)
+    assert {e["kind"] for e in watcher.events + again.events} == {kind}
+    if kind == "received_faxes":
+        assert {e["item"]["direction"] for e in watcher.events} == {"inbound"}

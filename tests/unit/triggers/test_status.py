@@ -56,8 +56,8 @@ def test_serialize_round_trips_and_carries_no_secret(signalwire_space):
 
 
 def test_bad_arguments_are_refused():
-    with pytest.raises(SignalWireConfigError, match="kind is 'fax'"):
-        SignalWireStatusTrigger(kind="fax", resource_id="x")
+    with pytest.raises(SignalWireConfigError, match="kind is 'faxes'"):
+        SignalWireStatusTrigger(kind="faxes", resource_id="x")
     with pytest.raises(SignalWireConfigError, match="success_statuses"):
         SignalWireStatusTrigger(kind="call", resource_id="x", success_statuses=("delivered",))
     with pytest.raises(SignalWireConfigError, match="resource_id is"):
