@@ -58,6 +58,7 @@ def export_window(
     page_size: int,
     parallel_windows: int = 1,
     progress: Callable[[ExportStats], None] | None = None,
+    enrich: Callable[[Any], Any] | None = None,
 ) -> ExportStats:
     """List ``family``'s records of [start, end) and write them to ``out``, page by page.
 
@@ -67,7 +68,8 @@ def export_window(
     spooled to a local temporary file, and the slices are copied to ``out`` newest first: the bytes are
     those of a sequential export.  The cut adapts to where the records are (``/api/*`` families): while
     a worker is idle, a slice still getting full pages hands the part it has not listed yet to the idle
-    workers, in equal parts, and stops where that part begins.
+    workers, in equal parts, and stops where that part begins. ``enrich(record)``, if given, returns
+    each kept record as it is written (e.g. with its events, fetched through the hook).
     """
     from airflow_provider_signalwire.transfers.windows import (
         Cancelled,
@@ -94,7 +96,8 @@ def export_window(
             stats.pages += 1
             # One write per page: ``out`` may be an ObjectStoragePath file, whose every write call
             # costs far more than encoding a record (its lineage wrapper).
-            lines = [encoder.encode(item) for item in _keep(family, start, end, items)]
+            kept = _keep(family, start, end, items)
+            lines = [encoder.encode(enrich(item) if enrich else item) for item in kept]
             write(b"".join(lines))
             stats.records += len(lines)
             if stats.pages % PROGRESS_EVERY == 0:
@@ -134,7 +137,7 @@ def export_window(
                             raise _out_of_order(family, path, moment, last)
                         last = moment
                     if window.lo <= moment < window.hi:  # window.lo as of now: only this thread moves it
-                        spooled.write(local.encode(item))
+                        spooled.write(local.encode(enrich(item) if enrich else item))
                         kept += 1
                 records += kept
                 tally.add(kept)

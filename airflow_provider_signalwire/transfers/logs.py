@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.operators._window import (
@@ -128,6 +129,9 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         see above).
     :param settle: Incremental exports end this long before now (templated): a timedelta or a number of
         seconds; default 5 minutes.
+    :param include_events: For ``log_type="voice"`` only: add each call's events
+        (``GET /api/voice/logs/{id}/events``: created, answered, ended ...) to its record as ``events``
+        (a JSON list; a JSON column in CSV). One more request per record.
     :param signalwire_conn_id: The SignalWire connection to use.
     :return: ``{"path", "records", "pages", "bytes", "window": [start, end]}`` (ISO 8601 UTC).
     :raises SignalWireConfigError: before any request, for an unknown ``log_type`` or ``format``, a
@@ -166,6 +170,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         parallel_windows: int = 1,
         incremental: bool = False,
         settle: timedelta | float | str = DEFAULT_SETTLE,
+        include_events: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -200,6 +205,15 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
                 destination.replace(WINDOW_START, _SAMPLE_STAMP).replace(WINDOW_END, _SAMPLE_STAMP),
                 f"{self.task_id}: destination",
             )
+        if not isinstance(include_events, bool):
+            raise SignalWireConfigError(
+                f"{self.task_id}: include_events is {include_events!r}: use True or False."
+            )
+        if include_events and log_type != "voice":
+            raise SignalWireConfigError(
+                f"{self.task_id}: include_events is for log_type='voice' (SignalWire lists events of voice "
+                f"logs only), not {log_type!r}: remove it or export the voice logs."
+            )
         if not isinstance(incremental, bool):
             raise SignalWireConfigError(f"{self.task_id}: incremental is {incremental!r}: use True or False.")
         if not (isinstance(settle, str) and "{{" in settle):
@@ -214,6 +228,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         self.parallel_windows = parallel_windows
         self.incremental = incremental
         self.settle = settle
+        self.include_events = include_events
         self._written: dict[str, Any] | None = None
         self._lineage: dict[str, Any] | None = None
         if incremental:
@@ -230,6 +245,10 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
 
     def _export(self, context: Context, start: datetime, end: datetime, path: Any) -> dict[str, Any]:
         family = LOG_FAMILIES[self.log_type]
+        enrich = None
+        if self.include_events:
+            family = replace(family, columns=(*family.columns, "events"))
+            enrich = self._with_events
         encoder = make_encoder(self.format, family, csv_formulas=self.csv_formulas)
         self.log.info(
             "Exporting %s logs of [%s, %s) to %s (%s, %d window(s)).",
@@ -262,6 +281,7 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
                 page_size=self.page_size,
                 parallel_windows=self.parallel_windows,
                 progress=progress,
+                enrich=enrich,
             ),
         )
         uri = public_uri(path)
@@ -309,6 +329,12 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         extra: dict[str, Any] = {"records": stats.records, "window": f"{iso_z(start)}/{iso_z(end)}"}
         self._announce(context, uri, extra, {"path": uri})
         return result
+
+    def _with_events(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` with its ``events`` (``GET /api/voice/logs/{id}/events``, oldest first)."""
+        answer = self.hook.request("GET", f"/api/voice/logs/{quote(str(record.get('id')), safe='')}/events")
+        events = answer.get("data") if isinstance(answer, dict) else None
+        return {**record, "events": events if isinstance(events, list) else []}
 
     def _fill_window(self, start: datetime, end: datetime) -> str:
         # The stamps go into file names: checked like every name built from data.

@@ -1,5 +1,5 @@
 """Log routes: ``/api/voice/logs``, ``/api/messaging/logs``, ``/api/fax/logs``, ``/api/video/logs``
-and ``/api/logs/conferences``."""
+and ``/api/logs/conferences``; a voice log's events (``/api/voice/logs/{id}/events``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from airflow_provider_signalwire.testing.logs.models import LogsBackend
 from airflow_provider_signalwire.testing.paging import paginate
 from airflow_provider_signalwire.testing.params import time_param
 from airflow_provider_signalwire.testing.records import Record
+from airflow_provider_signalwire.testing.util import iso, parse_when
 
 router = APIRouter()
 
@@ -91,6 +92,42 @@ def _add_routes(kind: str, path: str, scopes: tuple[str, ...], forbidden: int, b
 
     get_log.__name__ = f"get_{kind}_log"
     router.add_api_route(path + "/{log_id}", get_log, methods=["GET"])
+    if kind != "voice":
+        return
+
+    async def list_voice_log_events(request: Request, log_id: str) -> Any:
+        """``GET /api/voice/logs/{id}/events``: the call's events, oldest first (not paged)."""
+        found = next((log for log in backend(request).listing(kind) if log.id == log_id), None)
+        if found is None:
+            raise FakeHTTPError(404)
+        return {"data": voice_log_events(found.render(), core_of(request).project_id)}
+
+    router.add_api_route(path + "/{log_id}/events", list_voice_log_events, methods=["GET"])
+
+
+def voice_log_events(log: dict[str, Any], project_id: str) -> list[dict[str, Any]]:
+    """A voice log's events as the spec shapes them (``Voice.LogEvent``): created, then answered and
+    ended for a completed call, or ended with its failure."""
+    created = parse_when(str(log["created_at"]))[0]
+    status = str(log.get("status") or "completed")
+    duration = int(log.get("duration") or 0)
+
+    def event(seconds: float, name: str, level: str = "info") -> dict[str, Any]:
+        return {
+            "event_at": iso(created + timedelta(seconds=seconds)),
+            "level": level,
+            "name": name,
+            "details": {},  # the spec's LogEvent.details admits no properties
+            "project_id": project_id,
+            "log_id": log["id"],
+        }
+
+    events = [event(0, "call.created")]
+    if status == "completed":
+        events += [event(2, "call.answered"), event(2 + duration, "call.ended")]
+    elif status in ("busy", "no-answer", "failed", "canceled"):
+        events.append(event(20, f"call.{status}", "warn"))
+    return events
 
 
 for _kind, (_path, _scopes, _forbidden, _by_id) in LOG_ROUTES.items():

@@ -296,6 +296,20 @@ def test_logs_families_with_date_filters(v: Validator, space: FakeSignalWireSpac
         v.call("GET", f"{path}/{'1' * 8}-1111-4111-8111-{'1' * 12}", expect=404)
 
 
+def test_voice_log_events(v: Validator, space: FakeSignalWireSpace) -> None:
+    seeded = space.seed_logs(
+        "voice", 2, datetime(2024, 5, 1, tzinfo=timezone.utc), datetime(2024, 5, 2, tzinfo=timezone.utc)
+    )
+    calls = space.seed_calls(1)
+    for log_id in (seeded[0]["id"], calls[0]["sid"]):
+        events = v.call("GET", f"/api/voice/logs/{log_id}/events", expect=200).json()["data"]
+        assert events and {e["log_id"] for e in events} == {log_id}
+        assert [e["event_at"] for e in events] == sorted(e["event_at"] for e in events)
+    v.call("GET", f"/api/voice/logs/{'1' * 8}-1111-4111-8111-{'1' * 12}/events", expect=404)
+    token = space.add_token(("messaging",))
+    v.call("GET", f"/api/voice/logs/{seeded[0]['id']}/events", auth=(space.project_id, token), expect=401)
+
+
 def test_paging_links_follow_to_the_end(v: Validator, space: FakeSignalWireSpace) -> None:
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     space.seed_logs("voice", 7, start, start + timedelta(hours=7))

@@ -398,3 +398,42 @@ def test_the_file_written_is_announced_on_asset_outlets(signalwire_space, tmp_pa
     extra = {"records": 2, "window": "2026-11-01T00:00:00Z/2026-11-02T00:00:00Z"}
     assert [(a.uri, e) for a, e in added] == [(f"file://{tmp_path}/v.jsonl", extra)]
     assert events[fixed].extra == {**extra, "path": f"file://{tmp_path}/v.jsonl"}
+
+
+# ------------------------------------------------------------------------------- voice log events
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_voice_logs_with_their_events(signalwire_space, tmp_path, fmt):
+    from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+
+    seeded = signalwire_space.seed_logs("voice", 4, DAY0, DAY0 + DAY)
+    result = export(tmp_path / f"v.{fmt}", format=fmt, include_events=True, page_size=3)
+    hook = SignalWireHook()
+    expected = {s["id"]: hook.request("GET", f"/api/voice/logs/{s['id']}/events")["data"] for s in seeded}
+    if fmt == "jsonl":
+        records = lines(tmp_path / "v.jsonl")
+        assert {r["id"]: r["events"] for r in records} == expected
+    else:
+        rows = list(csv.DictReader(io.StringIO((tmp_path / "v.csv").read_text(encoding="utf-8"))))
+        assert list(rows[0])[-2:] == ["events", "_other"]
+        assert {r["id"]: json.loads(r["events"]) for r in rows} == expected
+    assert result["records"] == 4 and all(len(events) == 3 for events in expected.values())
+    asked = [r.path for r in signalwire_space.requests if r.path.endswith("/events")]
+    assert sorted(asked) == sorted([f"/api/voice/logs/{i}/events" for i in expected] * 2)  # export, check
+
+
+def test_voice_events_with_parallel_windows_write_the_sequential_bytes(signalwire_space, tmp_path):
+    signalwire_space.seed_logs("voice", 40, DAY0, DAY0 + DAY)
+    export(tmp_path / "one.jsonl", include_events=True, page_size=5)
+    export(tmp_path / "four.jsonl", include_events=True, page_size=5, parallel_windows=4)
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "four.jsonl").read_bytes()
+
+
+def test_include_events_is_for_voice_logs_only():
+    with pytest.raises(SignalWireConfigError, match="include_events is for log_type='voice'"):
+        SignalWireLogsToStorageOperator(
+            task_id="e", destination="/tmp/x.jsonl", log_type="messaging", include_events=True
+        )
+    with pytest.raises(SignalWireConfigError, match="include_events is 'yes'"):
+        SignalWireLogsToStorageOperator(
+            task_id="e", destination="/tmp/x.jsonl", log_type="voice", include_events="yes"
+        )
