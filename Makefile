@@ -45,7 +45,7 @@ e2e: venv
 
 # Airflow 3.3 on CeleryExecutor, PostgreSQL, Redis, moto's S3 server, two workers and two triggerers, with
 # fault injection (tests/distributed/README.md). Installs postgresql and redis-server with apt-get when
-# missing; builds build/.venv-dist once. About 10 minutes; not yet part of .ci/run.
+# missing; builds build/.venv-dist once. About 7 minutes (10 on a fresh machine); .ci/run runs it.
 e2e-distributed:
 	bash tests/distributed/run.sh
 
