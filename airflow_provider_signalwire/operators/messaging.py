@@ -205,6 +205,7 @@ class SendMessageOperator(SignalWireBaseOperator):
         self.deduplicate = bool(deduplicate)
         self._sleep: Callable[[float], None] = time.sleep
         self._clock: Callable[[], float] = time.monotonic
+        self._utcnow: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         recipients = parse_numbers(self.to, "to")
@@ -270,7 +271,7 @@ class SendMessageOperator(SignalWireBaseOperator):
         if created is None:
             return
         longest = 1.0 / self.messages_per_second + 1.0
-        since = (datetime.now(timezone.utc) - created).total_seconds()
+        since = (self._utcnow() - created).total_seconds()
         wait = min(longest, max(0.0, longest - since))
         if wait > 0:
             self.log.info(

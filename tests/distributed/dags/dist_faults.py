@@ -8,7 +8,8 @@ Distributed checks only (tests/distributed/test_30_faults.py): DAGs the fault te
 - ``dist_fanout``: eight mapped SignalWire calls (Redis is restarted while they are queued).
 - ``dist_chain``: six SignalWire calls one after another, a few seconds each (PostgreSQL is restarted
   during the run).
-- ``dist_sender_pool`` / ``dist_sender_nopool``: four mapped ``SendMessageOperator`` tasks from one
+- ``dist_sender_pool`` / ``dist_sender_nopool``: four mapped ``SendMessageOperator`` tasks (four
+  recipients each) from one
   number each, at one message a second, with and without that number's pool (``sender_pool``): with it
   the number never sends faster than its pace across both workers; without it, it does.
 """
@@ -75,7 +76,8 @@ with DAG(dag_id="dist_chain", **COMMON):
         previous = current
 
 POOLED_FROM, UNPOOLED_FROM = "+12025550160", "+12025550161"
-BATCHES = [[f"+1202555{n:04d}", f"+1202555{n + 1:04d}"] for n in range(400, 408, 2)]
+# Four recipients a task: four seconds of sending each, so unpooled tasks overlap even on a busy machine.
+BATCHES = [[f"+1202555{n + k:04d}" for k in range(4)] for n in range(400, 416, 4)]
 
 with DAG(dag_id="dist_sender_pool", **COMMON):
     SendMessageOperator.partial(

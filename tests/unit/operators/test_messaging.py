@@ -315,15 +315,23 @@ def test_outside_a_sender_pool_no_previous_send_is_looked_up(signalwire_space):
 def test_in_its_pool_a_task_waits_out_the_numbers_previous_send(signalwire_space):
     # An earlier task (another worker) sent from the number a moment ago: this one waits the interval
     # plus the second SignalWire's whole-second dates may hide, then paces its own list as usual.
-    make_send(to=TO[:1])[0].execute(context())
+    first = make_send(to=TO[:1])[0].execute(context())[0]
+    sent_at = parse_rfc2822(signalwire_space.state.messages[first["sid"]]["date_created"])
     op, fake = make_send(to=TO[1:3], messages_per_second=2, pool=sender_pool(FROM))
+    op._utcnow = lambda: sent_at + timedelta(seconds=0.2)  # 0.2 s after that send (SignalWire's clock)
     op.execute(context())
     lookup = signalwire_space.requests[1]
     assert (lookup.method, lookup.query.get("From")) == ("GET", FROM)
-    assert len(fake.sleeps) == 2
-    assert 0.5 < fake.sleeps[0] <= 1.5  # at most interval + 1 s, less the time since that send
-    assert fake.sleeps[1] == pytest.approx(0.5)
+    # The interval (0.5 s) plus the second whole-second dates may hide, less the 0.2 s gone by; then
+    # its own list at its pace.
+    assert fake.sleeps == pytest.approx([1.3, 0.5])
     assert [sent_to(r) for r in posts(signalwire_space)] == TO[:3]
+    # Long after that send, a task starts at once; a clock far behind SignalWire's never waits longer.
+    for now, wait in ((sent_at + timedelta(minutes=5), []), (sent_at - timedelta(hours=1), [1.5])):
+        op, fake = make_send(to=TO[:1], messages_per_second=2, pool=sender_pool(FROM))
+        op._utcnow = lambda now=now: now
+        op.execute(context())
+        assert fake.sleeps == pytest.approx(wait)
 
 
 def test_in_its_pool_a_number_that_never_sent_starts_at_once(signalwire_space):
