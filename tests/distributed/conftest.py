@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import deploy  # noqa: E402
-from dist_support import TIMINGS, Airflow, Fake  # noqa: E402
+from dist_support import FIGURES, TIMINGS, Airflow, Fake  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,6 +58,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("distributed timings")
         for name, seconds in TIMINGS:
             terminalreporter.write_line(f"{seconds:7.1f}s  {name}")
+    if FIGURES:
+        terminalreporter.section("distributed figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

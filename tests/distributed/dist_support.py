@@ -13,6 +13,12 @@ from urllib.parse import quote
 import deploy
 
 TIMINGS: list[tuple[str, float]] = []
+FIGURES: list[str] = []  # what the checks measured, printed with the timings at the end
+
+
+def figure(line: str) -> None:
+    FIGURES.append(line)
+    print(f"[dist] {line}", flush=True)
 
 
 class timed:

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import deploy
-from dist_support import Airflow, Fake, q, timed, wait_until
+from dist_support import Airflow, Fake, figure, q, timed, wait_until
 
 
 def worker_ready(name: str, since: int) -> bool:
@@ -275,10 +275,9 @@ def test_one_number_keeps_its_pace_across_workers_in_its_pool(airflow: Airflow, 
     with_pool = send_gaps(fake, since, POOLED_FROM, pooled)
     without = send_gaps(fake, since, UNPOOLED_FROM, unpooled)
     hosts = {t["hostname"] for t in airflow.tis("dist_sender_pool", pooled)}
-    print(
-        f"[dist] sender pool: gaps {sorted(with_pool)[:3]} on {sorted(hosts)}; without: "
-        f"{sorted(without)[:3]}",
-        flush=True,
+    figure(
+        f"sender pool: smallest gaps between one number's sends {sorted(with_pool)[:3]} s with its pool "
+        f"(tasks on {sorted(hosts)}), {sorted(without)[:3]} s without"
     )
     assert len(with_pool) == len(without) == 15
     # One a second per number; 0.1 s of slack for the way from the pacer's clock to the fake's.

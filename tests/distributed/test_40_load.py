@@ -12,7 +12,7 @@ from collections import Counter
 
 import deploy
 import pytest
-from dist_support import Airflow, Fake, timed
+from dist_support import Airflow, Fake, figure, timed
 
 N = int(os.environ.get("DIST_LOAD_N", "200"))
 
@@ -35,7 +35,7 @@ def test_mapped_downloads_spread_over_both_workers(airflow: Airflow, fake: Fake)
     tis = [t for t in airflow.tis("dist_load", run_id) if t["task_id"] == "download"]
     states = Counter(t["state"] for t in tis)
     hosts = Counter(t["hostname"] for t in tis)
-    print(f"[dist] load: {states}; per worker: {hosts}", flush=True)
+    figure(f"load: {dict(states)}; tasks per worker: {dict(hosts)}")
     assert run["state"] == "success", states
     assert len(tis) == N and all(t["try_number"] == 1 for t in tis), Counter(t["try_number"] for t in tis)
     assert set(hosts) == set(deploy.WORKERS), hosts
@@ -54,7 +54,5 @@ def test_mapped_downloads_spread_over_both_workers(airflow: Airflow, fake: Fake)
         clients |= {("media", r["client"]) for r in media_log if rec in r["path"]}
         assert all(c for _, c in clients) and len(clients) <= 2, (rec, clients)
         per_worker[ti["hostname"]] += len(clients)
-    print(
-        f"[dist] load: TLS connections per worker (API + media host): {dict(per_worker)} for {N} tasks",
-        flush=True,
-    )
+    per_task = {w: round(per_worker[w] / hosts[w], 2) for w in per_worker}
+    figure(f"load: TLS connections per worker (API + media host): {dict(per_worker)}, per task {per_task}")

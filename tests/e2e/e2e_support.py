@@ -167,8 +167,6 @@ def airflow_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str,
             # signalwire_exports set by a test still wins).
             "SIGNALWIRE_EXPORTS_URL": f"file://{home}/exports",
             "SIGNALWIRE_RECORDINGS_URL": f"file://{home}/recordings/",
-            # signalwire_retention: the kinds the fake space serves (fax_media once it serves faxes).
-            "SIGNALWIRE_RETENTION_KINDS": "call_recordings,video_recordings,transcriptions,message_media",
             "TMPDIR": str(home),
         }
     )

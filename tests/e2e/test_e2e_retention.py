@@ -1,6 +1,6 @@
 """``signalwire_retention`` under ``airflow dags test`` (Airflow 3.3 and 2.11): on the first of a month a
 dry run that only reads, on another day the old recordings, transcriptions and media deleted and old
-message bodies redacted, with audits that match the fake space afterwards."""
+message bodies redacted (fax media too), with audits that match the fake space afterwards."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def test_dry_run_on_the_first_then_delete_and_redact(
     old_videos = {fake_space.add_completed_recording(old - timedelta(hours=k))["id"] for k in range(2)}
     new_video = fake_space.add_completed_recording(new)["id"]
     old_calls = {r["sid"] for r in fake_space.seed_recordings(2, old - timedelta(days=1), old)}
+    old_faxes = {f["media_sid"] for f in fake_space.seed_faxes(2, old - timedelta(days=1), old)}
     # Redaction looks back a week before its 30-day cutoff.
     old_messages = {
         m["sid"] for m in fake_space.seed_messages(2, now - timedelta(days=33), now - timedelta(days=32))
@@ -62,6 +63,8 @@ def test_dry_run_on_the_first_then_delete_and_redact(
     deleted = _audit(home, second, "deleted.jsonl")
     assert {a["id"] for a in deleted if a["kind"] == "video_recordings"} == old_videos
     assert {a["id"] for a in deleted if a["kind"] == "call_recordings"} == old_calls
+    assert {a["id"] for a in deleted if a["kind"] == "fax_media"} == old_faxes
+    assert old_faxes.isdisjoint(fake_space.state.fax_media)
     assert {a["outcome"] for a in deleted} <= {"deleted", "already_gone"}
     assert old_videos.isdisjoint(fake_space.state.recordings) and new_video in fake_space.state.recordings
     assert old_calls.isdisjoint(fake_space.state.call_recordings)
