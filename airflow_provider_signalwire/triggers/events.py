@@ -165,6 +165,24 @@ def _logs(family: str) -> Listing:
     )
 
 
+def _completed_compat(kind: str, resource: str, what: str) -> Listing:
+    """A Compatibility API list of items that complete (call recordings, transcriptions), by
+    ``date_updated``. ``DateCreated>`` is a whole UTC day, on the item's start; one that started more
+    than a day before it completed is not looked for."""
+    return Listing(
+        kind=kind,
+        path=f"/api/laml/2010-04-01/Accounts/{{project_id}}/{resource}",
+        time_field="date_updated",
+        id_field="sid",
+        default_overlap=300.0,
+        keep=lambda item: item.get("status") == "completed",
+        params=lambda lower: {"DateCreated>": (lower - timedelta(days=1)).date().isoformat()},
+        order_field="date_created",
+        order_margin=timedelta(hours=24),
+        description=f"Compatibility API {what} that completed (by date_updated)",
+    )
+
+
 LISTINGS: dict[str, Listing] = {
     listing.kind: listing
     for listing in (
@@ -196,32 +214,8 @@ LISTINGS: dict[str, Listing] = {
             order_field="date_sent",
             description="Compatibility API messages received by the space's numbers (by date_sent)",
         ),
-        Listing(
-            kind="call_recordings",
-            path="/api/laml/2010-04-01/Accounts/{project_id}/Recordings",
-            time_field="date_updated",
-            id_field="sid",
-            default_overlap=300.0,
-            keep=lambda item: item.get("status") == "completed",
-            # DateCreated> is a whole UTC day, on the recording's start; one that started more than a day
-            # before it completed is not looked for.
-            params=lambda lower: {"DateCreated>": (lower - timedelta(days=1)).date().isoformat()},
-            order_field="date_created",
-            order_margin=timedelta(hours=24),
-            description="Compatibility API call recordings that completed (by date_updated)",
-        ),
-        Listing(
-            kind="transcriptions",
-            path="/api/laml/2010-04-01/Accounts/{project_id}/Transcriptions",
-            time_field="date_updated",
-            id_field="sid",
-            default_overlap=300.0,
-            keep=lambda item: item.get("status") == "completed",
-            params=lambda lower: {"DateCreated>": (lower - timedelta(days=1)).date().isoformat()},
-            order_field="date_created",
-            order_margin=timedelta(hours=24),
-            description="Compatibility API recording transcriptions that completed (by date_updated)",
-        ),
+        _completed_compat("call_recordings", "Recordings", "call recordings"),
+        _completed_compat("transcriptions", "Transcriptions", "recording transcriptions"),
         Listing(
             kind="received_faxes",
             path="/api/laml/2010-04-01/Accounts/{project_id}/Faxes",
