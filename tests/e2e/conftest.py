@@ -6,11 +6,13 @@ Heavy imports (the fake space, requests, selenium) happen inside fixtures only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -107,6 +109,12 @@ def conn_json(fake_space: Any) -> str:
 
 def make_airflow_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     home = tmp_path_factory.mktemp(name)
+    # The metadata database in WAL mode (a property of the file, kept by Airflow's migrations): in SQLite's
+    # default mode a reader blocks a writer, and under CI load the standalone scheduler, DAG processor
+    # and API server held the lock past SQLite's 5 s wait; the scheduler died on "database is locked" and
+    # every later run stayed queued. A longer wait alone made it worse (requests stalled behind it).
+    with contextlib.closing(sqlite3.connect(home / "airflow.db")) as db:
+        assert db.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
     return home
 
 
@@ -218,6 +226,21 @@ class Standalone:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+    def component_tail(self, component: str, lines: int = 25) -> str:
+        """The last lines one component (``scheduler``, ``triggerer``, ...) wrote to the standalone log."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        mine = [line for line in text.splitlines() if line.startswith(f"{component} ")]
+        return "\n".join(mine[-lines:])
+
+    def scheduler_healthy(self) -> bool:
+        """False when the scheduler stopped heartbeating (``airflow standalone`` keeps the other
+        components running when the scheduler dies, so queued runs would wait for ever)."""
+        health = self.api("GET", "/monitor/health")
+        return (health.get("scheduler") or {}).get("status") == "healthy"
 
     # -- REST
 

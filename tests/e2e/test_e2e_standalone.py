@@ -21,6 +21,7 @@ PROBE_DAG = "e2e_signalwire_masking_probe"  # tests/e2e/dags/: logs the token on
 DAG_IDS = example_dag_ids()
 ALL_DAGS = [*DAG_IDS, PROBE_DAG]
 RUN_DEADLINE_S = 300
+SCHEDULER_GRACE_S = 60  # the health endpoint calls a scheduler unhealthy after 30 s without a heartbeat
 
 
 def _q(value: str) -> str:
@@ -61,6 +62,7 @@ def dag_runs(
     with timed(f"standalone: {len(runs)} DAG runs finished"):
         deadline = time.monotonic() + RUN_DEADLINE_S
         pending = set(runs)
+        unhealthy_since = 0.0
         while pending:
             for dag_id in sorted(pending):
                 run = standalone.api("GET", f"/dags/{dag_id}/dagRuns/{_q(runs[dag_id]['dag_run_id'])}")
@@ -72,6 +74,15 @@ def dag_runs(
                 for dag_id in pending:
                     runs[dag_id]["state"] = f"unfinished after {RUN_DEADLINE_S}s ({runs[dag_id]['state']})"
                 break
+            # A dead scheduler never finishes anything: say so now rather than at the deadline.
+            if pending and not standalone.scheduler_healthy():
+                unhealthy_since = unhealthy_since or time.monotonic()
+                if time.monotonic() - unhealthy_since > SCHEDULER_GRACE_S:
+                    for dag_id in pending:
+                        runs[dag_id]["state"] = f"unfinished, the scheduler stopped ({runs[dag_id]['state']})"
+                    break
+            else:
+                unhealthy_since = 0.0
             if pending:
                 time.sleep(2)
     return runs
@@ -123,6 +134,7 @@ def describe(standalone: Any, dag_id: str, run: dict[str, Any]) -> str:
     except AssertionError as err:
         lines.append(f"(could not read logs: {err})")
     lines.append(f"--- standalone log tail\n{standalone.log_tail(15)}")
+    lines.append(f"--- the scheduler's last lines\n{standalone.component_tail('scheduler')}")
     return "\n".join(lines)
 
 
