@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks in real Airflow (make e2e; CI runs it too):
-#   CLI (providers list, import errors, connections test, dags test of every example DAG),
+#   CLI (providers list, import errors, connections test, dags test of one example DAG: the standalone
+#   run below runs every one),
 #   airflow standalone driven through the REST API, and the connection form in headless Chromium.
 # Needs the main venv (make venv). Installs Debian chromium + chromium-driver itself if missing.
 # The last line printed is pytest's summary.
