@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STARTED := $(shell date +%s)
 LINT_PATHS := airflow_provider_signalwire dags_examples tests benchmarks docs/conf.py
 
-.PHONY: docs e2e-distributed bench bench-tiny venv test lint unit demo e2e test-airflow2 wheel-check clean
+.PHONY: docs e2e-distributed bench-distributed bench bench-tiny venv test lint unit demo e2e test-airflow2 wheel-check clean
 
 # pip is quiet (-q), so say what the first, silent minute is. The dev group (ruff, mypy, pre-commit) is in
 # pyproject.toml: pip >= 25.1 installs dependency groups, hence the pip upgrade first.
@@ -48,6 +48,11 @@ e2e: venv
 # missing; builds build/.venv-dist once. About 7 minutes (10 on a fresh machine); .ci/run runs it.
 e2e-distributed:
 	bash tests/distributed/run.sh
+
+# Benchmark row 13 on that deployment: 200 mapped downloads on two workers, then on one (about 15
+# minutes; not in make bench or CI). Figures in build/distributed/throughput.json, discussed in RESULTS.md.
+bench-distributed:
+	DIST_BENCH=1 bash tests/distributed/run.sh -k throughput
 
 # The test suite and the example DAGs on Airflow 2.11, in a venv of its own.
 test-airflow2:

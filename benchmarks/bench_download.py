@@ -458,7 +458,71 @@ def _row11(found: dict[tuple[str, int, int], dict[str, Any]]) -> list[dict[str, 
     return rows
 
 
+def profile(size_mb: int, repeats: int = 9) -> None:  # pragma: no cover - a tool, run by hand
+    """Where the operator's time goes at ``size_mb``: ``python -m benchmarks.bench_download --profile 10``
+    (RESULTS.md row 11). In one process, after one warm-up: the operator's downloads under cProfile, and
+    the same downloads split by a timer into the API request for the link (connection + TLS + answer)
+    and the rest."""
+    import cProfile
+    import pstats
+
+    from benchmarks.server import signalwire_conn
+
+    server = DownloadServer()
+    folder = tempfile.TemporaryDirectory(prefix="bench-download-")
+    os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = signalwire_conn(server)
+    from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+    from airflow_provider_signalwire.operators.video import DownloadVideoRoomRecordingOperator
+
+    spent: dict[str, float] = {"api": 0.0}
+    original = SignalWireHook.request
+
+    def timed_request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["api"] += time.perf_counter() - began
+
+    def once(n: int) -> float:
+        path = Path(folder.name) / f"profile-{n}.mp4"
+        op = DownloadVideoRoomRecordingOperator(
+            task_id="download",
+            recording_id=recording_id(size_mb * MB),
+            destination=str(path),
+            signalwire_conn_id=CONN_ID,
+        )
+        began = time.perf_counter()
+        op.execute({})
+        took = time.perf_counter() - began
+        op.hook.close()
+        path.unlink()
+        return took
+
+    try:
+        once(-1)
+        SignalWireHook.request = timed_request  # type: ignore[method-assign]
+        totals = [once(n) for n in range(repeats)]
+        SignalWireHook.request = original  # type: ignore[method-assign]
+        print(
+            f"{size_mb} MB x {repeats}: median {statistics.median(totals) * 1000:.1f} ms per download, "
+            f"of which the API request for the link {spent['api'] / repeats * 1000:.1f} ms on average"
+        )
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for n in range(repeats):
+            once(n)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    finally:
+        server.close()
+        folder.cleanup()
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--profile"]:
+        profile(int(sys.argv[2]))
+        sys.exit()
     for row in run(tiny="--tiny" in sys.argv):
         print({k: v for k, v in row.items() if k != "points"})
         for point in row.get("points", ()):

@@ -41,6 +41,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 DAG_ID = "bench_triggerer"
 OURS, HTTP = "Message/CallStatusSensor (SignalWireStatusTrigger)", "HttpSensor(deferrable=True)"
+FLOOR = "DateTimeTrigger, sleeping a day"
+FLOOR_UP_TO = 2000  # the floor side (a sleeping DateTimeTrigger) runs at sizes up to this
 POLLS_PER_S = 50  # the poll rate every size runs at: N triggers, one poll each every N / 50 s
 
 DAG_FILE = f'''
@@ -115,6 +117,9 @@ def _finish(process: subprocess.Popen[str], what: str) -> str:
 def _defer(side: str, count: int, interval: float, tag: str, spread: float) -> None:  # pragma: no cover
     """Create a DAG run and ``count`` deferred task instances with their triggers, as the sensors'
     ``defer()`` leaves them, in batches over ``spread`` seconds."""
+    from datetime import timedelta
+
+    from airflow._shared.timezones import timezone
     from airflow.models.serialized_dag import SerializedDagModel
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.trigger import Trigger
@@ -130,7 +135,6 @@ def _defer(side: str, count: int, interval: float, tag: str, spread: float) -> N
         dag = serialized.dag
         version_id = serialized.dag_version_id
         run_id = f"bench_{side}_{tag}"
-        from airflow._shared.timezones import timezone
 
         dag.create_dagrun(
             run_id=run_id,
@@ -165,6 +169,11 @@ def _defer(side: str, count: int, interval: float, tag: str, spread: float) -> N
         first, last = count * b // batches, count * (b + 1) // batches
         if side == "ours":
             triggers = status_triggers(last - first, interval, tag, ("message", "call"), first=first)
+        elif side == "floor":
+            from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+            moment = timezone.utcnow() + timedelta(days=1)
+            triggers = [DateTimeTrigger(moment) for _ in range(last - first)]
         else:
             triggers = http_triggers(last - first, interval, tag, {}, first=first)
         _with_retries(add, triggers, first)
@@ -268,6 +277,20 @@ def _idle_rss(env: dict[str, str], home: str, settle: float) -> float:
         triggerer.stop()
 
 
+def _settled_rss(triggerer: Triggerer, count: int, deadline: float) -> float:
+    """The floor side's triggers never poll: wait until the triggerer has started them all (it starts
+    ~15 a second; each start grows its memory), i.e. until its RSS grows by under 0.25 MB in 10 s."""
+    time.sleep(count / 30)
+    samples = [triggerer.rss_mb()]
+    while len(samples) < 6 or samples[-1] - samples[-6] > 0.25:
+        triggerer.alive()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"floor: the triggerer's memory never settled: {samples[-6:]}")
+        time.sleep(2)
+        samples.append(triggerer.rss_mb())
+    return samples[-1]
+
+
 def _measure(server: Any, env: dict[str, str], home: str, side: str, count: int, interval: float) -> dict:
     _finish(_child(env, "--clear"), "clearing the runs")
     server.configure(10**9)  # the http side's 404s never end
@@ -278,6 +301,10 @@ def _measure(server: Any, env: dict[str, str], home: str, side: str, count: int,
         # Deferred over a few seconds: the triggerer itself then takes its time to start them.
         adding = _child(env, "--defer", side, str(count), str(interval), tag, str(min(interval, 5.0)))
         deadline = time.monotonic() + count / 5 + 4 * interval + 120
+        if side == "floor":
+            _finish(adding, "deferring the tasks")
+            rss = _settled_rss(triggerer, count, deadline)
+            return {"rss_mb": rss, "cpu_per_1000": float("nan"), "polls": 0}
         while server.snapshot().get("resources", 0) < count:
             triggerer.alive()
             if adding.poll():
@@ -342,7 +369,9 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
             for count in sizes:
                 interval = max(1.0, count / rate)
                 # Interleaved: which side goes first alternates with the size.
-                order = ("ours", "http") if count % 2 == 0 else ("http", "ours")
+                order: tuple[str, ...] = ("ours", "http") if count % 2 == 0 else ("http", "ours")
+                # Airflow's own memory per trigger (the floor under both sides), where it is affordable.
+                order += ("floor",) * (count <= FLOOR_UP_TO)
                 for side in order:
                     results[(side, count)] = _measure(server, env, home, side, count, interval)
                     print(f"  row 9: {side} x {count}: {results[(side, count)]}", file=sys.stderr)
@@ -352,10 +381,33 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
     for count in sizes:
         interval = max(1.0, count / rate)
         http = results[("http", count)]
+        http_kb = (http["rss_mb"] - idle) * 1024 / count
+        floor = results.get(("floor", count))
+        floor_kb = None
+        if floor is not None:
+            floor_kb = (floor["rss_mb"] - idle) * 1024 / count
+            rows.append(
+                {
+                    "row": 9,
+                    "what": f"{count:,} x {FLOOR} (floor)",
+                    "seconds": 0.0,
+                    "ratio": floor_kb / http_kb,
+                    "note": (
+                        f"Airflow's own memory per deferred trigger: RSS {floor_kb:.0f} KB per trigger "
+                        f"({floor_kb / http_kb:.2f}x HttpSensor's; tree {floor['rss_mb']:.0f} MB, idle "
+                        f"{idle:.0f} MB); no polls. The ratio column is RSS here, not CPU"
+                    ),
+                }
+            )
         for side, name in (("http", HTTP), ("ours", OURS)):
             r = results[(side, count)]
             per_trigger_kb = (r["rss_mb"] - idle) * 1024 / count
-            http_kb = (http["rss_mb"] - idle) * 1024 / count
+            own = ""
+            if floor_kb is not None and side == "ours" and http_kb > floor_kb:
+                own = (
+                    f"; above the floor: {per_trigger_kb - floor_kb:.0f} KB against HttpSensor's "
+                    f"{http_kb - floor_kb:.0f} KB ({(per_trigger_kb - floor_kb) / (http_kb - floor_kb):.2f}x)"
+                )
             goal = " (goal: <= 0.33x CPU, <= 0.5x RSS; p99 < 1 s at 2,000; handshakes by pool)" * (
                 side == "ours"
             )
@@ -369,7 +421,8 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
                     "note": (
                         f"triggerer CPU s per 1,000 polls; RSS {per_trigger_kb:.0f} KB per trigger "
                         f"({per_trigger_kb / http_kb:.2f}x HttpSensor's; tree {r['rss_mb']:.0f} MB, idle "
-                        f"{idle:.0f} MB); lateness p50 {r['late_p50']:.3f} s, p99 {r['late_p99']:.3f} s; "
+                        f"{idle:.0f} MB{own}); "
+                        f"lateness p50 {r['late_p50']:.3f} s, p99 {r['late_p99']:.3f} s; "
                         f"{r['handshakes']} TLS handshakes for {r['polls']} polls in the {r['window']:.0f} s "
                         f"window ({r['all_handshakes']} for {r['all_polls']} since the triggerer started); "
                         f"one poll per trigger every {interval:g} s{goal}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -56,6 +57,61 @@ def log_tails(lines: int = 12) -> str:
         text = path.read_text(errors="replace").splitlines()[-lines:]
         out.append(f"--- {path.name}\n" + "\n".join(text))
     return "\n".join(out)
+
+
+def worker_ready(name: str, since: int) -> bool:
+    text = (deploy.BUILD / "logs" / f"{name}.log").read_text(errors="replace")
+    return "ready." in text[since:]
+
+
+def restart_component(name: str) -> None:
+    """Start ``name`` again after a kill and wait until it is usable."""
+    path = deploy.BUILD / "logs" / f"{name}.log"
+    offset = len(path.read_text(errors="replace")) if path.exists() else 0
+    deploy.start(name)
+    if name in deploy.WORKERS:
+        wait_until(lambda: worker_ready(name, offset), f"{name} ready again", 120)
+
+
+def tls_connections(
+    tis: list[dict[str, Any]], ids: list[str], api: list[dict[str, Any]], media: list[dict[str, Any]]
+) -> Counter[str]:
+    """TLS connections per worker for mapped recording downloads (``ids[map_index]`` each), counted from
+    the fake's request logs since the run began (a client address is one connection). Airflow 3 runs each
+    task in a process of its own: each opens at most one to the API host and one to the media host."""
+    per_worker: Counter[str] = Counter()
+    for ti in tis:
+        rec = ids[ti["map_index"]]
+        clients = {("api", r["client"]) for r in api if r["path"].endswith(f"/room_recordings/{rec}")}
+        clients |= {("media", r["client"]) for r in media if rec in r["path"]}
+        assert all(c for _, c in clients) and len(clients) <= 2, (rec, clients)
+        per_worker[ti["hostname"]] += len(clients)
+    return per_worker
+
+
+def _cpu(process: Any) -> float:
+    try:
+        t = process.cpu_times()
+    except Exception:  # it just ended
+        return 0.0
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def cpu_seconds_by_component() -> dict[str, float]:
+    """CPU seconds so far of each process tree the deployment started (a tree's ended and reaped
+    processes included: a Celery worker's task processes count under the worker), by component;
+    PostgreSQL's server processes under ``postgres``."""
+    import psutil
+
+    out = {
+        name: sum(_cpu(p) for p in deploy._tree(info["pid"]))
+        for name, info in deploy.load_state().get("procs", {}).items()
+        if info.get("pid")
+    }
+    out["postgres"] = sum(
+        _cpu(p) for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")
+    )
+    return out
 
 
 class Airflow:

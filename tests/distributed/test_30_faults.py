@@ -22,21 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import deploy
-from dist_support import Airflow, Fake, figure, q, timed, wait_until
-
-
-def worker_ready(name: str, since: int) -> bool:
-    text = (deploy.BUILD / "logs" / f"{name}.log").read_text(errors="replace")
-    return "ready." in text[since:]
-
-
-def restart_component(name: str) -> None:
-    """Start ``name`` again after a kill and wait until it is usable."""
-    path = deploy.BUILD / "logs" / f"{name}.log"
-    offset = len(path.read_text(errors="replace")) if path.exists() else 0
-    deploy.start(name)
-    if name in deploy.WORKERS:
-        wait_until(lambda: worker_ready(name, offset), f"{name} ready again", 120)
+from dist_support import Airflow, Fake, figure, q, restart_component, timed, wait_until
 
 
 def signal_tree(name: str, sig: int) -> None:

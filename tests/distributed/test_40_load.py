@@ -12,7 +12,7 @@ from collections import Counter
 
 import deploy
 import pytest
-from dist_support import Airflow, Fake, figure, timed
+from dist_support import Airflow, Fake, figure, timed, tls_connections
 
 N = int(os.environ.get("DIST_LOAD_N", "200"))
 
@@ -47,12 +47,6 @@ def test_mapped_downloads_spread_over_both_workers(airflow: Airflow, fake: Fake)
     # TLS connections per task process (Airflow 3 runs each task in a process of its own), per worker.
     api = fake.requests(api_before)
     media_log = fake.get("/media_requests")[media_before:]
-    per_worker: Counter[str] = Counter()
-    for ti in tis:
-        rec = ids[ti["map_index"]]
-        clients = {("api", r["client"]) for r in api if r["path"].endswith(f"/room_recordings/{rec}")}
-        clients |= {("media", r["client"]) for r in media_log if rec in r["path"]}
-        assert all(c for _, c in clients) and len(clients) <= 2, (rec, clients)
-        per_worker[ti["hostname"]] += len(clients)
+    per_worker = tls_connections(tis, ids, api, media_log)
     per_task = {w: round(per_worker[w] / hosts[w], 2) for w in per_worker}
     figure(f"load: TLS connections per worker (API + media host): {dict(per_worker)}, per task {per_task}")
