@@ -310,7 +310,7 @@ def _measure(server: Any, env: dict[str, str], home: str, side: str, count: int,
             time.sleep(window)
             cpu_s = triggerer.cpu() - cpu0
             triggerer.alive()
-            polls = POLLS_PER_S * window
+            polls = count / interval * window  # what the other sides poll in this window
             return {"rss_mb": rss, "cpu_per_1000": cpu_s * 1000 / polls, "polls": 0, "window": window}
         while server.snapshot().get("resources", 0) < count:
             triggerer.alive()
@@ -402,8 +402,9 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
                     "note": (
                         "what the triggerer spends holding the triggers, no polls: CPU s over the same "
                         f"{floor['window']:.0f} s window per 1,000 of the other sides' polls "
-                        f"({POLLS_PER_S}/s); RSS {floor_kb:.0f} KB per trigger ({floor_kb / http_kb:.2f}x "
-                        f"HttpSensor's; tree {floor['rss_mb']:.0f} MB, idle {idle:.0f} MB)"
+                        f"({count / interval:g}/s); RSS {floor_kb:.0f} KB per trigger "
+                        f"({floor_kb / http_kb:.2f}x HttpSensor's; tree {floor['rss_mb']:.0f} MB, "
+                        f"idle {idle:.0f} MB)"
                     ),
                 }
             )
