@@ -8,14 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-from airflow_provider_signalwire.protocol import (
-    MAX_ERROR_ENTRIES,
-    Failure,
-    describe_errors,
-    may_have_acted,
-    no_redaction,
-    shorten,
-)
+from airflow_provider_signalwire.protocol import MAX_ERROR_ENTRIES, describe_errors, no_redaction, shorten
 
 
 def _safe_url(url: str, redact: Callable[[Any], Any] = no_redaction) -> str:
@@ -78,6 +71,9 @@ class SignalWireAPIError(AirflowException):
         self.hint = redact(hint) if hint else hint
         self.attempts = attempts
         self.failure_kind = failure_kind
+        # Here, not at the top: a DAG file that imports an operator does not load the retry rules.
+        from airflow_provider_signalwire.protocol.retry import Failure, may_have_acted
+
         self.may_have_acted = may_have_acted(
             status=status_code, failure=Failure(failure_kind, sent=sent) if failure_kind else None
         )

@@ -21,8 +21,8 @@ failed poll is worth repeating. Statuses are those of SignalWire's OpenAPI specs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
@@ -33,8 +33,9 @@ SUCCESS = "success"
 FAILURE = "failure"
 
 
-@dataclass(frozen=True)
-class Verdict:
+# Tuples, not dataclasses: the kinds below are built when a DAG file imports a sensor, and a frozen
+# dataclass costs ~1 ms to create (benchmarks/RESULTS.md, row 1).
+class Verdict(NamedTuple):
     """What one look at a resource says.
 
     :ivar state: ``"waiting"``, ``"success"`` or ``"failure"``.
@@ -51,8 +52,7 @@ class Verdict:
         return self.state != WAITING
 
 
-@dataclass(frozen=True)
-class ResourceKind:
+class ResourceKind(NamedTuple):
     """One kind of SignalWire resource a sensor can wait on."""
 
     name: str  # the trigger's ``kind``: "room_session", "room_recording", "message", "call"
@@ -63,7 +63,7 @@ class ResourceKind:
     failures: frozenset[str]  # fail at once (unless accepted as a success)
     final: frozenset[str]  # statuses that never change again
     # A status that proves an earlier one was reached (a poll can miss a short "in-progress").
-    implies: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    implies: Mapping[str, frozenset[str]] = MappingProxyType({})
     failure_details: Callable[[Mapping[str, Any]], str | None] = lambda resource: None
     status_of: Callable[[Mapping[str, Any]], Any] = lambda resource: resource.get("status")
 

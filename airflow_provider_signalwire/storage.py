@@ -24,7 +24,6 @@ import hashlib
 import logging
 import os
 import posixpath
-import re
 import time
 import unicodedata
 import uuid
@@ -33,6 +32,7 @@ from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.lazy import LazyPattern
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,7 +42,7 @@ T = TypeVar("T")
 MAX_NAME_BYTES = 200
 # Control, format (e.g. right-to-left override), surrogate and line/paragraph separator characters.
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+_SCHEME = LazyPattern(r"[a-z][a-z0-9+.-]*")
 _LOCAL = ("file", "local", "")
 
 
@@ -315,7 +315,7 @@ def recording_target(path: Any, recording_id: str, fmt: Any, *, folder: bool, ta
     return join_under(path, f"{recording_id}.{extension}", "recording_id")
 
 
-_MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+_MIME = LazyPattern(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
 def file_extension(fmt: Any) -> str:

@@ -16,13 +16,14 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.lazy import LazyPattern
 
 UTC = timezone.utc
 
-_ISO = re.compile(
+_ISO = LazyPattern(
     r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|[+-]\d{2}:?\d{2})?"
 )
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = LazyPattern(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -165,7 +166,7 @@ def as_duration(value: Any, name: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-_ISO_DURATION = re.compile(
+_ISO_DURATION = LazyPattern(
     r"P(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?",
     re.IGNORECASE,
@@ -173,7 +174,7 @@ _ISO_DURATION = re.compile(
 
 
 # str(timedelta): what a template such as "{{ macros.timedelta(days=30) }}" renders to.
-_TIMEDELTA_TEXT = re.compile(r"(?:(\d+) days?, )?(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
+_TIMEDELTA_TEXT = LazyPattern(r"(?:(\d+) days?, )?(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
 
 
 def as_age(value: Any, name: str) -> timedelta:

@@ -21,11 +21,12 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.lazy import LazyPattern
 from airflow_provider_signalwire.operators._arguments import is_pending
 from airflow_provider_signalwire.times import as_utc
 
 COMPAT_API = "/api/laml/2010-04-01"
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # the shape only; e164() checks numbers (ASCII digits)
+E164 = LazyPattern(r"^\+[1-9][0-9]{1,14}$")  # the shape only; e164() checks numbers (ASCII digits)
 # SignalWire's Message resource: "body: The text of the message. Up to 1600 characters long."
 # (compatibility-api.yaml, Message schema; the create request's Body declares no maxLength.)
 MAX_BODY_CHARS = 1600
@@ -33,7 +34,7 @@ MAX_BODY_CHARS = 1600
 # A fictional number that libphonenumber accepts (NANP reserves 555-0100 to 555-0199 in every area code).
 EXAMPLE = "+12025550123"
 # What people write between digits; dropped before checking.
-SEPARATORS = re.compile(r"[\s\-().]")
+SEPARATORS = LazyPattern(r"[\s\-().]")
 ASCII_DIGITS = frozenset("0123456789")
 E164_MAX_DIGITS = 15
 

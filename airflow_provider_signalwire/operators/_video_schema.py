@@ -7,17 +7,16 @@ Errors name the field, what it is, and what to give instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
+from airflow_provider_signalwire.lazy import LazyPattern
 from airflow_provider_signalwire.operators._arguments import is_pending, shown
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
-COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+NAME_PATTERN = LazyPattern(r"^[A-Za-z0-9_-]+$")
+COLOR_PATTERN = LazyPattern(r"^#[0-9a-fA-F]{6}$")
 QUALITIES = ("720p", "1080p")
 LAYOUTS = (
     *("grid-responsive", "grid-responsive-mobile", "highlight-1-responsive"),
@@ -46,8 +45,7 @@ PERMISSIONS = (  # Video.RoomTokenPermission
 )
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     """One request field: ``kind`` is str, name, int, bool, object, datetime, permissions or color."""
 
     kind: str
@@ -212,7 +210,7 @@ def rfc3339(value: Any, name: str) -> str | None:
     return _utc_iso(parsed)
 
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_ONLY = LazyPattern(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _utc_iso(value: datetime) -> str:

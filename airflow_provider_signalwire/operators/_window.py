@@ -12,9 +12,8 @@ exports: the UTC day before the run), never an empty window.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from airflow_provider_signalwire.operators._compatibility import compat_path
 from airflow_provider_signalwire.operators.base import SignalWireListOperator
@@ -34,8 +33,7 @@ EVERYTHING = "everything"  # no date filter at all (lists: what was just made is
 _POINT_SCHEDULES = ("CronTriggerTimetable", "MultipleCronTriggerTimetable", "DeltaTriggerTimetable")
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """``[start, end)`` in UTC (None: unbounded on that side) and where it came from."""
 
     start: datetime | None

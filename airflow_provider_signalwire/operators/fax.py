@@ -8,7 +8,6 @@ for a sent fax with :class:`~airflow_provider_signalwire.sensors.fax.FaxStatusSe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from airflow_provider_signalwire.exceptions import (
     SignalWireConfigError,
     SignalWireSendError,
 )
+from airflow_provider_signalwire.lazy import LazyPattern
 from airflow_provider_signalwire.operators._arguments import check_choice, is_pending, resource_id, segment
 from airflow_provider_signalwire.operators._compatibility import (
     call_address,
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 QUALITIES = ("standard", "fine", "superfine")
-URL = re.compile(r"^https?://[^\s/]+")
+URL = LazyPattern(r"^https?://[^\s/]+")
 
 
 def fax_path(project_id: str, fax_sid: str | None = None) -> str:

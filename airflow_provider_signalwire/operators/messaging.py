@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +37,6 @@ from airflow_provider_signalwire.operators._window import DayListOperator
 from airflow_provider_signalwire.operators._window import data_interval as data_interval
 from airflow_provider_signalwire.operators._window import list_window as list_window
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
-from airflow_provider_signalwire.protocol import RateLimitRule
 from airflow_provider_signalwire.times import as_utc as as_utc
 from airflow_provider_signalwire.times import day_filter as day_filter
 from airflow_provider_signalwire.times import parse_timestamp
@@ -47,6 +45,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_signalwire.hooks.signalwire import SignalWireHook
+    from airflow_provider_signalwire.protocol import RateLimitRule
 
 RATE_LIMIT_CODES = ("20429",)
 # Backoff after SignalWire refused a message for its rate (on top of the hook's own retries; see
@@ -65,6 +64,8 @@ parse_rfc2822 = parse_timestamp
 def rate_limit_rule(per_second: float) -> RateLimitRule:
     """The hook's extra retries of a message SignalWire refused for its rate (HTTP 429 or error 20429):
     it was not accepted, so sending it again cannot send it twice."""
+    from airflow_provider_signalwire.protocol import RateLimitRule
+
     return RateLimitRule(
         codes=RATE_LIMIT_CODES,
         retries=RATE_LIMIT_ATTEMPTS - 1,
@@ -75,7 +76,7 @@ def rate_limit_rule(per_second: float) -> RateLimitRule:
 
 def is_rate_limited(err: SignalWireAPIError) -> bool:
     codes = [e.get("code") for e in err.errors or []]
-    return err.status_code is not None and RateLimitRule(RATE_LIMIT_CODES).matches(err.status_code, codes)
+    return err.status_code is not None and rate_limit_rule(1.0).matches(err.status_code, codes)
 
 
 def outcome_of(err: SignalWireAPIError) -> str:
@@ -104,7 +105,6 @@ def sender_pool(number: str) -> str:
     return SENDER_POOL_PREFIX + e164(number, "number").lstrip("+")
 
 
-@dataclass
 class Pacer:
     """Spaces sends ``1 / per_second`` apart (monotonic clock; ``sleep`` injectable for tests).
 
@@ -112,10 +112,19 @@ class Pacer:
     a wait): the next send then waits its interval from that repeat, not from the first attempt.
     """
 
-    per_second: float
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-    _last: float | None = field(default=None, init=False)
+    def __init__(
+        self,
+        per_second: float,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_second = per_second
+        self.sleep = sleep
+        self.clock = clock
+        self._last: float | None = None
+
+    def __repr__(self) -> str:
+        return f"Pacer(per_second={self.per_second!r})"
 
     def wait(self) -> None:
         if self._last is not None:

@@ -13,9 +13,8 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, mask_secret
 
@@ -101,8 +100,7 @@ def _beside(suffix: str, format_field: str | None = None) -> FileSource:
     return source
 
 
-@dataclass(frozen=True)
-class Parents:
+class Parents(NamedTuple):
     """Items listed per parent (a message's or fax's media): the parents' list, its filter, which to
     open."""
 
@@ -112,8 +110,7 @@ class Parents:
     id_field: str = "sid"
 
 
-@dataclass(frozen=True)
-class RetentionKind:
+class RetentionKind(NamedTuple):
     """One kind of data: where it is listed, its date and id fields, what is done to it and where.
 
     ``list_path`` and ``item_path`` may hold ``{account}`` (the project), ``{parent}`` (the parent's id,
@@ -207,18 +204,28 @@ RETENTION_KINDS: dict[str, RetentionKind] = {
 }
 
 
-@dataclass
 class Item:
     """One thing to delete or redact, and what became of it."""
 
-    kind: RetentionKind
-    id: str
-    created: datetime | None
-    data: Mapping[str, Any] = field(repr=False)
-    parent: str | None = None
-    outcome: str = ""
-    archive: dict[str, Any] | None = None
-    error: str | None = None
+    def __init__(
+        self,
+        kind: RetentionKind,
+        id: str,
+        created: datetime | None,
+        data: Mapping[str, Any],
+        parent: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.id = id
+        self.created = created
+        self.data = data
+        self.parent = parent
+        self.outcome = ""
+        self.archive: dict[str, Any] | None = None
+        self.error: str | None = None
+
+    def __repr__(self) -> str:  # without data: a whole record, maybe with personal details
+        return f"Item({self.kind.name!r}, {self.id!r}, outcome={self.outcome!r})"
 
     def path(self, account: str) -> str:
         return self.kind.item_path.format(

@@ -15,89 +15,93 @@ links and error parsing are decided in one place; the retry and paging loops are
 
 from __future__ import annotations
 
-from airflow_provider_signalwire.protocol.errors import (
-    describe_errors,
-    parse_error_body,
-    parse_json_answer,
-    request_id_from,
-    status_hint,
-)
-from airflow_provider_signalwire.protocol.paging import (
-    LOG_PROGRESS_EVERY,
-    Fetch,
-    Note,
-    Page,
-    Pager,
-    PagingError,
-    next_page_link,
-    page_items,
-    page_key,
-    pages,
-    rebase_link,
-)
-from airflow_provider_signalwire.protocol.redaction import Redactor, no_redaction, shorten
-from airflow_provider_signalwire.protocol.retry import (
-    DNS_TRY_AGAIN,
-    FAILURE_WORDS,
-    Failure,
-    Outcome,
-    RateLimitRule,
-    Reply,
-    RetryPolicy,
-    Send,
-    Wait,
-    attempts,
-    dns_failure,
-    failure_hint,
-    failure_reason,
-    may_have_acted,
-    parse_retry_after,
-    retry_delay,
-    should_retry,
-)
-from airflow_provider_signalwire.protocol.settings import (
-    COMPATIBILITY_PREFIX,
-    DEFAULT_BACKOFF,
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_RETRY_BUDGET,
-    DEFAULT_TIMEOUT,
-    IDEMPOTENT_METHODS,
-    MAX_BACKOFF,
-    MAX_DESCRIBED_ERRORS,
-    MAX_EMPTY_PAGES,
-    MAX_ERROR_ENTRIES,
-    MAX_PAGE_SIZE,
-    MAX_RETRIES_LIMIT,
-    MAX_RETRY_AFTER,
-    METHODS,
-    NOT_ACTED_STATUSES,
-    REQUEST_ID_HEADERS,
-    RETRYABLE_STATUSES,
-    SIGNALWIRE_DOMAIN,
-    USER_AGENT,
-    ConnectionConfigError,
-    SpaceSettings,
-    build_settings,
-    download_host_allowed,
-    is_loopback,
-    normalize_space_url,
-    parse_download_hosts,
-    parse_verify,
-)
-from airflow_provider_signalwire.protocol.urls import (
-    UnsafeURLError,
-    check_download_url,
-    check_headers,
-    check_method,
-    check_origin,
-    encode_body,
-    encode_fields,
-    encode_value,
-    is_compatibility_path,
-    scope_for_path,
-    validate_path,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_signalwire.protocol.errors import (
+        describe_errors,
+        parse_error_body,
+        parse_json_answer,
+        request_id_from,
+        status_hint,
+    )
+    from airflow_provider_signalwire.protocol.paging import (
+        LOG_PROGRESS_EVERY,
+        Fetch,
+        Note,
+        Page,
+        Pager,
+        PagingError,
+        next_page_link,
+        page_items,
+        page_key,
+        pages,
+        rebase_link,
+    )
+    from airflow_provider_signalwire.protocol.redaction import Redactor, no_redaction, shorten
+    from airflow_provider_signalwire.protocol.retry import (
+        DNS_TRY_AGAIN,
+        FAILURE_WORDS,
+        Failure,
+        Outcome,
+        RateLimitRule,
+        Reply,
+        RetryPolicy,
+        Send,
+        Wait,
+        attempts,
+        dns_failure,
+        failure_hint,
+        failure_reason,
+        may_have_acted,
+        parse_retry_after,
+        retry_delay,
+        should_retry,
+    )
+    from airflow_provider_signalwire.protocol.settings import (
+        COMPATIBILITY_PREFIX,
+        DEFAULT_BACKOFF,
+        DEFAULT_MAX_RESPONSE_BYTES,
+        DEFAULT_MAX_RETRIES,
+        DEFAULT_RETRY_BUDGET,
+        DEFAULT_TIMEOUT,
+        IDEMPOTENT_METHODS,
+        MAX_BACKOFF,
+        MAX_DESCRIBED_ERRORS,
+        MAX_EMPTY_PAGES,
+        MAX_ERROR_ENTRIES,
+        MAX_PAGE_SIZE,
+        MAX_RETRIES_LIMIT,
+        MAX_RETRY_AFTER,
+        METHODS,
+        NOT_ACTED_STATUSES,
+        REQUEST_ID_HEADERS,
+        RETRYABLE_STATUSES,
+        SIGNALWIRE_DOMAIN,
+        USER_AGENT,
+        ConnectionConfigError,
+        SpaceSettings,
+        build_settings,
+        download_host_allowed,
+        is_loopback,
+        normalize_space_url,
+        parse_download_hosts,
+        parse_verify,
+    )
+    from airflow_provider_signalwire.protocol.urls import (
+        UnsafeURLError,
+        check_download_url,
+        check_headers,
+        check_method,
+        check_origin,
+        encode_body,
+        encode_fields,
+        encode_value,
+        is_compatibility_path,
+        scope_for_path,
+        validate_path,
+    )
 
 __all__ = [
     "COMPATIBILITY_PREFIX",
@@ -176,3 +180,24 @@ __all__ = [
     "status_hint",
     "validate_path",
 ]
+
+
+# The names load with their submodule on first use (PEP 562): a DAG file that imports an operator pays
+# for the rules it needs at parse time (settings, redaction, URLs, errors), not the retry and paging
+# drivers its hook runs later. Searched in this order; a name is found in the first submodule that has it.
+_SUBMODULES = ("settings", "redaction", "urls", "errors", "retry", "paging")
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        for submodule in _SUBMODULES:
+            module = importlib.import_module(f"{__name__}.{submodule}")
+            if name in vars(module):
+                value = vars(module)[name]
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

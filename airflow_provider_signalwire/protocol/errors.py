@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from airflow_provider_signalwire.lazy import LazyPattern
 from airflow_provider_signalwire.protocol.redaction import no_redaction, shorten
 from airflow_provider_signalwire.protocol.settings import MAX_DESCRIBED_ERRORS, REQUEST_ID_HEADERS
 from airflow_provider_signalwire.protocol.urls import scope_for_path
@@ -127,8 +128,8 @@ def request_id_from(headers: Mapping[str, str], redact: Callable[[Any], Any] = n
     return None
 
 
-_ROOM_BY_KEY = re.compile(r"/api/video/rooms/([^/]+)/?")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_ROOM_BY_KEY = LazyPattern(r"/api/video/rooms/([^/]+)/?")
+_UUID = LazyPattern(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 def _room_name_in(path: str) -> str | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from airflow_provider_signalwire.lazy import LazyPattern
 from airflow_provider_signalwire.protocol.redaction import _plain_text, no_redaction, shorten
 from airflow_provider_signalwire.protocol.settings import MAX_EMPTY_PAGES, MAX_PAGE_SIZE
 from airflow_provider_signalwire.protocol.urls import (
@@ -66,7 +66,7 @@ def next_page_link(body: Any, path: str) -> str | None:
     return link
 
 
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_SCHEME = LazyPattern(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
 def rebase_link(
@@ -138,7 +138,7 @@ def page_key(url: str) -> tuple[tuple[str, str], ...]:
 # A URL as the hooks build them: ``scheme://host[:port]/path[?query]`` with nothing to unquote ("%", "+"),
 # no fragment, user info, brackets, ";", backslash, space or control character. For such a URL the two
 # groups are exactly urlsplit's path and query, and parse_qsl would only split the query on "&" and "=".
-_PLAIN_URL = re.compile(
+_PLAIN_URL = LazyPattern(
     r"[A-Za-z][A-Za-z0-9.-]*://[A-Za-z0-9.:-]*(/[A-Za-z0-9._~!$&'()*,=:@/-]*)(?:\?([A-Za-z0-9._~!$&'()*,=:@/?-]*))?"
 )
 

@@ -6,14 +6,16 @@ import bisect
 import re
 from typing import Any
 
+from airflow_provider_signalwire.lazy import LazyPattern
+
 # How one character may come back encoded in an answer: JSON and Python escapes, percent-encoding, HTML
 # character references. Decoded (below) only to find a secret; the text shown keeps its own form.
-_ESCAPE = re.compile(
+_ESCAPE = LazyPattern(
     r"\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\[\\/\"']|%[0-9a-fA-F]{2}|&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};"
     r"|&(?:amp|lt|gt|quot|apos);"
 )
 # The same without percent-encoding, for a secret that holds a literal "%41" inside JSON or HTML.
-_ESCAPE_NO_PERCENT = re.compile(_ESCAPE.pattern.replace("|%[0-9a-fA-F]{2}", ""))
+_ESCAPE_NO_PERCENT = LazyPattern(_ESCAPE.pattern.replace("|%[0-9a-fA-F]{2}", ""))
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 
 
@@ -30,7 +32,7 @@ def _unescape(unit: str) -> str:
     return chr(code) if code <= 0x10FFFF else "\ufffd"
 
 
-def _decoded(text: str, escape: re.Pattern[str]) -> tuple[str, list[tuple[int, int, int]]] | None:
+def _decoded(text: str, escape: LazyPattern) -> tuple[str, list[tuple[int, int, int]]] | None:
     """``text`` with every escape undone, and where each escape was: ``(decoded index, raw start, raw
     end)``. None when there is nothing to undo."""
     units = [(m.start(), m.end(), _unescape(m.group())) for m in escape.finditer(text)]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow.providers.common.compat.sdk import AirflowException, mask_secret
 
@@ -43,8 +42,7 @@ MAX_REPORTED_ACTIONS = 1000
 _READ_CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class SourceItem:
+class SourceItem(NamedTuple):
     """One document of the source: its stable key, content hash, and (for folders) its path."""
 
     key: str
@@ -52,17 +50,17 @@ class SourceItem:
     path: Any = None
 
 
-@dataclass
 class SyncPlan:
     """What one run does. ``create``: new sources; ``replace``: (source, old documents) pairs, the new
     version created first; ``delete_missing``: documents whose source is gone; ``delete_stale``: older
     copies of a source whose current version is already there (left by an interrupted run)."""
 
-    create: list[SourceItem] = field(default_factory=list)
-    replace: list[tuple[SourceItem, list[dict[str, Any]]]] = field(default_factory=list)
-    delete_missing: list[dict[str, Any]] = field(default_factory=list)
-    delete_stale: list[dict[str, Any]] = field(default_factory=list)
-    unchanged: int = 0
+    def __init__(self) -> None:
+        self.create: list[SourceItem] = []
+        self.replace: list[tuple[SourceItem, list[dict[str, Any]]]] = []
+        self.delete_missing: list[dict[str, Any]] = []
+        self.delete_stale: list[dict[str, Any]] = []
+        self.unchanged = 0
 
 
 def sync_tags(document: Mapping[str, Any]) -> tuple[str | None, str | None, set[str]]:

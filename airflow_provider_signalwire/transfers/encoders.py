@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from airflow_provider_signalwire.lazy import LazyPattern
 from airflow_provider_signalwire.transfers.log_families import LogFamily
 
 FORMATS = ("jsonl", "csv")
@@ -27,13 +27,13 @@ def _json(value: Any) -> str:
 
 
 # What UTF-8 cannot encode: lone surrogates ("\ud800"), which JSON answers may carry as escapes.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = LazyPattern("[\ud800-\udfff]")
 # OWASP's CSV injection list: a cell starting with one of these is a formula to a spreadsheet.
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(CSV_FORMULA_STARTS)
 CSV_FORMULAS = ("escape", "raw")
 # A plain decimal number ("+15551234567", "-5", "1.5e3") is read as that number, never run: left alone.
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_PLAIN_NUMBER = LazyPattern(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class EncodeTally:

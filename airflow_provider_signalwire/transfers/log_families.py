@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from airflow_provider_signalwire.times import _short, api_time, parse_record_time
@@ -17,8 +16,7 @@ REST_MARGIN = timedelta(minutes=1)
 COMPAT_MARGIN = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class LogFamily:
+class LogFamily(NamedTuple):
     """One exportable listing: its path, its CSV columns (the spec's field order), the record field
     that places a record in time, and how the API filters it by time."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -28,13 +27,13 @@ from airflow_provider_signalwire.storage import (
 )
 from airflow_provider_signalwire.times import UTC, as_duration, iso_z, user_time, window_stamp
 from airflow_provider_signalwire.transfers.encoders import CSV_FORMULAS, FORMATS, make_encoder
-from airflow_provider_signalwire.transfers.export import ExportStats, export_window
 from airflow_provider_signalwire.transfers.log_families import LOG_FAMILIES, LOG_TYPES, has_margins
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_signalwire.protocol.permissions import Requirement
+    from airflow_provider_signalwire.transfers.export import ExportStats
 
 MAX_PARALLEL_WINDOWS = 64
 DEFAULT_SETTLE = timedelta(minutes=5)
@@ -244,10 +243,12 @@ class SignalWireLogsToStorageOperator(SignalWireBaseOperator):
         return self._export(context, start, end, storage_path(self._fill_window(start, end)))
 
     def _export(self, context: Context, start: datetime, end: datetime, path: Any) -> dict[str, Any]:
+        from airflow_provider_signalwire.transfers.export import export_window
+
         family = LOG_FAMILIES[self.log_type]
         enrich = None
         if self.include_events:
-            family = replace(family, columns=(*family.columns, "events"))
+            family = family._replace(columns=(*family.columns, "events"))
             enrich = self._with_events
         encoder = make_encoder(self.format, family, csv_formulas=self.csv_formulas)
         self.log.info(

@@ -125,3 +125,55 @@ def test_phonenumbers_loads_only_when_a_number_is_checked():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1].split() == ["False", "True"]
+
+
+# What a DAG file's parse builds that only a running task needs (benchmarks/RESULTS.md, row 1): a frozen
+# dataclass costs ~1 ms to create, a compiled pattern ~0.3 ms. Those loaded at parse time are tuples or
+# plain classes, patterns are LazyPattern; the retry and paging drivers and the export loop load with
+# the hook or the task. SpaceSettings stays a dataclass (its repr leaves the token out, tested with it).
+_BUILT = """
+import dataclasses, json, re, sys
+{baseline}
+for name in {modules!r}:
+    __import__(name)
+dataclass_types, patterns = [], []
+for name, module in list(sys.modules.items()):
+    if not name.startswith("airflow_provider_signalwire"):
+        continue
+    for key, value in vars(module).items():
+        if isinstance(value, re.Pattern):
+            patterns.append(name + "." + key)
+        if (isinstance(value, type) and value.__module__ == name and "__dataclass_fields__" in vars(value)
+                and not hasattr(value, "template_fields")):
+            dataclass_types.append(name + "." + key)
+print(json.dumps([sorted(set(dataclass_types)), sorted(set(patterns))]))
+"""
+PARSE_TIME_DATACLASSES = ["airflow_provider_signalwire.protocol.settings.SpaceSettings"]
+RUNTIME_ONLY = (
+    "airflow_provider_signalwire.protocol.retry",
+    "airflow_provider_signalwire.protocol.paging",
+    "airflow_provider_signalwire.transfers.export",
+)
+
+
+def built_at_import(modules: list[str]) -> tuple[list[str], list[str]]:
+    code = _BUILT.format(baseline=_BASELINE, modules=modules)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    dataclass_types, patterns = json.loads(out.strip().splitlines()[-1])
+    return dataclass_types, patterns
+
+
+def test_parsing_a_dag_builds_no_dataclass_or_pattern_a_task_needs_only_when_it_runs():
+    dataclass_types, patterns = built_at_import(DAG_FACING)
+    assert dataclass_types == PARSE_TIME_DATACLASSES
+    assert patterns == []
+    assert [m for m in added_modules(DAG_FACING) if m in RUNTIME_ONLY] == []
+
+
+def test_the_built_check_sees_dataclasses_and_patterns():
+    # The hook builds RetryPolicy's rules; the fake space compiles its patterns: the check must see both.
+    dataclass_types, _ = built_at_import(["airflow_provider_signalwire.hooks.signalwire"])
+    assert "airflow_provider_signalwire.protocol.retry.RateLimitRule" in dataclass_types
+    assert set(RUNTIME_ONLY[:2]) <= set(added_modules(["airflow_provider_signalwire.hooks.signalwire"]))
+    _, patterns = built_at_import(["airflow_provider_signalwire.testing.util"])
+    assert "airflow_provider_signalwire.testing.util.ROOM_NAME" in patterns
