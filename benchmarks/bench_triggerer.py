@@ -290,6 +290,119 @@ def _settled_rss(triggerer: Triggerer, count: int, deadline: float) -> float:
     return samples[-1]
 
 
+# --------------------------------------------------------------------------- where the CPU goes
+
+# ``BENCH_TRIGGERER_PROFILE=<folder>``: py-spy samples the triggerer's process tree over each side's
+# measurement window (a profiling run, not a figures run: py-spy takes CPU from the other core) and writes
+# its stacks and a summary there. ``pip install py-spy``; see RESULTS.md row 9.
+PROFILE_DIR = os.environ.get("BENCH_TRIGGERER_PROFILE")
+
+# Where a sampled stack's innermost frame lives (its file's path, relative to site-packages or the
+# standard library), first match wins.
+AREAS = (
+    ("ssl (TLS records)", ("ssl.py", "asyncio/sslproto.py")),
+    ("asyncio event loop", ("asyncio/", "selectors.py")),
+    ("aiohttp", ("aiohttp/", "multidict/", "yarl/", "propcache/", "aiohappyeyeballs/")),
+    ("this provider", ("airflow_provider_signalwire/",)),
+    (
+        "airflow triggerer, supervisor, DB",
+        ("airflow/", "sqlalchemy/", "greenback/", "structlog/", "msgspec/"),
+    ),
+    ("json, http (and the http provider), logging", ("json/", "http/", "logging/")),
+)
+
+
+def _area(frame: str) -> str:
+    path = "/" + frame.rpartition("(")[2].rpartition(":")[0]
+    return next((name for name, marks in AREAS if any("/" + m in path for m in marks)), "other")
+
+
+def _start_profile(triggerer: Triggerer, name: str, window: float) -> subprocess.Popen[str] | None:
+    if not PROFILE_DIR:
+        return None
+    Path(PROFILE_DIR).mkdir(parents=True, exist_ok=True)
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--pid",
+            str(triggerer.process.pid),
+            "--subprocesses",
+            "--nonblocking",
+            "--rate",
+            "100",
+            "--duration",
+            str(int(window)),
+            "--format",
+            "raw",
+            "--output",
+            f"{PROFILE_DIR}/{name}.txt",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish_profile(profiler: subprocess.Popen[str] | None) -> None:
+    if profiler is None:
+        return
+    _, err = profiler.communicate(timeout=120)
+    output = str(profiler.args[-1])  # type: ignore[index]
+    if not Path(output).exists():
+        raise RuntimeError(f"py-spy wrote nothing: {err[-2000:]}")
+    summary = summarize_profile(Path(output).read_text())
+    Path(output).with_suffix(".summary.txt").write_text(summary)
+    print(summary, file=sys.stderr)
+
+
+def summarize_profile(raw: str, top: int = 25) -> str:
+    """py-spy's raw (collapsed) stacks: the share of samples per area of the innermost frame, per process,
+    and the functions with the most samples on their own and including what they call."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    areas: dict[str, int] = {}
+    processes: dict[str, int] = {}
+    where: dict[str, str] = {}
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        frames = [f for f in frames if not f.startswith(("process ", "thread "))]
+        # The trigger runner is forked from the supervisor (its stacks start in the supervisor's frames).
+        runner = any(f.startswith("_fork_main ") for f in frames)
+        process = (
+            "the trigger runner (the triggers' event loop)" if runner else "the supervisor (DB, heartbeats)"
+        )
+        processes[process] = processes.get(process, 0) + count
+        if not frames:
+            continue
+        total += count
+        leaf = frames[-1]
+        own[leaf] = own.get(leaf, 0) + count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+            where[frame] = process
+        areas[_area(leaf)] = areas.get(_area(leaf), 0) + count
+
+    def table(counts: dict[str, int], limit: int) -> list[str]:
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:limit]
+        return [f"  {100 * n / max(total, 1):5.1f}%  {name}" for name, n in ranked]
+
+    lines = [f"{total} samples (100 a second of each busy thread)", "by process:"]
+    lines += table(processes, 10)
+    lines += ["by the innermost frame's area:", *table(areas, len(AREAS) + 1)]
+    lines += [f"top {top} functions, own samples:", *table(own, top)]
+    # Without the frames nearly every sample of their process passes through (main, run_forever, ...).
+    inner = {f: n for f, n in inclusive.items() if n < 0.9 * processes[where[f]]}
+    lines += [f"top {top} functions, with what they call (below the loop):", *table(inner, top)]
+    return "\n".join(lines) + "\n"
+
+
 def _measure(server: Any, env: dict[str, str], home: str, side: str, count: int, interval: float) -> dict:
     _finish(_child(env, "--clear"), "clearing the runs")
     server.configure(10**9)  # the http side's 404s never end
@@ -307,9 +420,11 @@ def _measure(server: Any, env: dict[str, str], home: str, side: str, count: int,
             # triggers costs the triggerer (its loop, heartbeats, bookkeeping), polls or not.
             window = max(10.0, interval)
             cpu0 = triggerer.cpu()
+            profiler = _start_profile(triggerer, f"{side}-{count}", window)
             time.sleep(window)
             cpu_s = triggerer.cpu() - cpu0
             triggerer.alive()
+            _finish_profile(profiler)
             polls = count / interval * window  # what the other sides poll in this window
             return {"rss_mb": rss, "cpu_per_1000": cpu_s * 1000 / polls, "polls": 0, "window": window}
         while server.snapshot().get("resources", 0) < count:
@@ -327,10 +442,12 @@ def _measure(server: Any, env: dict[str, str], home: str, side: str, count: int,
         window = max(10.0, interval)
         cpu0, before = triggerer.cpu(), server.snapshot()
         server.take_gaps()
+        profiler = _start_profile(triggerer, f"{side}-{count}", window)
         time.sleep(window)
         cpu1, after, rss = triggerer.cpu(), server.snapshot(), triggerer.rss_mb()
         gaps = server.take_gaps()
         triggerer.alive()
+        _finish_profile(profiler)
     finally:
         triggerer.stop()
     counted = {k: v - before.get(k, 0) for k, v in after.items()}
