@@ -294,7 +294,7 @@ def _settled_rss(triggerer: Triggerer, count: int, deadline: float) -> float:
 
 # ``BENCH_TRIGGERER_PROFILE=<folder>``: py-spy samples the triggerer's process tree over each side's
 # measurement window (a profiling run, not a figures run: py-spy takes CPU from the other core) and writes
-# its stacks and a summary there. ``pip install py-spy``; see RESULTS.md row 9.
+# its stacks and a summary there (py-spy comes with the ``bench`` extra); see RESULTS.md row 9.
 PROFILE_DIR = os.environ.get("BENCH_TRIGGERER_PROFILE")
 
 # Where a sampled stack's innermost frame lives (its file's path, relative to site-packages or the
