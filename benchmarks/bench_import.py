@@ -121,6 +121,75 @@ def run(tiny: bool = False, repeats: int = 15) -> list[dict[str, Any]]:
     return rows
 
 
+_PROFILE = """\
+import time
+from airflow.sdk import DAG, BaseOperator
+import dataclasses, importlib._bootstrap_external as external, re, typing
+from airflow.sdk.bases.operator import BaseOperatorMeta
+
+spent = {{}}
+counts = {{}}
+
+def timed(owner, name, label):
+    original = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
+            counts[label] = counts.get(label, 0) + 1
+    setattr(owner, name, staticmethod(wrapper) if isinstance(owner.__dict__.get(name), staticmethod)
+            else classmethod(lambda cls, *a, **k: wrapper(*a, **k)) if isinstance(owner.__dict__.get(name), classmethod)
+            else wrapper)
+
+timed(BaseOperatorMeta, "__new__", "Airflow's operator metaclass (BaseOperatorMeta.__new__)")
+timed(typing.NamedTupleMeta, "__new__", "NamedTuple classes")
+timed(dataclasses, "_process_class", "dataclasses")
+timed(re, "_compile", "re.compile (and re's cache lookups)")
+timed(external.SourceFileLoader, "get_code", "reading and unmarshalling .pyc files")
+timed(external.PathFinder, "find_spec", "finding modules (sys.path search)")
+started = time.perf_counter()
+{imports}
+total = time.perf_counter() - started
+print("PROFILE total", total * 1000)
+for label, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+    print("PROFILE", f"{{seconds * 1000:.2f}}", counts[label], label)
+"""
+
+
+def profile(repeats: int = 9) -> None:  # pragma: no cover - a tool, run by hand
+    """Where row 1's time goes: ``python -m benchmarks.bench_import --profile``. Fresh processes (with
+    ``.pyc`` files, as row 1) time the interpreter's parts of importing our DAG-facing modules; what is
+    left is executing the modules' own bodies (defining functions, classes and tables). Medians; the
+    categories do not overlap (none calls another)."""
+    code = _PROFILE.format(imports="\n".join(f"import {m}" for m in OURS))
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = cache
+        runs = []
+        for n in range(repeats + 1):
+            out = subprocess.run(
+                [sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True
+            )
+            if n:  # the first writes the bytecode
+                runs.append(
+                    [line.split(" ", 3)[1:] for line in out.stdout.splitlines() if line.startswith("PROFILE")]
+                )
+    total = statistics.median(float(r[0][1]) for r in runs)
+    print(f"{len(OURS)} DAG-facing modules, {repeats} fresh processes: {total:.1f} ms wall (median)")
+    labels = {parts[2]: parts[1] for r in runs for parts in r[1:]}
+    accounted = 0.0
+    for label, count in labels.items():
+        ms = statistics.median(float(next((p[0] for p in r[1:] if p[2] == label), 0)) for r in runs)
+        accounted += ms
+        print(f"  {ms:6.2f} ms  {label} ({count} calls)")
+    print(f"  {total - accounted:6.2f} ms  the rest: executing the modules' bodies, import bookkeeping")
+
+
 if __name__ == "__main__":
-    for row in run():
-        print(json.dumps(row))
+    if sys.argv[1:2] == ["--profile"]:
+        profile()
+    else:
+        for row in run():
+            print(json.dumps(row))
