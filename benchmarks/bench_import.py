@@ -139,9 +139,11 @@ def timed(owner, name, label):
         finally:
             spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
             counts[label] = counts.get(label, 0) + 1
-    setattr(owner, name, staticmethod(wrapper) if isinstance(owner.__dict__.get(name), staticmethod)
-            else classmethod(lambda cls, *a, **k: wrapper(*a, **k)) if isinstance(owner.__dict__.get(name), classmethod)
-            else wrapper)
+    kind = type(owner.__dict__.get(name))
+    if kind is classmethod:  # the original is already bound to the class
+        setattr(owner, name, classmethod(lambda cls, *a, **k: wrapper(*a, **k)))
+    else:
+        setattr(owner, name, staticmethod(wrapper) if kind is staticmethod else wrapper)
 
 timed(BaseOperatorMeta, "__new__", "Airflow's operator metaclass (BaseOperatorMeta.__new__)")
 timed(typing.NamedTupleMeta, "__new__", "NamedTuple classes")
