@@ -357,12 +357,45 @@ def _finish_profile(profiler: subprocess.Popen[str] | None) -> None:
     print(summary, file=sys.stderr)
 
 
+# What a sampled stack is doing, first match wins: (label, frames that mark it, in the runner only).
+ACTIVITIES = (
+    ("waiting in epoll (py-spy counts it busy)", ("EpollSelector.select ",), None),
+    (
+        "Airflow's per-second pass over every trigger (runner: cleanup, sync, create, cancel)",
+        (
+            "TriggerRunner.cleanup_finished_triggers ",
+            "TriggerRunner.sync_state_to_supervisor ",
+            "TriggerRunner.create_triggers ",
+            "TriggerRunner.cancel_triggers ",
+        ),
+        True,
+    ),
+    ("our trigger and hook", ("airflow_provider_signalwire/",), True),
+    ("HttpSensorTrigger and its hook", ("http/triggers/", "http/hooks/"), True),
+    (
+        "Airflow's per-second pass over every trigger (supervisor: DB queries)",
+        ("TriggerRunnerSupervisor.load_triggers ", "TriggerRunnerSupervisor.clean_unused "),
+        False,
+    ),
+)
+
+
+def _activity(frames: list[str], runner: bool) -> str:
+    for label, marks, in_runner in ACTIVITIES:
+        if in_runner is not None and in_runner != runner:
+            continue
+        if any(mark in frame for frame in frames for mark in marks):
+            return label
+    return ("runner" if runner else "supervisor") + ": the rest (event loop, TLS, logging, heartbeats)"
+
+
 def summarize_profile(raw: str, top: int = 25) -> str:
-    """py-spy's raw (collapsed) stacks: the share of samples per area of the innermost frame, per process,
-    and the functions with the most samples on their own and including what they call."""
+    """py-spy's raw (collapsed) stacks: the share of samples per process, activity and area of the
+    innermost frame, and the functions with the most samples on their own and including what they call."""
     own: dict[str, int] = {}
     inclusive: dict[str, int] = {}
     areas: dict[str, int] = {}
+    activities: dict[str, int] = {}
     processes: dict[str, int] = {}
     where: dict[str, str] = {}
     total = 0
@@ -371,16 +404,18 @@ def summarize_profile(raw: str, top: int = 25) -> str:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = stack.split(";")
-        frames = [f for f in frames if not f.startswith(("process ", "thread "))]
-        # The trigger runner is forked from the supervisor (its stacks start in the supervisor's frames).
-        runner = any(f.startswith("_fork_main ") for f in frames)
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        if not frames:
+            continue
+        # The trigger runner is forked from the supervisor (its stacks start in the supervisor's frames);
+        # a trigger run through greenback shows only its greenlet's frames (no main module below).
+        runner = any(f.startswith("_fork_main ") for f in frames) or not frames[0].startswith("<module> (")
         process = (
             "the trigger runner (the triggers' event loop)" if runner else "the supervisor (DB, heartbeats)"
         )
         processes[process] = processes.get(process, 0) + count
-        if not frames:
-            continue
+        activity = _activity(frames, runner)
+        activities[activity] = activities.get(activity, 0) + count
         total += count
         leaf = frames[-1]
         own[leaf] = own.get(leaf, 0) + count
@@ -395,6 +430,7 @@ def summarize_profile(raw: str, top: int = 25) -> str:
 
     lines = [f"{total} samples (100 a second of each busy thread)", "by process:"]
     lines += table(processes, 10)
+    lines += ["by what it was doing:", *table(activities, len(ACTIVITIES) + 2)]
     lines += ["by the innermost frame's area:", *table(areas, len(AREAS) + 1)]
     lines += [f"top {top} functions, own samples:", *table(own, top)]
     # Without the frames nearly every sample of their process passes through (main, run_forever, ...).
