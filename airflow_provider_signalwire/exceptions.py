@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-from airflow_provider_signalwire.protocol import MAX_ERROR_ENTRIES, describe_errors, no_redaction, shorten
+from airflow_provider_signalwire.protocol import MAX_ERROR_ENTRIES, no_redaction, shorten
 
 
 def _safe_url(url: str, redact: Callable[[Any], Any] = no_redaction) -> str:
@@ -80,6 +80,9 @@ class SignalWireAPIError(AirflowException):
         super().__init__(self._line())
 
     def _line(self) -> str:
+        # The error rules load when an error is built, not when a DAG file imports an operator.
+        from airflow_provider_signalwire.protocol.errors import describe_errors
+
         if self.status_code is not None:
             head = f"SignalWire {self.method} {self.url} failed: HTTP {self.status_code}"
             if self.reason:

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.lazy import Record
 from airflow_provider_signalwire.protocol import RETRYABLE_STATUSES, no_redaction, shorten
 
 WAITING = "waiting"
@@ -35,7 +36,7 @@ FAILURE = "failure"
 
 # Tuples, not dataclasses: the kinds below are built when a DAG file imports a sensor, and a frozen
 # dataclass costs ~1 ms to create (benchmarks/RESULTS.md, row 1).
-class Verdict(NamedTuple):
+class Verdict(Record):
     """What one look at a resource says.
 
     :ivar state: ``"waiting"``, ``"success"`` or ``"failure"``.
@@ -52,7 +53,7 @@ class Verdict(NamedTuple):
         return self.state != WAITING
 
 
-class ResourceKind(NamedTuple):
+class ResourceKind(Record):
     """One kind of SignalWire resource a sensor can wait on."""
 
     name: str  # the trigger's ``kind``: "room_session", "room_recording", "message", "call"

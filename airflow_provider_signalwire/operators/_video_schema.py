@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
-from airflow_provider_signalwire.lazy import LazyPattern
+from airflow_provider_signalwire.lazy import LazyPattern, Record
 from airflow_provider_signalwire.operators._arguments import is_pending, shown
 
 NAME_PATTERN = LazyPattern(r"^[A-Za-z0-9_-]+$")
@@ -45,7 +45,7 @@ PERMISSIONS = (  # Video.RoomTokenPermission
 )
 
 
-class Spec(NamedTuple):
+class Spec(Record):
     """One request field: ``kind`` is str, name, int, bool, object, datetime, permissions or color."""
 
     kind: str

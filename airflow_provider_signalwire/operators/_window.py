@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_signalwire.lazy import Record
 from airflow_provider_signalwire.operators._compatibility import compat_path
 from airflow_provider_signalwire.operators.base import SignalWireListOperator
 from airflow_provider_signalwire.times import UTC, day_filter, iso_z, parse_timestamp, user_time
@@ -33,7 +34,7 @@ EVERYTHING = "everything"  # no date filter at all (lists: what was just made is
 _POINT_SCHEDULES = ("CronTriggerTimetable", "MultipleCronTriggerTimetable", "DeltaTriggerTimetable")
 
 
-class Window(NamedTuple):
+class Window(Record):
     """``[start, end)`` in UTC (None: unbounded on that side) and where it came from."""
 
     start: datetime | None

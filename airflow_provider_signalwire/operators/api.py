@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_signalwire.exceptions import SignalWireConfigError
 from airflow_provider_signalwire.operators._arguments import is_pending
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
-from airflow_provider_signalwire.protocol import METHODS, validate_path
+from airflow_provider_signalwire.protocol import METHODS
 from airflow_provider_signalwire.protocol.permissions import permissions_for_path
 
 if TYPE_CHECKING:
@@ -82,6 +82,8 @@ class SignalWireAPIOperator(SignalWireBaseOperator):
         """What ``path`` needs (None while it is a template, or for a path SignalWire's specs lack)."""
         if is_pending(self.path):
             return None
+        from airflow_provider_signalwire.protocol.urls import validate_path
+
         try:
             return permissions_for_path(validate_path(self.path))
         except ValueError:
@@ -89,6 +91,8 @@ class SignalWireAPIOperator(SignalWireBaseOperator):
 
     def execute(self, context: Context) -> Any:
         # Checked here too: these fields are templated, so they are final only now.
+        from airflow_provider_signalwire.protocol.urls import validate_path
+
         method = str(self.method or "").strip().upper()
         if method not in METHODS:
             raise SignalWireConfigError(

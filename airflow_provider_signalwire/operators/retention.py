@@ -14,11 +14,12 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, mask_secret
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.lazy import Record
 from airflow_provider_signalwire.operators._arguments import is_pending, rendered_bool, segment, shown
 from airflow_provider_signalwire.operators._compatibility import COMPAT_API
 from airflow_provider_signalwire.operators._window import run_due
@@ -100,7 +101,7 @@ def _beside(suffix: str, format_field: str | None = None) -> FileSource:
     return source
 
 
-class Parents(NamedTuple):
+class Parents(Record):
     """Items listed per parent (a message's or fax's media): the parents' list, its filter, which to
     open."""
 
@@ -110,7 +111,7 @@ class Parents(NamedTuple):
     id_field: str = "sid"
 
 
-class RetentionKind(NamedTuple):
+class RetentionKind(Record):
     """One kind of data: where it is listed, its date and id fields, what is done to it and where.
 
     ``list_path`` and ``item_path`` may hold ``{account}`` (the project), ``{parent}`` (the parent's id,

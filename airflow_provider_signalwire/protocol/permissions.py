@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from airflow_provider_signalwire.protocol.settings import COMPATIBILITY_PREFIX
+from airflow_provider_signalwire.protocol.constants import COMPATIBILITY_PREFIX
 
 Requirement = tuple[frozenset[str], ...]
 

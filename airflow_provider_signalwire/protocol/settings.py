@@ -1,4 +1,5 @@
-"""What a ``signalwire`` connection resolves to: constants, :class:`SpaceSettings` and its validation."""
+"""What a ``signalwire`` connection resolves to: :class:`SpaceSettings` and its validation (the constants
+live in :mod:`.constants` and stay importable from here)."""
 
 from __future__ import annotations
 
@@ -12,34 +13,29 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from airflow_provider_signalwire import __version__
+from airflow_provider_signalwire.protocol.constants import (  # noqa: F401 (names kept importable here)
+    COMPATIBILITY_PREFIX,
+    DEFAULT_BACKOFF,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_BUDGET,
+    DEFAULT_TIMEOUT,
+    IDEMPOTENT_METHODS,
+    MAX_BACKOFF,
+    MAX_DESCRIBED_ERRORS,
+    MAX_EMPTY_PAGES,
+    MAX_ERROR_ENTRIES,
+    MAX_PAGE_SIZE,
+    MAX_RETRIES_LIMIT,
+    MAX_RETRY_AFTER,
+    METHODS,
+    NOT_ACTED_STATUSES,
+    REQUEST_ID_HEADERS,
+    RETRYABLE_STATUSES,
+    SIGNALWIRE_DOMAIN,
+    USER_AGENT,
+)
 from airflow_provider_signalwire.protocol.redaction import Redactor, _plain_text, shorten
-
-USER_AGENT = f"airflow-provider-signalwire/{__version__}"
-COMPATIBILITY_PREFIX = "/api/laml/"
-SIGNALWIRE_DOMAIN = "signalwire.com"
-
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 3
-DEFAULT_BACKOFF = 1.0  # seconds before the first retry; doubles each time
-MAX_BACKOFF = 30.0  # cap of one computed backoff
-MAX_RETRY_AFTER = 300.0  # cap of one server-requested wait
-MAX_PAGE_SIZE = 1000
-MAX_RETRIES_LIMIT = 20
-MAX_EMPTY_PAGES = 10  # consecutive empty pages that still link onwards: a broken listing
-DEFAULT_RETRY_BUDGET = 300.0  # seconds one call may spend waiting between retries, in total
-DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # cap of one JSON answer (streamed downloads are not capped)
-MAX_ERROR_ENTRIES = 20  # error-body entries kept on an exception
-MAX_DESCRIBED_ERRORS = 3  # error-body entries spelled out in its message
-
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Statuses that say the server did not act on the request, so even a POST may be sent again.
-NOT_ACTED_STATUSES = frozenset({429, 503})
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "POST", "PATCH"})
-
-# Response headers that may carry a request id, most specific first.
-REQUEST_ID_HEADERS = ("x-request-id", "x-signalwire-request-id", "request-id", "x-correlation-id", "cf-ray")
 
 
 class ConnectionConfigError(ValueError):

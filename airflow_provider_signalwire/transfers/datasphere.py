@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, mask_secret
 
 from airflow_provider_signalwire.exceptions import SignalWireAPIError, SignalWireConfigError
+from airflow_provider_signalwire.lazy import Record
 from airflow_provider_signalwire.operators._arguments import is_missing, is_pending, shown
 from airflow_provider_signalwire.operators._arguments import segment as _segment
 from airflow_provider_signalwire.operators.base import SignalWireBaseOperator
@@ -42,7 +43,7 @@ MAX_REPORTED_ACTIONS = 1000
 _READ_CHUNK = 1024 * 1024
 
 
-class SourceItem(NamedTuple):
+class SourceItem(Record):
     """One document of the source: its stable key, content hash, and (for folders) its path."""
 
     key: str

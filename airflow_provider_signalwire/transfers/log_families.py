@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote
 
+from airflow_provider_signalwire.lazy import Record
 from airflow_provider_signalwire.times import _short, api_time, parse_record_time
 
 # The window asked of the API is wider than [start, end) by this much on each side (whatever the
@@ -16,7 +17,7 @@ REST_MARGIN = timedelta(minutes=1)
 COMPAT_MARGIN = timedelta(days=1)
 
 
-class LogFamily(NamedTuple):
+class LogFamily(Record):
     """One exportable listing: its path, its CSV columns (the spec's field order), the record field
     that places a record in time, and how the API filters it by time."""
 
