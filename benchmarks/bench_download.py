@@ -363,14 +363,16 @@ def _points(found: dict[tuple[str, int, int], dict[str, Any]], variant: str, nam
 THROTTLED = 100  # MB/s: a fast real network, slower than this machine's SHA-256 (~1.6 GB/s)
 
 
-def run(tiny: bool = False) -> list[dict[str, Any]]:
-    if tiny:
+def run(size: str = "full") -> list[dict[str, Any]]:
+    if size == "tiny":
         groups: list[list[Load]] = [[(1 * MB, 0), (2 * MB, 0), (2 * MB, THROTTLED)]]
         repeats = {(1 * MB, 0): 1, (2 * MB, 0): 1, (2 * MB, THROTTLED): 1}
         row_size, warmup = 2 * MB, False
     else:
         groups = [[(10 * MB, 0)], [(50 * MB, 0)], [(200 * MB, 0)], [(50 * MB, THROTTLED)]]
         repeats = {(10 * MB, 0): 9, (50 * MB, 0): 15, (200 * MB, 0): 5, (50 * MB, THROTTLED): 5}
+        if size == "quick":
+            repeats = {load: max(2, n // 3) for load, n in repeats.items()}
         row_size, warmup = 50 * MB, True
     server = DownloadServer()
     folder = tempfile.TemporaryDirectory(prefix="bench-download-")
@@ -523,7 +525,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--profile"]:
         profile(int(sys.argv[2]))
         sys.exit()
-    for row in run(tiny="--tiny" in sys.argv):
+    for row in run(size="tiny" if "--tiny" in sys.argv else "full"):
         print({k: v for k, v in row.items() if k != "points"})
         for point in row.get("points", ()):
             print("   ", point)

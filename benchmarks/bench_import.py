@@ -65,8 +65,8 @@ def _run(modules: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     return wall, float(line.split()[2]), float(line.split()[3])
 
 
-def run(tiny: bool = False, repeats: int = 15) -> list[dict[str, Any]]:
-    repeats = 1 if tiny else repeats
+def run(size: str = "full") -> list[dict[str, Any]]:
+    repeats = {"tiny": 1, "quick": 5}.get(size, 15)
     ours = [m for m in OURS if _importable(m)]
     ours_name = f"+ our {len(ours)} DAG-facing modules"
     variants = {
@@ -193,5 +193,5 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--profile"]:
         profile()
     else:
-        for row in run():
+        for row in run(size=sys.argv[1] if len(sys.argv) > 1 else "full"):
             print(json.dumps(row))

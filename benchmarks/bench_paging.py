@@ -45,9 +45,8 @@ def _cpu_note(cpu: float, cpu_base: float, repeats: int) -> str:
     )
 
 
-def run(tiny: bool = False, pages: int = 200, per_page: int = 50, repeats: int = 15) -> list[dict[str, Any]]:
-    if tiny:
-        pages, per_page, repeats = 3, 5, 1
+def run(size: str = "full") -> list[dict[str, Any]]:
+    pages, per_page, repeats = {"tiny": (3, 5, 1), "quick": (200, 50, 7)}.get(size, (200, 50, 15))
     server = ServerProcess(pages, per_page)
     os.environ["AIRFLOW_CONN_SIGNALWIRE_BENCH"] = signalwire_conn(server)
     os.environ["AIRFLOW_CONN_HTTP_BENCH"] = http_conn(server)

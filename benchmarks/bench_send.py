@@ -227,8 +227,9 @@ def judge(log: list[tuple[float, str, str, int]], sender: str, count: int, rate:
     }
 
 
-def run(tiny: bool = False) -> list[dict[str, Any]]:
-    count, fraction = (30, 0.1) if tiny else (2000, 0.03)
+def run(size: str = "full") -> list[dict[str, Any]]:
+    # Quick: 500 recipients (50 s at 10 a second) instead of 2,000 (200 s).
+    count, fraction = {"tiny": (30, 0.1), "quick": (500, 0.03)}.get(size, (2000, 0.03))
     rates = (10.0, 50.0)
     server = SendServerProcess(fraction)
     env = {
@@ -283,5 +284,5 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         _child(sys.argv[2], float(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
     else:
-        for row in run(tiny="--tiny" in sys.argv):
+        for row in run(size="tiny" if "--tiny" in sys.argv else "full"):
             print(row)

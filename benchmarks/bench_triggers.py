@@ -559,10 +559,13 @@ def _row6(
 # ---------------------------------------------------------------------------------------------- run
 
 
-def run(tiny: bool = False) -> list[dict[str, Any]]:
-    if tiny:
+def run(size: str = "full") -> list[dict[str, Any]]:
+    if size == "tiny":
         count, polls, interval, repeats = 20, 3, 0.1, 1
         watchers, watch_interval, window = 10, 0.1, 1.0
+    elif size == "quick":
+        count, polls, interval, repeats = 200, 5, 1.0, 2
+        watchers, watch_interval, window = 10, 0.25, 5.0
     else:
         count, polls, interval, repeats = 200, 10, 1.0, 3
         watchers, watch_interval, window = 10, 0.25, 10.0
@@ -580,5 +583,5 @@ def run(tiny: bool = False) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    for row in run(tiny=True):
+    for row in run(size="tiny"):
         print(row)

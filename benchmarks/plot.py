@@ -83,7 +83,7 @@ def plot(results: dict[str, Any], out: str) -> int:
     figure.suptitle(
         f"airflow-provider-signalwire benchmarks, {m.get('date', '')}: {m.get('cpus', '?')} CPUs "
         f"({m.get('cpu', '')}), Python {m.get('python', '')}, Airflow {m.get('airflow', '')}"
-        + (" [tiny sizes]" if results.get("tiny") else ""),
+        + {"tiny": " [tiny sizes]", "quick": " [quick sizes]"}.get(run_size(results), ""),
         fontsize="medium",
     )
     figure.tight_layout()
@@ -98,6 +98,11 @@ def main(argv: list[str]) -> int:
         raise SystemExit("usage: python -m benchmarks.plot RESULTS.json OUT.png")
     with open(argv[0]) as f:
         return plot(json.load(f), argv[1])
+
+
+def run_size(results: dict[str, Any]) -> str:
+    """The run's sizes (results written before sizes had names say only whether they were tiny)."""
+    return str(results.get("size") or ("tiny" if results.get("tiny") else "full"))
 
 
 if __name__ == "__main__":

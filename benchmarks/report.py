@@ -8,6 +8,8 @@ import json
 import sys
 from typing import Any
 
+from benchmarks.plot import run_size
+
 GOALS = {
     1: "ours add at most 30 ms",
     2: "at most 0.85x the plain loop, one TCP connection for the listing",
@@ -25,11 +27,17 @@ GOALS = {
 }
 
 
+SIZE_NOTES = {
+    "tiny": " (tiny sizes: not figures)",
+    "quick": " (quick sizes: a check that the ratios hold; the verdicts come from make bench-full)",
+}
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
         f"Measured {m['date']} on {m['cpus']} CPUs ({m['cpu']}, {m['arch']}), Python {m['python']}, "
-        f"Airflow {m['airflow']}" + (" (tiny sizes: not figures)" if results.get("tiny") else "") + ".",
+        f"Airflow {m['airflow']}" + SIZE_NOTES.get(run_size(results), "") + ".",
         "",
         "| row | what | seconds | ratio | note |",
         "|---:|---|---:|---:|---|",

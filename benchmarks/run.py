@@ -1,9 +1,16 @@
-"""``make bench``: run every benchmark row and print one table (``--tiny`` for CI: proves they run).
+"""Run every benchmark row and print one table, at one of three sizes:
+
+- ``--size full`` (``make bench-full``, ~65 minutes): the sizes the goals are judged at (RESULTS.md's
+  verdicts come from one such run on a quiet machine).
+- ``--size quick`` (``make bench``, the default, ~15 minutes): every row, at the smallest size of each
+  scaling row (row 9 at 500 triggers, row 12 at 500 recipients) and fewer repeats: a check that the
+  ratios have not moved, not a verdict.
+- ``--size tiny`` (``--tiny``, ``make bench-tiny``, CI): tiny sizes, one repeat: only proves each row runs.
 
 Ratios compare against a baseline measured in the same run (medians, interleaved), because machines
 here are shared and noisy; absolute seconds are shown for context only.
 
-Every module in ``BENCHMARKS`` has ``run(tiny: bool) -> list[dict]``; a row dict has ``row``, ``what``,
+Every module in ``BENCHMARKS`` has ``run(size: str) -> list[dict]``; a row dict has ``row``, ``what``,
 ``seconds``, ``ratio`` (to the row's baseline), ``note``, and optionally ``points`` (a scaling series:
 ``[{"series": name, "size": n, "seconds": s, "peak_rss_mb": m}, ...]``, optionally with ``unit`` (of the
 size) and ``rss_label``, plotted by ``benchmarks.plot``; a row's ``title`` names its panels).
@@ -20,6 +27,8 @@ import sys
 import time
 from typing import Any
 
+SIZES = ("full", "quick", "tiny")
+
 # One module per row family, in row order.
 BENCHMARKS = [
     "benchmarks.bench_import",
@@ -34,9 +43,8 @@ BENCHMARKS = [
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--tiny", action="store_true", help="tiny sizes, one repeat: only proves each row runs"
-    )
+    parser.add_argument("--size", choices=SIZES, default="quick", help="full, quick (default) or tiny")
+    parser.add_argument("--tiny", action="store_true", help="the same as --size tiny")
     parser.add_argument("--only", action="append", default=[], help="run only these modules (repeatable)")
     parser.add_argument("--json", help="also write the machine and rows to this JSON file")
     args = parser.parse_args()
@@ -46,6 +54,7 @@ def main() -> int:
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     logging.disable(logging.INFO)
 
+    size = "tiny" if args.tiny else args.size
     rows: list[dict[str, Any]] = []
     started = time.monotonic()
     for name in BENCHMARKS:
@@ -53,12 +62,12 @@ def main() -> int:
             continue
         module = importlib.import_module(name)
         began = time.monotonic()
-        rows += module.run(tiny=args.tiny)
+        rows += module.run(size=size)
         print(f"  ({name} took {time.monotonic() - began:.0f} s)", file=sys.stderr)
     machine = machine_info()
     print(
         f"Python {machine['python']}, Airflow {machine['airflow']}, {machine['arch']}, "
-        f"{machine['cpus']} CPUs: {machine['cpu']}"
+        f"{machine['cpus']} CPUs: {machine['cpu']}; {size} sizes"
     )
     width = max([len("what"), *(len(row["what"]) for row in rows)])
     print(f"{'row':>3}  {'what':<{width}} {'seconds':>9} {'ratio':>7}  note")
@@ -68,7 +77,7 @@ def main() -> int:
     print(f"({time.monotonic() - started:.0f} s in all)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": machine, "tiny": args.tiny, "rows": rows}, f, indent=1)
+            json.dump({"machine": machine, "size": size, "tiny": size == "tiny", "rows": rows}, f, indent=1)
     return 0
 
 
