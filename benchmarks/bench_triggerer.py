@@ -463,7 +463,15 @@ def _measure(server: Any, env: dict[str, str], home: str, side: str, count: int,
             _finish_profile(profiler)
             polls = count / interval * window  # what the other sides poll in this window
             return {"rss_mb": rss, "cpu_per_1000": cpu_s * 1000 / polls, "polls": 0, "window": window}
+        waiting_since = last_word = time.monotonic()
         while server.snapshot().get("resources", 0) < count:
+            if time.monotonic() - last_word > 60:  # a long wait says how far it is
+                last_word = time.monotonic()
+                polled = server.snapshot().get("resources", 0)
+                print(
+                    f"  row 9: {side} x {count}: {polled:,} polled after {last_word - waiting_since:.0f} s",
+                    file=sys.stderr,
+                )
             triggerer.alive()
             if adding.poll():
                 _finish(adding, "deferring the tasks")

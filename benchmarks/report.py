@@ -42,6 +42,8 @@ def markdown(results: dict[str, Any]) -> str:
         "| row | what | seconds | ratio | note |",
         "|---:|---|---:|---:|---|",
     ]
+    if results.get("failed"):
+        lines[1:1] = ["", f"**Failed (their rows are missing):** {', '.join(results['failed'])}."]
     last = None
     for row in results["rows"]:
         if row["row"] != last and row["row"] in GOALS:
