@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from airflow_provider_signalwire.lazy import LazyPattern
+from airflow_provider_signalwire.protocol.constants import MAX_DESCRIBED_ERRORS, REQUEST_ID_HEADERS
 from airflow_provider_signalwire.protocol.redaction import no_redaction, shorten
-from airflow_provider_signalwire.protocol.settings import MAX_DESCRIBED_ERRORS, REQUEST_ID_HEADERS
 from airflow_provider_signalwire.protocol.urls import scope_for_path
 
 _ERROR_FIELDS = ("code", "message", "attribute", "type", "url", "detail", "title", "status", "more_info")

@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from airflow_provider_signalwire.lazy import LazyPattern
+from airflow_provider_signalwire.protocol.constants import MAX_EMPTY_PAGES, MAX_PAGE_SIZE
 from airflow_provider_signalwire.protocol.redaction import _plain_text, no_redaction, shorten
-from airflow_provider_signalwire.protocol.settings import MAX_EMPTY_PAGES, MAX_PAGE_SIZE
 from airflow_provider_signalwire.protocol.urls import (
     _has_dot_segment,
     _origin,

@@ -11,8 +11,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from airflow_provider_signalwire.protocol.errors import parse_error_body
-from airflow_provider_signalwire.protocol.settings import (
+from airflow_provider_signalwire.protocol.constants import (
     DEFAULT_BACKOFF,
     DEFAULT_RETRY_BUDGET,
     IDEMPOTENT_METHODS,
@@ -21,6 +20,7 @@ from airflow_provider_signalwire.protocol.settings import (
     NOT_ACTED_STATUSES,
     RETRYABLE_STATUSES,
 )
+from airflow_provider_signalwire.protocol.errors import parse_error_body
 
 
 class Failure(NamedTuple):

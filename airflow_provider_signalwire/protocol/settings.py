@@ -13,27 +13,12 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from airflow_provider_signalwire.protocol.constants import (  # noqa: F401 (names kept importable here)
-    COMPATIBILITY_PREFIX,
-    DEFAULT_BACKOFF,
-    DEFAULT_MAX_RESPONSE_BYTES,
+from airflow_provider_signalwire.protocol import constants as _constants
+from airflow_provider_signalwire.protocol.constants import (
     DEFAULT_MAX_RETRIES,
-    DEFAULT_RETRY_BUDGET,
     DEFAULT_TIMEOUT,
-    IDEMPOTENT_METHODS,
-    MAX_BACKOFF,
-    MAX_DESCRIBED_ERRORS,
-    MAX_EMPTY_PAGES,
-    MAX_ERROR_ENTRIES,
-    MAX_PAGE_SIZE,
     MAX_RETRIES_LIMIT,
-    MAX_RETRY_AFTER,
-    METHODS,
-    NOT_ACTED_STATUSES,
-    REQUEST_ID_HEADERS,
-    RETRYABLE_STATUSES,
     SIGNALWIRE_DOMAIN,
-    USER_AGENT,
 )
 from airflow_provider_signalwire.protocol.redaction import Redactor, _plain_text, shorten
 
@@ -318,3 +303,10 @@ def _number(
         limits = f"at least {minimum:g}" + (f" and at most {maximum:g}" if maximum is not None else "")
         raise ConnectionConfigError(f"Extra field '{name}' is {value!r}: it must be {limits}.")
     return number
+
+
+def __getattr__(name: str) -> object:
+    # The constants moved to .constants; `from ...protocol.settings import MAX_PAGE_SIZE` still works.
+    if name.isupper() and name in vars(_constants):
+        return vars(_constants)[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

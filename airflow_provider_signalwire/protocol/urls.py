@@ -9,8 +9,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_signalwire.protocol.constants import COMPATIBILITY_PREFIX, METHODS
 from airflow_provider_signalwire.protocol.redaction import _plain_text, shorten
-from airflow_provider_signalwire.protocol.settings import COMPATIBILITY_PREFIX, METHODS, is_loopback
+from airflow_provider_signalwire.protocol.settings import is_loopback
 
 # Token scope of each API family, by path prefix (from the specs' security sections).
 _SCOPES = (

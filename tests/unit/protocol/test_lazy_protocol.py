@@ -67,3 +67,20 @@ def test_a_name_loads_only_its_own_submodule():
     # A submodule's own imports still load (errors needs the constants, redaction and URL rules).
     assert f"{PACKAGE}.errors" in loaded_by(f"from {PACKAGE} import describe_errors")
     assert f"{PACKAGE}.retry" not in loaded_by(f"from {PACKAGE} import describe_errors")
+
+
+def test_the_constants_stay_importable_from_settings():
+    from airflow_provider_signalwire.protocol import constants, settings
+    from airflow_provider_signalwire.protocol.settings import MAX_PAGE_SIZE, RETRYABLE_STATUSES, USER_AGENT
+
+    assert (MAX_PAGE_SIZE, RETRYABLE_STATUSES, USER_AGENT) == (
+        constants.MAX_PAGE_SIZE,
+        constants.RETRYABLE_STATUSES,
+        constants.USER_AGENT,
+    )
+    try:
+        settings.NO_SUCH_LIMIT  # noqa: B018
+    except AttributeError as err:
+        assert "NO_SUCH_LIMIT" in str(err)
+    else:
+        raise AssertionError("no AttributeError")
