@@ -8,6 +8,7 @@ first used and then costs nothing more: the compiled pattern's methods are store
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Any
 
 
@@ -40,10 +41,11 @@ class LazyPattern:
 
 class Record(tuple):
     """An immutable record declared like a :class:`typing.NamedTuple` (annotated fields, defaults in the
-    class body) that costs a DAG file's parse ~15 µs to define instead of ~0.2-0.45 ms.
+    class body) that costs a DAG file's parse ~0.05 ms to define instead of ~0.2-0.45 ms.
 
     Field values are a tuple (unpacking, indexing, equality and hashing are a tuple's), each field is a
-    read-only property, ``repr`` names the fields, and ``_fields``, ``_replace`` and pickling work as
+    read-only property, ``repr`` names the fields, and ``_fields``, ``_replace``, ``_asdict`` and pickling
+    work as
     with a named tuple. Only the fields annotated on the class itself are fields.
     """
 
@@ -57,7 +59,7 @@ class Record(tuple):
         cls._fields = fields
         cls._defaults = {name: vars(cls)[name] for name in fields if name in vars(cls)}
         for index, name in enumerate(fields):
-            setattr(cls, name, property(_itemgetter(index), doc=f"Field {index}: {name}."))
+            setattr(cls, name, property(itemgetter(index), doc=f"Field {index}: {name}."))
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         fields = cls._fields
@@ -84,12 +86,9 @@ class Record(tuple):
             raise TypeError(f"{type(self).__name__} has no field {next(iter(changes))!r}")
         return type(self)(*values)
 
+    def _asdict(self) -> dict[str, Any]:
+        return dict(zip(self._fields, self, strict=True))
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self, strict=True))
         return f"{type(self).__name__}({fields})"
-
-
-def _itemgetter(index: int) -> Any:
-    from operator import itemgetter
-
-    return itemgetter(index)

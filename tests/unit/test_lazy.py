@@ -81,6 +81,7 @@ def test_a_record_fills_defaults_and_names_what_is_wrong():
 def test_a_record_replaces_and_pickles_like_a_named_tuple():
     verdict = _Verdict("waiting", "queued")
     assert verdict._replace(state="success") == _Verdict("success", "queued")
+    assert verdict._asdict() == {"state": "waiting", "status": "queued", "reason": ""}
     assert verdict == ("waiting", "queued", "")  # unchanged
     with pytest.raises(TypeError, match="no field 'colour'"):
         verdict._replace(colour="red")
