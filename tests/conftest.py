@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,15 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+
+@pytest.fixture(autouse=True)
+def _every_test_masks_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hooks give a secret to Airflow's masker once per process: each test starts as a new one, so
+    a test that watches ``mask_secret`` sees its hooks mask."""
+    base = sys.modules.get("airflow_provider_signalwire.hooks.base")
+    if base is not None:
+        monkeypatch.setattr(base, "_MASKED", ((None, None), set()))
 
 
 @pytest.fixture

@@ -56,6 +56,36 @@ from airflow_provider_signalwire.protocol import (
 _VALIDATED: dict[tuple[Any, ...], SpaceSettings] = {}
 _VALIDATED_MAX = 256
 
+# The secrets this process has given to Airflow's masker, and the supervisor channel they went over.
+# Airflow keeps a masked value for the life of the process (and, in a task or trigger runner, tells its
+# supervisor, which keeps it too), so masking the same value again changes nothing, but in a triggerer
+# each call is a round trip to the supervisor, which answers one message per pass of its loop (a pass
+# queries the trigger table): 5,000 deferred sensors on one connection, five forms of the token each,
+# kept the supervisor answering masks for longer than 25 minutes before the first poll. Scoped to the
+# process and to its ``SUPERVISOR_COMMS``: a forked child, or a process whose channel to a supervisor
+# opens later, masks everything again.
+_MASKED: tuple[Any, set[str]] = ((None, None), set())
+
+
+def _mask_scope() -> tuple[int, Any]:
+    runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
+    return os.getpid(), getattr(runner, "SUPERVISOR_COMMS", None)
+
+
+def mask_once(secrets: Iterator[str] | tuple[str, ...] | list[str]) -> None:
+    """Give each secret to Airflow's masker (``mask_secret``) unless this process already has, over the
+    same supervisor channel."""
+    global _MASKED
+    scope = _mask_scope()
+    held_scope, masked = _MASKED
+    if held_scope[0] != scope[0] or held_scope[1] is not scope[1]:
+        masked = set()
+        _MASKED = (scope, masked)
+    for secret in secrets:
+        if secret not in masked:
+            mask_secret(secret)
+            masked.add(secret)
+
 
 def where_this_runs() -> str:
     """Where a connection test runs, in words, since it is not where tasks run (a best guess from argv)."""
@@ -117,8 +147,7 @@ class SignalWireBaseHook(BaseHook):
                     _VALIDATED.clear()
                 _VALIDATED[key] = settings
         # Mask the token and everything derived from it before anything can log them.
-        for secret in settings.secrets:
-            mask_secret(secret)
+        mask_once(settings.secrets)
         if isinstance(settings.verify, str) and not os.path.exists(settings.verify):
             raise SignalWireConfigError(
                 f"SignalWire connection '{self.signalwire_conn_id}': extra field 'verify' is "

@@ -17,7 +17,6 @@ import requests
 import requests.cookies
 import requests.structures
 import urllib3.exceptions
-from airflow.providers.common.compat.sdk import mask_secret
 
 from airflow_provider_signalwire.hooks import _connection_form
 from airflow_provider_signalwire.hooks._requests_transport import (
@@ -34,7 +33,7 @@ from airflow_provider_signalwire.hooks._requests_transport import (
     reply_of,
     run_attempts,
 )
-from airflow_provider_signalwire.hooks.base import SignalWireBaseHook, where_this_runs
+from airflow_provider_signalwire.hooks.base import SignalWireBaseHook, mask_once, where_this_runs
 from airflow_provider_signalwire.protocol import (
     LOG_PROGRESS_EVERY,
     USER_AGENT,
@@ -197,8 +196,7 @@ class SignalWireHook(SignalWireBaseHook):
         project (a token just created, to verify it before it replaces the connection's).  The token
         and everything derived from it are masked at once."""
         settings = replace(self.settings, api_token=api_token)
-        for secret in settings.secrets:
-            mask_secret(secret)
+        mask_once(settings.secrets)
         other = SignalWireHook(
             self.signalwire_conn_id,
             retry_backoff=self.retry_backoff,
