@@ -83,8 +83,11 @@ def mask_once(secrets: Iterator[str] | tuple[str, ...] | list[str]) -> None:
         _MASKED = (scope, masked)
     for secret in secrets:
         if secret not in masked:
-            mask_secret(secret)
+            # Marked before it is sent: in a trigger runner ``mask_secret`` waits for the supervisor's
+            # answer while the other triggers run, and they must not send it again meanwhile (Airflow's
+            # masker in this process has it before anything is sent).
             masked.add(secret)
+            mask_secret(secret)
 
 
 def where_this_runs() -> str:

@@ -49,6 +49,22 @@ def test_a_new_token_is_masked_before_its_hook_is_used(monkeypatch, masked):
     assert len(masked) == len(set(masked)) == 2 * len(other.secrets)
 
 
+def test_hooks_built_while_a_mask_is_in_flight_do_not_send_it_again(monkeypatch):
+    """In a trigger runner ``mask_secret`` waits for the supervisor while the other triggers run (and
+    build their hooks): they must not send the same values again meanwhile."""
+    sent: list[str] = []
+
+    def mask_secret(value):
+        sent.append(value)
+        if len(sent) == 1:  # the other triggers run while the first mask is in flight
+            for _ in range(10):
+                _settings(monkeypatch)
+
+    monkeypatch.setattr(base, "mask_secret", mask_secret)
+    settings = _settings(monkeypatch)
+    assert sorted(sent) == sorted(settings.secrets)
+
+
 def test_with_api_token_masks_the_new_token_once(monkeypatch, masked):
     _settings(monkeypatch)
     hook = SignalWireHook(CONN_ID)
