@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -59,6 +60,37 @@ __all__ = [
 ]
 
 
+# Connection lookups in flight on an event loop, by connection id. Hooks that ask while one is in
+# flight share its answer: a triggerer starting 5,000 deferred sensors on one connection looks it up a
+# few times, not 5,000 (each Airflow lookup masks the password and the extra through the triggerer's
+# supervisor, a round trip each, answered one per pass of its loop). Nothing is kept once the lookup is
+# answered: a hook that asks later reads the connection anew, so a changed token is picked up.
+_LOOKUPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future[Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _shared_lookup(conn_id: str, hook: SignalWireAsyncHook) -> Any:
+    """Airflow's async connection lookup for ``conn_id``, shared with the hooks that ask while it runs."""
+    from airflow.providers.common.compat.connection import get_async_connection
+
+    loop = asyncio.get_running_loop()
+    in_flight = _LOOKUPS.setdefault(loop, {})
+    lookup = in_flight.get(conn_id)
+    if lookup is None:
+        lookup = in_flight[conn_id] = loop.create_task(get_async_connection(conn_id, hook))
+
+        def done(task: asyncio.Future[Any]) -> None:
+            if in_flight.get(conn_id) is task:
+                del in_flight[conn_id]
+            if not task.cancelled():
+                task.exception()  # retrieved: every waiter raises it; none may be left to log it
+
+        lookup.add_done_callback(done)
+    # One waiter cancelled (its trigger ended) does not cancel the others' lookup.
+    return await asyncio.shield(lookup)
+
+
 class SignalWireAsyncHook(SignalWireBaseHook):
     """
     Talk to a SignalWire space from async code (triggers): ``await request(...)``, ``async for ... in
@@ -83,11 +115,10 @@ class SignalWireAsyncHook(SignalWireBaseHook):
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}  # one per whole-answer deadline
 
     async def get_settings(self) -> SpaceSettings:
-        """The connection, validated (read once, with Airflow's async connection lookup)."""
+        """The connection, validated (read once, with Airflow's async connection lookup, shared with the
+        hooks on this loop that ask for the same connection while it runs)."""
         if self._settings is None:
-            from airflow.providers.common.compat.connection import get_async_connection
-
-            conn = await get_async_connection(self.signalwire_conn_id, self)
+            conn = await _shared_lookup(self.signalwire_conn_id, self)
             self._settings = self._settings_from(conn)
         return self._settings
 
