@@ -446,8 +446,10 @@ def _measure(server: Any, env: dict[str, str], home: str, side: str, count: int,
     started = server.snapshot()
     try:
         tag = f"{count % 0xFFFF:04x}"
-        # Deferred over a few seconds: the triggerer itself then takes its time to start them.
-        adding = _child(env, "--defer", side, str(count), str(interval), tag, str(min(interval, 5.0)))
+        # Deferred over one poll interval, as sensors defer at different moments. (Over 5 s, as until
+        # 2026-12-04, left the spread to Airflow's start, which was slow: a side that starts fast then
+        # polled in one burst per interval.)
+        adding = _child(env, "--defer", side, str(count), str(interval), tag, str(interval))
         # Airflow's start is the slow part: each trigger's connection lookup masks the password and
         # the extra through the supervisor, which answers one message per pass of its loop, and a
         # pass reads the trigger table (~20 messages a second at 5,000 on this machine).
@@ -520,9 +522,11 @@ def _measure(server: Any, env: dict[str, str], home: str, side: str, count: int,
 def run(size: str = "full") -> list[dict[str, Any]]:
     from benchmarks.bench_triggers import TriggerServerProcess
 
-    # This machine's triggerer starts ~15 triggers a second (each one's connection lookup and secret
-    # masking go through Airflow's supervisor): 5,000 take 6 minutes per side to start polling, so the
-    # full run takes ~45 minutes, the quick one (500 only) ~4. BENCH_TRIGGERER_SIZES=500,2000 overrides.
+    # Airflow's triggerer answers its trigger runner one message per pass of its loop (a pass reads the
+    # trigger table), and each HttpSensorTrigger's connection lookup masks the password and the extra
+    # through it: ~20 messages a second at 5,000 on this machine, so that side takes minutes to start.
+    # Ours share one lookup per connection (SignalWireAsyncHook) and start as fast as they are deferred.
+    # BENCH_TRIGGERER_SIZES=500,2000 overrides the sizes.
     tiny = size == "tiny"
     sizes: tuple[int, ...] = {"tiny": (20, 40), "quick": (500,)}.get(size, (500, 2000, 5000))
     if os.environ.get("BENCH_TRIGGERER_SIZES"):
