@@ -89,10 +89,10 @@ bench: $(BIN)/.bench-installed
 	$(BIN)/python -m benchmarks.plot build/bench.json build/bench.png
 	$(BIN)/python -m benchmarks.report build/bench.json > build/bench.md
 
-# make bench-full (~65 min, on a quiet machine): the sizes the goals are judged at; the figures as JSON
+# make bench-full (~45 min, on a quiet machine): the sizes the goals are judged at; the figures as JSON
 # and the scaling rows plotted beside benchmarks/RESULTS.md, which discusses them. Row 9 at 5,000
-# triggers needs Airflow's triggerer to start them in time (it did not on a slowed machine, see
-# RESULTS.md); BENCH_TRIGGERER_SIZES=500,2000 leaves that size out.
+# triggers waits for Airflow's triggerer to start HttpSensor's side (minutes: one connection lookup,
+# masked through its supervisor, per trigger); BENCH_TRIGGERER_SIZES=500,2000 leaves that size out.
 bench-full: $(BIN)/.bench-installed
 	$(BIN)/python -m benchmarks.run --size full --json benchmarks/results.json
 	$(BIN)/python -m benchmarks.plot benchmarks/results.json benchmarks/scaling.png

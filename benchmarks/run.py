@@ -1,6 +1,6 @@
 """Run every benchmark row and print one table, at one of three sizes:
 
-- ``--size full`` (``make bench-full``, ~65 minutes): the sizes the goals are judged at (RESULTS.md's
+- ``--size full`` (``make bench-full``, ~45 minutes): the sizes the goals are judged at (RESULTS.md's
   verdicts come from one such run on a quiet machine).
 - ``--size quick`` (``make bench``, the default, ~15 minutes): every row, at the smallest size of each
   scaling row (row 9 at 500 triggers, row 12 at 500 recipients) and fewer repeats: a check that the
