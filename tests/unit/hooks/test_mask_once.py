@@ -82,8 +82,8 @@ def test_a_forked_child_masks_again(monkeypatch, masked):
 
 def test_a_new_supervisor_channel_is_told_again(monkeypatch, masked):
     """A value masked before the process had a channel to a supervisor (or over another one) is sent
-    again once it has one: the supervisor must know it to mask the logs it writes."""
-    from airflow.sdk.execution_time import task_runner
+    again once it has one: the supervisor must know it to mask the logs it writes (Airflow 3)."""
+    task_runner = pytest.importorskip("airflow.sdk.execution_time.task_runner")
 
     settings = _settings(monkeypatch)
     monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", object(), raising=False)
@@ -94,9 +94,8 @@ def test_a_new_supervisor_channel_is_told_again(monkeypatch, masked):
 def test_the_supervisor_gets_one_message_per_form(monkeypatch):
     """Through Airflow's own ``mask_secret``: what a trigger runner sends its supervisor. (Airflow's
     connection lookup masks the password itself, once per lookup: not the hook's to save.)"""
-    pytest.importorskip("airflow.sdk.execution_time.comms")
-    from airflow.sdk.execution_time import task_runner
-    from airflow.sdk.execution_time.comms import MaskSecret
+    task_runner = pytest.importorskip("airflow.sdk.execution_time.task_runner")
+    MaskSecret = pytest.importorskip("airflow.sdk.execution_time.comms").MaskSecret
 
     sent: list[object] = []
 
