@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -72,7 +72,7 @@ def _mask_scope() -> tuple[int, Any]:
     return os.getpid(), getattr(runner, "SUPERVISOR_COMMS", None)
 
 
-def mask_once(secrets: Iterator[str] | tuple[str, ...] | list[str]) -> None:
+def mask_once(secrets: Iterable[str]) -> None:
     """Give each secret to Airflow's masker (``mask_secret``) unless this process already has, over the
     same supervisor channel."""
     global _MASKED
