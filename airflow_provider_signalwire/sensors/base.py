@@ -49,8 +49,9 @@ class SignalWireStatusSensor(BaseSensorOperator):
 
     In poke or reschedule mode every ``poke()`` is one GET with the sync hook; with ``deferrable=True``
     the sensor pokes once, then hands the wait to
-    :class:`~airflow_provider_signalwire.triggers.status.SignalWireStatusTrigger`, which applies the same
-    rules (:mod:`airflow_provider_signalwire.statuses`) with the async hook and honours the same timeout.
+    :class:`~airflow_provider_signalwire.triggers.status.SignalWireStatusTrigger`, which polls first one
+    ``poke_interval`` later, applies the same rules (:mod:`airflow_provider_signalwire.statuses`) with the
+    async hook and honours the same timeout.
     429, 5xx and network failures are retried inside a poll by the hook, and a poll that still fails is
     simply repeated; 401, 403, 404 and failure statuses fail the task at once
     (:class:`SignalWireSensorFailure`, skipped instead with ``soft_fail=True``).
@@ -143,6 +144,8 @@ class SignalWireStatusSensor(BaseSensorOperator):
                 signalwire_conn_id=self.signalwire_conn_id,
                 poll_interval=self.poke_interval,
                 end_time=deadline,
+                # one interval after this poke, as in poke mode (and see the trigger's docstring)
+                first_poll_at=min(time.time() + self.poke_interval, deadline),
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=remaining) + DEFERRAL_GRACE,

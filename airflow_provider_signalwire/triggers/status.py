@@ -48,6 +48,12 @@ class SignalWireStatusTrigger(BaseTrigger):
     :param poll_interval: Seconds between polls (each wait ends on a 50 ms grid shared by all status
         triggers, so a poll may come up to 50 ms later; see :func:`on_poll_grid`).
     :param end_time: The deadline as a UNIX timestamp (None: no deadline).
+    :param first_poll_at: When to poll first, as a UNIX timestamp (None: at once; a time already past, as
+        after a triggerer restart: at once). The sensors set it one ``poke_interval`` after the poke they
+        make before deferring, so the triggerer does not repeat a poll made a moment ago, and a status
+        reached at that moment does not fire the trigger within a second of the deferral: Airflow 3.3's
+        scheduler can then still hold the worker's report of the deferral and fail the resumed task
+        (apache/airflow#72716).
 
     Yields exactly one event: ``{"status": "success" | "failure" | "error" | "timeout", "kind",
     "resource_id", "resource" (the last JSON read, or None), "resource_status", "reason"}``.
@@ -62,6 +68,7 @@ class SignalWireStatusTrigger(BaseTrigger):
         signalwire_conn_id: str = "signalwire_default",
         poll_interval: float = 60.0,
         end_time: float | None = None,
+        first_poll_at: float | None = None,
     ) -> None:
         super().__init__()
         self.kind = kind_named(kind).name
@@ -70,6 +77,7 @@ class SignalWireStatusTrigger(BaseTrigger):
         self.signalwire_conn_id = signalwire_conn_id
         self.poll_interval = float(poll_interval)
         self.end_time = None if end_time is None else float(end_time)
+        self.first_poll_at = None if first_poll_at is None else float(first_poll_at)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -81,6 +89,7 @@ class SignalWireStatusTrigger(BaseTrigger):
                 "signalwire_conn_id": self.signalwire_conn_id,
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
+                "first_poll_at": self.first_poll_at,
             },
         )
 
@@ -93,6 +102,12 @@ class SignalWireStatusTrigger(BaseTrigger):
         last_error: str | None = None
         last_resource: Any = None
         path: tuple[str, str] | None = None  # (project id, the resource's path), built once
+        if self.first_poll_at is not None:
+            wait = self.first_poll_at - time.time()
+            if self.end_time is not None:
+                wait = min(wait, self.end_time - time.time())
+            if wait > 0:
+                await asyncio.sleep(on_poll_grid(wait, asyncio.get_running_loop().time()))
         while True:
             try:
                 settings = await hook.get_settings()

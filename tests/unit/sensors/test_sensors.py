@@ -275,11 +275,24 @@ def test_defers_with_the_remaining_time_and_the_connection_id_only(signalwire_sp
     assert kwargs["success_statuses"] == ["sent"] and kwargs["poll_interval"] == 15.0
     assert kwargs["signalwire_conn_id"] == "signalwire_default"
     assert before + 599 <= kwargs["end_time"] <= time.time() + 600
+    # The trigger's first poll comes one poke_interval after the sensor's own poke, not at once.
+    assert before + 15 <= kwargs["first_poll_at"] <= time.time() + 15
     assert deferred.timeout is not None
     assert (
         timedelta(seconds=599) + DEFERRAL_GRACE <= deferred.timeout <= timedelta(seconds=600) + DEFERRAL_GRACE
     )
     assert space.api_token not in repr(kwargs)
+
+
+def test_the_first_trigger_poll_is_never_after_the_deadline(signalwire_space):
+    space = signalwire_space
+    space.clock.freeze()
+    sid = send_message(space)
+    task = MessageStatusSensor(task_id="t", message_sid=sid, deferrable=True, timeout=5, poke_interval=60)
+    with pytest.raises(TaskDeferred) as info:
+        task.execute({})
+    _, kwargs = info.value.trigger.serialize()
+    assert kwargs["first_poll_at"] == kwargs["end_time"]
 
 
 def test_execute_complete_outcomes():

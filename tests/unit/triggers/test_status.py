@@ -48,11 +48,65 @@ def test_serialize_round_trips_and_carries_no_secret(signalwire_space):
         "signalwire_conn_id": "signalwire_default",
         "poll_interval": 30.0,
         "end_time": 1_900_000_000.5,
+        "first_poll_at": None,
     }
     text = json.dumps(kwargs)
     assert signalwire_space.api_token not in text and signalwire_space.project_id not in text
     again = SignalWireStatusTrigger(**kwargs)
     assert again.serialize() == (path, kwargs)
+
+
+def test_a_trigger_serialized_before_first_poll_at_existed_still_loads():
+    old = {"kind": "call", "resource_id": "CA1", "success_statuses": ["completed"], "poll_interval": 5.0}
+    assert SignalWireStatusTrigger(**old).first_poll_at is None
+
+
+def test_the_first_poll_waits_for_first_poll_at(signalwire_space):
+    space = signalwire_space
+    space.clock.freeze()
+    sid = send_message(space)
+    space.clock.advance(5)  # delivered already: the first poll ends the wait
+    started = time.time()
+    event = only_event(run_trigger(trigger(kind="message", resource_id=sid, first_poll_at=started + 0.6)))
+    assert event["status"] == "success"
+    assert time.time() - started >= 0.6  # the event came from a poll made no earlier
+    assert len(polls(space, sid)) == 1
+
+
+def test_a_first_poll_at_already_past_polls_at_once(signalwire_space):
+    # As after a triggerer restart: the saved time has passed. Waiting a poll interval (30 s) would
+    # outlast run_trigger's 20 s.
+    space = signalwire_space
+    space.clock.freeze()
+    sid = send_message(space)
+    space.clock.advance(5)
+    event = only_event(
+        run_trigger(
+            trigger(kind="message", resource_id=sid, poll_interval=30, first_poll_at=time.time() - 100)
+        )
+    )
+    assert event["status"] == "success" and len(polls(space, sid)) == 1
+
+
+def test_a_first_poll_at_past_the_deadline_polls_once_at_the_deadline(signalwire_space):
+    space = signalwire_space
+    space.clock.freeze()
+    sid = send_message(space)
+    started = time.time()
+    event = only_event(
+        run_trigger(
+            trigger(
+                kind="message",
+                resource_id=sid,
+                poll_interval=30,
+                end_time=started + 0.5,
+                first_poll_at=started + 60,
+            )
+        )
+    )
+    assert event["status"] == "timeout" and event["resource"]["status"] == "queued"
+    assert len(polls(space, sid)) == 1
+    assert time.time() - started >= 0.5
 
 
 def test_bad_arguments_are_refused():
