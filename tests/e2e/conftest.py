@@ -236,6 +236,19 @@ class Standalone:
         mine = [line for line in text.splitlines() if line.startswith(f"{component} ")]
         return "\n".join(mine[-lines:])
 
+    def component_lines(self, component: str, *needles: str, lines: int = 12) -> str:
+        """The last lines of one component containing every one of ``needles``, cut to 500 characters."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        mine = [
+            line[:500]
+            for line in text.splitlines()
+            if line.startswith(f"{component} ") and all(n in line for n in needles)
+        ]
+        return "\n".join(mine[-lines:]) or "(none)"
+
     def scheduler_healthy(self) -> bool:
         """False when the scheduler stopped heartbeating (``airflow standalone`` keeps the other
         components running when the scheduler dies, so queued runs would wait for ever)."""

@@ -109,25 +109,38 @@ def task_logs(standalone: Any, dag_id: str, run_id: str) -> dict[str, str]:
 
 
 def _summarise(text: str) -> str:
-    """A failing task's log, shortened: every warning/error event with its exception, plus the tail."""
+    """A failing task's log, shortened: every warning/error event with its exception, else its last events."""
     try:
         events = json.loads(text)
     except ValueError:
         return text[-3000:]
-    lines = []
+    lines, every = [], []
     for event in events if isinstance(events, list) else []:
         if not isinstance(event, dict):
             continue
-        line = f"{event.get('level', '')}: {event.get('event', '')}"
+        line = f"{event.get('timestamp', '')} {event.get('level', '')}: {str(event.get('event', ''))[:300]}"
         for detail in event.get("error_detail") or []:
             line += f" [{detail.get('exc_type')}: {detail.get('exc_value')}]"
+        every.append(line)
         if event.get("level") in ("warning", "error", "critical") or "error_detail" in event:
             lines.append(line)
-    return "\n".join(lines[-30:]) or text[-3000:]
+    # Without a warning or an error, the last events say where the task stopped.
+    return "\n".join(lines[-30:] or ["(no warning or error; the last events:)", *every[-6:]]) or text[-3000:]
 
 
 def describe(standalone: Any, dag_id: str, run: dict[str, Any]) -> str:
     lines = [f"{dag_id} run {run.get('dag_run_id')}: {run.get('state')}"]
+    # First, what the scheduler said about this DAG's failures: a task failed from outside its own log
+    # (e.g. "state mismatch" when the executor's report of a deferral arrives late) shows only here.
+    for level in ("[error", "[warning"):
+        lines.append(f"--- the scheduler's {level[1:]}s on {dag_id}")
+        lines.append(standalone.component_lines("scheduler", level, dag_id))
+    try:
+        audit = standalone.api("GET", "/eventLogs", params={"dag_id": dag_id, "event": "state mismatch"})
+        for entry in audit.get("event_logs") or []:
+            lines.append(f"--- audit log: {entry.get('when')} {entry.get('task_id')}: {entry.get('extra')}")
+    except AssertionError as err:
+        lines.append(f"(could not read the audit log: {err})")
     try:
         for name, text in task_logs(standalone, dag_id, run["dag_run_id"]).items():
             lines.append(f"--- {name}\n{_summarise(text)}")
