@@ -124,8 +124,10 @@ def _summarise(text: str) -> str:
         every.append(line)
         if event.get("level") in ("warning", "error", "critical") or "error_detail" in event:
             lines.append(line)
+    if not every:
+        return text[-3000:]
     # Without a warning or an error, the last events say where the task stopped.
-    return "\n".join(lines[-30:] or ["(no warning or error; the last events:)", *every[-6:]]) or text[-3000:]
+    return "\n".join(lines[-30:] or ["(no warning or error; the last events:)", *every[-6:]])
 
 
 def describe(standalone: Any, dag_id: str, run: dict[str, Any]) -> str:
