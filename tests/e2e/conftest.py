@@ -112,7 +112,10 @@ def make_airflow_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Pa
     # The metadata database in WAL mode (a property of the file, kept by Airflow's migrations): in SQLite's
     # default mode a reader blocks a writer, and under CI load the standalone scheduler, DAG processor
     # and API server held the lock past SQLite's 5 s wait; the scheduler died on "database is locked" and
-    # every later run stayed queued. A longer wait alone made it worse (requests stalled behind it).
+    # every later run stayed queued. A longer wait alone made it worse (requests stalled behind it), and
+    # still does in WAL mode: with a 60 s wait (tried 2026-12-04) the API server stalled 63 s behind a held
+    # write lock and every task's API call and every REST call timed out. So SQLite's 5 s stays; a
+    # scheduler can still die on it (seen once in a local run the same evening).
     with contextlib.closing(sqlite3.connect(home / "airflow.db")) as db:
         assert db.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
     return home

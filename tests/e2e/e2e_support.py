@@ -21,7 +21,6 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO / "dags_examples"
-AIRFLOW_PATH = Path(__file__).resolve().parent / "airflow_path"  # on the Airflow processes' PYTHONPATH
 SCREENSHOTS = REPO / "build" / "e2e-screenshots"
 VENV_BIN = Path(sys.executable).parent
 CONN_ID = "signalwire_default"
@@ -160,12 +159,6 @@ def airflow_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str,
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
             # The CLI and standalone homes get this file in WAL mode first (conftest.make_airflow_home).
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-            # Writers wait up to 60 s for each other instead of SQLite's 5 s (airflow_path/e2e_sqlite.py).
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "e2e_sqlite.CONNECT_ARGS",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": "e2e_sqlite.CONNECT_ARGS",
-            "PYTHONPATH": os.pathsep.join(
-                p for p in (str(AIRFLOW_PATH), os.environ.get("PYTHONPATH", "")) if p
-            ),
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             # rich (Airflow's console) wraps at 80 columns when not on a tty; keep messages on one line.

@@ -146,21 +146,3 @@ def test_dags_test(
     assert all(r.has_auth for r in seen)
     failed = [(r.method, r.path, r.status) for r in seen if r.status is None or r.status >= 400]
     assert not failed, f"the fake space answered errors: {failed}"
-
-
-def test_airflow_processes_wait_60_s_for_a_sqlite_write_lock(cli_env: dict[str, str]) -> None:
-    # Every Airflow process the e2e tests start reads airflow_path/e2e_sqlite.py's CONNECT_ARGS: on
-    # SQLite's default 5 s a standalone scheduler died on "database is locked" under load.
-    import subprocess
-    import sys
-
-    code = (
-        "from airflow import settings; settings.configure_orm(); "
-        "conn = settings.engine.raw_connection(); "
-        "print(conn.driver_connection.execute('pragma busy_timeout').fetchone()[0])"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=cli_env, capture_output=True, text=True, timeout=120, cwd="/"
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split()[-1] == "60000", out.stdout
